@@ -1,0 +1,336 @@
+//! The embedded Typst engine: fonts parsed once, templates parsed once, one
+//! shared standard library; each document is a cheap world that borrows them
+//! and serves its data as one virtual file, `/data.json`.
+//!
+//! Data reaches the templates only as JSON read by `json("/data.json")`:
+//! nothing from a spreadsheet is ever pasted into Typst markup.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic};
+use typst::foundations::{Bytes, Datetime};
+use typst::layout::{Frame, FrameItem};
+use typst::syntax::{DiagSpanKind, FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+use typst_layout::PagedDocument;
+
+/// The fonts shipped in `fonts/`, embedded in the binary.
+static EMBEDDED_FONTS: &[(&str, &[u8])] = &[
+    (
+        "FandolFang-Regular.otf",
+        include_bytes!("../fonts/FandolFang-Regular.otf"),
+    ),
+    (
+        "FandolHei-Regular.otf",
+        include_bytes!("../fonts/FandolHei-Regular.otf"),
+    ),
+    (
+        "FandolSong-Bold.otf",
+        include_bytes!("../fonts/FandolSong-Bold.otf"),
+    ),
+    (
+        "NotoSerifCJKsc-Regular.otf",
+        include_bytes!("../fonts/NotoSerifCJKsc-Regular.otf"),
+    ),
+];
+
+/// The templates in `typst-templates/`, embedded in the binary.
+pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("style.typ", include_str!("../typst-templates/style.typ")),
+    ("annex1.typ", include_str!("../typst-templates/annex1.typ")),
+    ("annex3.typ", include_str!("../typst-templates/annex3.typ")),
+    ("annex4.typ", include_str!("../typst-templates/annex4.typ")),
+    (
+        "village.typ",
+        include_str!("../typst-templates/village.typ"),
+    ),
+    ("kit.typ", include_str!("../typst-templates/kit.typ")),
+];
+
+/// The documents the engine can typeset; each is a main template file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Template {
+    /// Annex 1 for one village or community.
+    Village,
+    /// A cadre's kit: annex 3 × quota and annex 4.
+    Kit,
+}
+
+impl Template {
+    fn main_file(self) -> &'static str {
+        match self {
+            Template::Village => "village.typ",
+            Template::Kit => "kit.typ",
+        }
+    }
+}
+
+/// What went wrong typesetting one document.
+#[derive(Debug, Clone)]
+pub enum RenderError {
+    /// The template itself is broken: Typst's messages with file:line:column.
+    Template(Vec<String>),
+    /// Characters that no font can draw.
+    MissingGlyphs(Vec<char>),
+}
+
+/// A typeset document.
+pub struct Typeset {
+    pub document: PagedDocument,
+}
+
+/// Fonts, templates and the standard library, shared by every document.
+pub struct Engine {
+    library: LazyHash<Library>,
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+    sources: HashMap<FileId, Source>,
+    data_id: FileId,
+    today: Datetime,
+}
+
+fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path)
+        .unwrap_or_else(|_| VirtualPath::new("/invalid").expect("static path"));
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+impl Engine {
+    /// Loads the embedded fonts (and any in `font_dirs`) and the built-in templates.
+    pub fn new(font_dirs: &[&Path], date: (i32, u8, u8)) -> Engine {
+        let mut fonts: Vec<Font> = EMBEDDED_FONTS
+            .iter()
+            .flat_map(|(_, data)| Font::iter(Bytes::new(*data)))
+            .collect();
+        for dir in font_dirs {
+            fonts.extend(load_font_dir(dir));
+        }
+        let book = FontBook::from_fonts(&fonts);
+        let sources = BUILTIN_TEMPLATES
+            .iter()
+            .map(|(name, text)| {
+                let id = file_id(&format!("/{name}"));
+                (id, Source::new(id, text.to_string()))
+            })
+            .collect();
+        let today = Datetime::from_ymd(date.0, date.1, date.2)
+            .unwrap_or_else(|| Datetime::from_ymd(2017, 1, 1).expect("valid date"));
+        Engine {
+            library: LazyHash::new(Library::default()),
+            book: LazyHash::new(book),
+            fonts,
+            sources,
+            data_id: file_id("/data.json"),
+            today,
+        }
+    }
+
+    /// The document date, as stamped into PDFs.
+    pub fn today(&self) -> Datetime {
+        self.today
+    }
+
+    /// Whether some loaded font can draw the character.
+    pub fn can_draw(&self, c: char) -> bool {
+        c.is_whitespace()
+            || c.is_control()
+            || self
+                .fonts
+                .iter()
+                .any(|f| f.info().coverage.contains(c as u32))
+    }
+
+    /// Characters of `text` that no loaded font can draw, in order, once each.
+    pub fn undrawable(&self, text: &str) -> Vec<char> {
+        let mut out: Vec<char> = Vec::new();
+        for c in text.chars() {
+            if !self.can_draw(c) && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Typesets one document from its data.
+    pub fn typeset(
+        &self,
+        template: Template,
+        data: &serde_json::Value,
+    ) -> Result<Typeset, RenderError> {
+        let json =
+            serde_json::to_vec(data).map_err(|e| RenderError::Template(vec![e.to_string()]))?;
+        let world = DocumentWorld {
+            engine: self,
+            main: file_id(&format!("/{}", template.main_file())),
+            data: Bytes::new(json),
+        };
+        let result = typst::compile::<PagedDocument>(&world).output;
+        let document = result.map_err(|errors| RenderError::Template(self.describe(&errors)))?;
+        let missing = missing_glyphs(&document);
+        if !missing.is_empty() {
+            return Err(RenderError::MissingGlyphs(missing));
+        }
+        Ok(Typeset { document })
+    }
+
+    /// Typst's errors as `file:line:column: message` lines.
+    fn describe(&self, errors: &[SourceDiagnostic]) -> Vec<String> {
+        errors
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                let place = match d.span.get() {
+                    DiagSpanKind::Number { id, .. } | DiagSpanKind::Range { id, .. } => {
+                        let file = id.vpath().get_without_slash().to_string();
+                        let pos = typst::WorldExt::range(&self_world(self), d.span).and_then(|r| {
+                            self.sources
+                                .get(&id)
+                                .and_then(|s| s.lines().byte_to_line_column(r.start))
+                        });
+                        match pos {
+                            Some((line, col)) => format!("{file}:{}:{}", line + 1, col + 1),
+                            None => file,
+                        }
+                    }
+                    DiagSpanKind::Detached => "模板".to_string(),
+                };
+                let mut text = format!("{place}: {}", d.message);
+                for hint in &d.hints {
+                    text.push_str(&format!("（提示：{}）", hint.v));
+                }
+                text
+            })
+            .collect()
+    }
+}
+
+/// A world for resolving spans to byte ranges, without any data file.
+fn self_world(engine: &Engine) -> DocumentWorld<'_> {
+    DocumentWorld {
+        engine,
+        main: engine.data_id,
+        data: Bytes::new(Vec::<u8>::new()),
+    }
+}
+
+fn load_font_dir(dir: &Path) -> Vec<Font> {
+    let mut fonts = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                matches!(
+                    e.to_ascii_lowercase().as_str(),
+                    "ttf" | "otf" | "ttc" | "otc"
+                )
+            }) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    for path in files {
+        if let Ok(data) = std::fs::read(&path) {
+            fonts.extend(Font::iter(Bytes::new(data)));
+        }
+    }
+    fonts
+}
+
+/// Characters shaped to glyph 0 (the "missing" box) anywhere in the document.
+fn missing_glyphs(document: &PagedDocument) -> Vec<char> {
+    fn walk(frame: &Frame, out: &mut Vec<char>) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => walk(&group.frame, out),
+                FrameItem::Text(text) => {
+                    for glyph in text.glyphs.iter().filter(|g| g.id == 0) {
+                        let c = text.text.get(glyph.range()).and_then(|s| s.chars().next());
+                        if let Some(c) = c
+                            && !c.is_whitespace()
+                            && !out.contains(&c)
+                        {
+                            out.push(c);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for page in document.pages() {
+        walk(&page.frame, &mut out);
+    }
+    out
+}
+
+fn not_found(id: FileId) -> FileError {
+    FileError::NotFound(id.vpath().get_without_slash().into())
+}
+
+/// One document's view of the engine.
+struct DocumentWorld<'a> {
+    engine: &'a Engine,
+    main: FileId,
+    data: Bytes,
+}
+
+impl World for DocumentWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.engine.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &self.engine.book
+    }
+
+    fn main(&self) -> FileId {
+        self.main
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        self.engine
+            .sources
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| not_found(id))
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == self.engine.data_id {
+            return Ok(self.data.clone());
+        }
+        match self.engine.sources.get(&id) {
+            Some(source) => Ok(Bytes::from_string(source.clone())),
+            None => Err(not_found(id)),
+        }
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.engine.fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
+        Some(self.engine.today)
+    }
+}
+
+/// Keeps Typst's process-wide caches from growing without bound in long runs.
+pub fn evict_caches() {
+    typst::comemo::evict(10);
+}
+
+/// Shares an engine across threads.
+pub type SharedEngine = Arc<Engine>;

@@ -1,0 +1,236 @@
+//! Stage 3: roster + settings → what will be printed: every document with its
+//! file name, page count, serial numbers and the data its template receives.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::engine::Template;
+use crate::roster::{Cadre, Roster, Village};
+use crate::settings::Settings;
+
+/// One PDF to be written.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub template: Template,
+    /// Path relative to the output folder.
+    pub path: PathBuf,
+    /// Index into `Roster::departments`.
+    pub department: usize,
+    /// The cadre, for kits.
+    pub cadre: Option<usize>,
+    /// The village or community the document is about.
+    pub village: usize,
+    /// Pages the document will have.
+    pub pages: u32,
+    /// Serial numbers printed on the household forms, first and last.
+    pub serials: Option<(String, String)>,
+    /// What the template receives as `/data.json`.
+    pub data: Value,
+}
+
+/// Per-department totals, for the plan shown by `check`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub villages: usize,
+    pub cadres: usize,
+    pub household_forms: u64,
+    pub pages: u64,
+}
+
+/// Everything a run will print.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub documents: Vec<Document>,
+    /// Totals per department, in roster order.
+    pub departments: Vec<(String, Totals)>,
+}
+
+impl Plan {
+    pub fn total(&self) -> Totals {
+        let mut t = Totals::default();
+        for (_, d) in &self.departments {
+            t.villages += d.villages;
+            t.cadres += d.cadres;
+            t.household_forms += d.household_forms;
+            t.pages += d.pages;
+        }
+        t
+    }
+}
+
+/// The serial numbers of a cadre's household forms: `ZF0001-01` … `ZF0001-30`.
+/// Unique across a run because cadre ids are.
+pub fn serials(cadre: &Cadre) -> Vec<String> {
+    let width = cadre.quota.to_string().len().max(2);
+    (1..=cadre.quota)
+        .map(|n| format!("{}-{:0width$}", cadre.id, n))
+        .collect()
+}
+
+/// Characters that file systems refuse or that could leave the output
+/// folder, replaced; length kept reasonable.
+pub fn safe_file_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    out = out
+        .trim_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_string();
+    if out.chars().count() > 60 {
+        out = out.chars().take(60).collect();
+    }
+    let upper = out.to_ascii_uppercase();
+    let stem = upper.split('.').next().unwrap_or("");
+    if out.is_empty()
+        || matches!(stem, "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT")) && stem.len() == 4)
+    {
+        out.insert(0, '_');
+    }
+    out
+}
+
+fn campaign_data(settings: &Settings) -> Value {
+    json!({
+        "title": settings.campaign_title,
+        "year": settings.campaign_year,
+        "prev_year": settings.campaign_year - 1,
+    })
+}
+
+fn village_data(v: &Village) -> Value {
+    json!({
+        "district": v.district,
+        "town": v.town,
+        "name": v.name,
+        "kind": v.kind.label(),
+        "secretary": v.secretary,
+        "secretary_phone": v.secretary_phone,
+    })
+}
+
+/// Makes the plan. Department folders and file names are made unique and safe.
+pub fn plan(roster: &Roster, settings: &Settings) -> Plan {
+    let mut documents = Vec::new();
+    let mut departments = Vec::new();
+    let mut used_dirs = HashSet::new();
+    for (d, dept) in roster.departments.iter().enumerate() {
+        let dir = unique(&mut used_dirs, safe_file_name(&dept.name));
+        let mut used_files = HashSet::new();
+        let mut totals = Totals::default();
+        let dept_data = json!({"name": dept.name, "contact": dept.contact, "phone": dept.phone});
+        for (v, village) in roster
+            .villages
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.department == d)
+        {
+            let file = unique(
+                &mut used_files,
+                safe_file_name(&format!(
+                    "附件1_村（社区）调查表_{}{}",
+                    village.town, village.name
+                )),
+            );
+            totals.villages += 1;
+            totals.pages += 1;
+            documents.push(Document {
+                template: Template::Village,
+                path: PathBuf::from(&dir).join(format!("{file}.pdf")),
+                department: d,
+                cadre: None,
+                village: v,
+                pages: 1,
+                serials: None,
+                data: json!({
+                    "campaign": campaign_data(settings),
+                    "village": village_data(village),
+                    "department": dept_data,
+                }),
+            });
+        }
+        for (c, cadre) in roster
+            .cadres
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.department == d)
+        {
+            let forms = serials(cadre);
+            let pages = cadre.quota + settings.problem_pages;
+            let file = unique(
+                &mut used_files,
+                safe_file_name(&format!("走访材料_{}_{}", cadre.name, cadre.id)),
+            );
+            totals.cadres += 1;
+            totals.household_forms += cadre.quota as u64;
+            totals.pages += pages as u64;
+            documents.push(Document {
+                template: Template::Kit,
+                path: PathBuf::from(&dir).join(format!("{file}.pdf")),
+                department: d,
+                cadre: Some(c),
+                village: cadre.village,
+                pages,
+                serials: forms.first().cloned().zip(forms.last().cloned()),
+                data: json!({
+                    "campaign": campaign_data(settings),
+                    "cadre": {
+                        "id": cadre.id,
+                        "name": cadre.name,
+                        "department": dept.name,
+                        "position": cadre.position,
+                        "mobile": cadre.mobile,
+                    },
+                    "village": village_data(&roster.villages[cadre.village]),
+                    "forms": forms,
+                    "problem_pages": settings.problem_pages,
+                    "problem_rows": settings.problem_rows_per_page,
+                }),
+            });
+        }
+        departments.push((dept.name.clone(), totals));
+    }
+    Plan {
+        documents,
+        departments,
+    }
+}
+
+/// `name`, or `name_2`, `name_3`… when taken (compared case-insensitively,
+/// as Windows and macOS file systems do).
+fn unique(used: &mut HashSet<String>, name: String) -> String {
+    let mut candidate = name.clone();
+    let mut n = 2;
+    while !used.insert(candidate.to_lowercase()) {
+        candidate = format!("{name}_{n}");
+        n += 1;
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_stay_inside() {
+        assert_eq!(safe_file_name("../市/发改委:*?"), "_市_发改委___");
+        assert_eq!(safe_file_name("CON"), "_CON");
+        assert_eq!(safe_file_name("a\u{7}b"), "a_b");
+        assert_eq!(safe_file_name(".."), "_");
+    }
+
+    #[test]
+    fn unique_names() {
+        let mut used = HashSet::new();
+        assert_eq!(unique(&mut used, "张伟".into()), "张伟");
+        assert_eq!(unique(&mut used, "张伟".into()), "张伟_2");
+    }
+}

@@ -1,0 +1,377 @@
+//! Stage 1: files → raw sheets. Workbooks (`.xlsx`, `.xls`, WPS `.et`, `.ods`)
+//! are told apart by their first bytes, not their extension; a folder is read
+//! as a set of `.csv` files in UTF-8 or GBK/GB18030. Every cell keeps its place.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
+
+use crate::problem::{Place, Problem};
+use crate::text::number_text;
+
+/// One cell's value, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    /// An Excel date serial (days since 1899-12-30).
+    Date(f64),
+    Bool(bool),
+    /// An error value such as `#N/A`.
+    Error(String),
+}
+
+impl Cell {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.chars().all(crate::text::is_blank_char),
+            _ => false,
+        }
+    }
+
+    /// The cell as a person reads it on screen.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) | Cell::Date(n) => number_text(*n),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// A sheet's cells with their position in the spreadsheet.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    /// The file name as the user gave it (for messages).
+    pub file: String,
+    pub name: String,
+    /// 0-based row of `rows[0]` in the spreadsheet.
+    pub row0: u32,
+    /// 0-based column of every row's first cell.
+    pub col0: u32,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Sheet {
+    /// The place of a cell given by indices into `rows`.
+    pub fn place(&self, row: usize, col: Option<(usize, &str)>) -> Place {
+        Place {
+            file: self.file.clone(),
+            sheet: self.name.clone(),
+            row: Some(self.row0 + row as u32 + 1),
+            column: col.map(|(c, h)| (self.col0 + c as u32, h.to_string())),
+        }
+    }
+
+    pub fn cell(&self, row: usize, col: usize) -> &Cell {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .unwrap_or(&Cell::Empty)
+    }
+}
+
+/// Everything read from the given inputs: the sheets, and what could not be read.
+#[derive(Debug, Default)]
+pub struct Workbooks {
+    pub sheets: Vec<Sheet>,
+    pub problems: Vec<Problem>,
+}
+
+/// Largest merged region (in cells) whose value is copied into every cell.
+const MAX_MERGE_FILL: u64 = 100_000;
+
+/// Reads a workbook file or a folder of CSV files.
+pub fn read_input(path: &Path) -> Workbooks {
+    let mut out = Workbooks::default();
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                out.problems.push(unreadable(path, &e.to_string()));
+                return out;
+            }
+        };
+        entries.sort();
+        let csvs: Vec<_> = entries
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+            .collect();
+        if csvs.is_empty() {
+            out.problems.push(Problem::fault(
+                Place::file(path.display().to_string()),
+                "这个文件夹里没有 .csv 文件",
+                "请给出名单工作簿（.xlsx/.xls/.ods），或放有 .csv 表格的文件夹",
+            ));
+        }
+        for csv in csvs {
+            match read_csv(&csv) {
+                Ok(sheet) => out.sheets.push(sheet),
+                Err(p) => out.problems.push(p),
+            }
+        }
+        return out;
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            {
+                match csv_sheet(path, &bytes) {
+                    Ok(sheet) => out.sheets.push(sheet),
+                    Err(p) => out.problems.push(p),
+                }
+            } else {
+                read_workbook(path, bytes, &mut out);
+            }
+        }
+        Err(e) => out.problems.push(unreadable(path, &e.to_string())),
+    }
+    out
+}
+
+fn unreadable(path: &Path, why: &str) -> Problem {
+    let message = if !path.exists() {
+        "找不到这个文件或文件夹".to_string()
+    } else {
+        format!("打不开这个文件（{why}）")
+    };
+    Problem::fault(
+        Place::file(path.display().to_string()),
+        message,
+        "请检查路径是否写对、文件是否被其他程序占用",
+    )
+}
+
+/// What the first bytes say a file is.
+#[derive(Debug, PartialEq, Eq)]
+enum Container {
+    /// OLE2 compound file: `.xls`, WPS `.et`.
+    Ole,
+    /// Zip: `.xlsx`, `.ods`.
+    Zip,
+    Other,
+}
+
+fn sniff(bytes: &[u8]) -> Container {
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        Container::Ole
+    } else if bytes.starts_with(b"PK") {
+        Container::Zip
+    } else {
+        Container::Other
+    }
+}
+
+fn read_workbook(path: &Path, bytes: Vec<u8>, out: &mut Workbooks) {
+    let file = path.display().to_string();
+    let looks_like_text = sniff(&bytes) == Container::Other;
+    if looks_like_text {
+        // A CSV saved with a spreadsheet's extension is still readable.
+        if let Ok(sheet) = csv_sheet(path, &bytes)
+            && sheet.rows.iter().any(|r| r.len() > 1)
+        {
+            out.sheets.push(sheet);
+            return;
+        }
+        out.problems.push(Problem::fault(
+            Place::file(&file),
+            "这个文件不是电子表格（不是 Excel、WPS 或 ODS 格式）",
+            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
+        ));
+        return;
+    }
+    let mut workbook = match open_workbook_auto_from_rs(Cursor::new(bytes)) {
+        Ok(wb) => wb,
+        Err(e) => {
+            let text = e.to_string();
+            let message = if text.to_lowercase().contains("password") || text.contains("encrypt") {
+                "这个工作簿设置了打开密码，程序读不了".to_string()
+            } else {
+                format!("这个表格文件已损坏或格式无法识别（{text}）")
+            };
+            out.problems.push(Problem::fault(
+                Place::file(&file),
+                message,
+                "请在 Excel 或 WPS 中打开，去掉密码后另存为 .xlsx 再试",
+            ));
+            return;
+        }
+    };
+    let names = workbook.sheet_names();
+    for name in names {
+        let range = match workbook.worksheet_range(&name) {
+            Ok(r) => r,
+            Err(e) => {
+                out.problems.push(Problem::fault(
+                    Place {
+                        sheet: name.clone(),
+                        ..Place::file(&file)
+                    },
+                    format!("这个工作表读不出来（{e}）"),
+                    "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
+                ));
+                continue;
+            }
+        };
+        let merges = match &mut workbook {
+            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let (row0, col0) = range.start().unwrap_or((0, 0));
+        let mut rows: Vec<Vec<Cell>> = range
+            .rows()
+            .map(|r| r.iter().map(cell_of).collect())
+            .collect();
+        fill_merges(&mut rows, row0, col0, &merges);
+        out.sheets.push(Sheet {
+            file: file.clone(),
+            name,
+            row0,
+            col0,
+            rows,
+        });
+    }
+}
+
+fn cell_of(data: &Data) -> Cell {
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(d) => Cell::Date(d.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Error(format!("{e}")),
+    }
+}
+
+/// Copies each merged region's top-left value into the region's other cells,
+/// so that a district merged over five village rows belongs to each of them.
+fn fill_merges(rows: &mut [Vec<Cell>], row0: u32, col0: u32, merges: &[calamine::Dimensions]) {
+    for m in merges {
+        let area =
+            (m.end.0 as u64 + 1 - m.start.0 as u64) * (m.end.1 as u64 + 1 - m.start.1 as u64);
+        if area > MAX_MERGE_FILL || m.start.0 < row0 || m.start.1 < col0 {
+            continue;
+        }
+        let (r, c) = ((m.start.0 - row0) as usize, (m.start.1 - col0) as usize);
+        let value = match rows.get(r).and_then(|row| row.get(c)) {
+            Some(v) if !v.is_empty() => v.clone(),
+            _ => continue,
+        };
+        for rr in r..=(m.end.0 - row0) as usize {
+            let Some(row) = rows.get_mut(rr) else { break };
+            for cc in c..=(m.end.1 - col0) as usize {
+                if let Some(cell) = row.get_mut(cc)
+                    && cell.is_empty()
+                {
+                    *cell = value.clone();
+                }
+            }
+        }
+    }
+}
+
+fn read_csv(path: &Path) -> Result<Sheet, Problem> {
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e.to_string()))?;
+    csv_sheet(path, &bytes)
+}
+
+/// Decodes CSV bytes: UTF-8 (with or without BOM) when valid, else GB18030
+/// (which includes GBK), as Excel on Chinese Windows writes.
+pub fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GB18030
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
+    }
+}
+
+fn csv_sheet(path: &Path, bytes: &[u8]) -> Result<Sheet, Problem> {
+    let text = decode_text(bytes).replace('\0', "");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            Problem::fault(
+                Place {
+                    row: Some(i as u32 + 1),
+                    ..Place::file(path.display().to_string())
+                },
+                format!("这一行的格式读不懂（{e}）"),
+                "请检查引号是否成对",
+            )
+        })?;
+        rows.push(
+            record
+                .iter()
+                .map(|f| {
+                    if f.is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(f.to_string())
+                    }
+                })
+                .collect(),
+        );
+    }
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Sheet {
+        file: path.display().to_string(),
+        name,
+        row0: 0,
+        col0: 0,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_csv_is_decoded() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("姓名,单位\n张三,市发改委\n");
+        assert_eq!(decode_text(&gbk), "姓名,单位\n张三,市发改委\n");
+        assert_eq!(decode_text("\u{FEFF}姓名".as_bytes()), "姓名");
+    }
+
+    #[test]
+    fn merged_regions_are_filled() {
+        let mut rows = vec![
+            vec![Cell::Text("武进区".into()), Cell::Text("a".into())],
+            vec![Cell::Empty, Cell::Text("b".into())],
+        ];
+        let merge = calamine::Dimensions {
+            start: (0, 0),
+            end: (1, 0),
+        };
+        fill_merges(&mut rows, 0, 0, &[merge]);
+        assert_eq!(rows[1][0], Cell::Text("武进区".into()));
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0]), Container::Ole);
+        assert_eq!(sniff(b"PK\x03\x04"), Container::Zip);
+        assert_eq!(sniff(b"hello"), Container::Other);
+    }
+}

@@ -1,0 +1,284 @@
+//! Stage 4: plan → PDFs on disk. Documents are typeset in parallel by one
+//! shared engine, each PDF written under a temporary name and renamed, and a
+//! manifest of every file written is put at the output folder's root.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use typst::foundations::{Datetime, Smart};
+use typst_pdf::{PdfOptions, Timestamp};
+
+use crate::engine::{Engine, RenderError, Typeset, evict_caches};
+use crate::plan::{Document, Plan};
+use crate::problem::Problem;
+use crate::roster::Roster;
+
+/// The manifest's file name at the output root.
+pub const MANIFEST: &str = "清单.csv";
+
+/// Stack size of typesetting threads: Typst recurses deeply.
+const STACK_SIZE: usize = 32 * 1024 * 1024;
+
+/// One file written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub path: PathBuf,
+    pub pages: usize,
+    pub bytes: usize,
+}
+
+/// What a run wrote, or why documents failed.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub written: Vec<Written>,
+    pub failures: Vec<Problem>,
+}
+
+/// PDF options that give the same bytes for the same inputs: fixed date,
+/// fixed identifier, no accessibility tag tree (print kits are for paper; the
+/// tags would make every file several times larger).
+pub fn pdf_options(date: Datetime, ident: &str) -> PdfOptions {
+    let timestamp = Datetime::from_ymd_hms(
+        date.year().unwrap_or(2017),
+        date.month().unwrap_or(1),
+        date.day().unwrap_or(1),
+        0,
+        0,
+        0,
+    )
+    .map(Timestamp::new_utc);
+    PdfOptions {
+        ident: Smart::Custom(ident.to_string()),
+        creator: Smart::Custom(Some("zoufang".to_string())),
+        timestamp,
+        page_ranges: None,
+        standards: Default::default(),
+        tagged: false,
+        pretty: false,
+    }
+}
+
+/// Typesets a document and turns it into PDF bytes.
+pub fn pdf_bytes(engine: &Engine, doc: &Document) -> Result<(Typeset, Vec<u8>), RenderError> {
+    let typeset = engine.typeset(doc.template, &doc.data)?;
+    let ident = doc.path.to_string_lossy();
+    let bytes = typst_pdf::pdf(&typeset.document, &pdf_options(engine.today(), &ident)).map_err(
+        |errors| RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect()),
+    )?;
+    Ok((typeset, bytes))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so
+/// that no half-written file ever carries the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Renders every document of the plan into `out`, then writes the manifest.
+pub fn render_all(engine: &Engine, roster: &Roster, plan: &Plan, out: &Path) -> Report {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(STACK_SIZE)
+        .build();
+    let render_one = |doc: &Document| -> Result<Written, Problem> {
+        let result = pdf_bytes(engine, doc);
+        evict_caches();
+        let (typeset, bytes) = result.map_err(|e| failure(roster, doc, e))?;
+        let path = out.join(&doc.path);
+        write_atomic(&path, &bytes).map_err(|e| {
+            Problem::fault(
+                crate::problem::Place::file(path.display().to_string()),
+                format!("文件写不进去（{e}）"),
+                "请检查输出文件夹是否可写、磁盘是否已满",
+            )
+        })?;
+        Ok(Written {
+            path: doc.path.clone(),
+            pages: typeset.document.pages().len(),
+            bytes: bytes.len(),
+        })
+    };
+    let results: Vec<Result<Written, Problem>> = match pool {
+        Ok(pool) => pool.install(|| plan.documents.par_iter().map(render_one).collect()),
+        Err(_) => plan.documents.iter().map(render_one).collect(),
+    };
+    let mut report = Report::default();
+    for r in results {
+        match r {
+            Ok(w) => report.written.push(w),
+            Err(p) => report.failures.push(p),
+        }
+    }
+    if report.failures.is_empty()
+        && let Err(e) = write_manifest(roster, plan, &report.written, out)
+    {
+        report.failures.push(Problem::fault(
+            crate::problem::Place::file(out.join(MANIFEST).display().to_string()),
+            format!("清单文件写不进去（{e}）"),
+            "请检查输出文件夹是否可写",
+        ));
+    }
+    report
+}
+
+/// Turns a typesetting failure into a message about the person or village.
+fn failure(roster: &Roster, doc: &Document, error: RenderError) -> Problem {
+    let (place, who) = match doc.cadre {
+        Some(c) => (
+            roster.cadres[c].place.clone(),
+            format!("干部「{}」", roster.cadres[c].name),
+        ),
+        None => {
+            let v = &roster.villages[doc.village];
+            (v.place.clone(), format!("村（社区）「{}」", v.name))
+        }
+    };
+    match error {
+        RenderError::MissingGlyphs(chars) => Problem::fault(
+            place,
+            format!("{who}的资料里有字体中没有的字：{}", quote_chars(&chars)),
+            "请核对这些字是否写对；如确实是这些字，请用 --font-path 指定含有这些字的字体",
+        ),
+        RenderError::Template(lines) => Problem::fault(
+            place,
+            format!("排版{who}的材料时模板出错：{}", lines.join("；")),
+            "请检查模板文件",
+        ),
+    }
+}
+
+/// `「堃」「䶮」`, for messages.
+pub fn quote_chars(chars: &[char]) -> String {
+    chars
+        .iter()
+        .map(|c| format!("「{c}」(U+{:04X})", *c as u32))
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+fn write_manifest(
+    roster: &Roster,
+    plan: &Plan,
+    written: &[Written],
+    out: &Path,
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "文件",
+        "种类",
+        "页数",
+        "单位",
+        "干部",
+        "干部编号",
+        "市（区）",
+        "镇（街道）",
+        "村（社区）",
+        "起始编号",
+        "结束编号",
+    ])?;
+    for (doc, file) in plan.documents.iter().zip(written) {
+        let dept = &roster.departments[doc.department];
+        let village = &roster.villages[doc.village];
+        let (kind, cadre, id) = match doc.cadre {
+            Some(c) => (
+                "干部走访材料（附件3、4）",
+                roster.cadres[c].name.as_str(),
+                roster.cadres[c].id.as_str(),
+            ),
+            None => ("村（社区）调查表（附件1）", "", ""),
+        };
+        let (first, last) = doc.serials.clone().unwrap_or_default();
+        let path = file.path.to_string_lossy().replace('\\', "/");
+        w.write_record([
+            path.as_str(),
+            kind,
+            &file.pages.to_string(),
+            &dept.name,
+            cadre,
+            id,
+            &village.district,
+            &village.town,
+            &village.name,
+            &first,
+            &last,
+        ])?;
+    }
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(
+        w.into_inner()
+            .map_err(|e| std::io::Error::other(e.to_string()))?,
+    );
+    write_atomic(&out.join(MANIFEST), &bytes)
+}
+
+/// Faults for characters in printed roster values that no font can draw,
+/// found before anything is typeset; each names the person or village.
+pub fn glyph_problems(engine: &Engine, roster: &Roster) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut check = |place: &crate::problem::Place, who: String, texts: &[&str]| {
+        let mut chars = Vec::new();
+        for t in texts {
+            for c in engine.undrawable(t) {
+                if !chars.contains(&c) {
+                    chars.push(c);
+                }
+            }
+        }
+        if !chars.is_empty() {
+            problems.push(Problem::fault(
+                place.clone(),
+                format!(
+                    "{who}的资料里有字体中没有的字：{}，印出来会是方框",
+                    quote_chars(&chars)
+                ),
+                "请核对这些字是否写对；如确实是这些字，请用 --font-path 指定含有这些字的字体",
+            ));
+        }
+    };
+    for d in &roster.departments {
+        check(
+            &d.place,
+            format!("单位「{}」", d.name),
+            &[&d.name, &d.contact, &d.phone],
+        );
+    }
+    for v in &roster.villages {
+        check(
+            &v.place,
+            format!("村（社区）「{}」", v.name),
+            &[
+                &v.district,
+                &v.town,
+                &v.name,
+                &v.secretary,
+                &v.secretary_phone,
+            ],
+        );
+    }
+    for c in &roster.cadres {
+        check(
+            &c.place,
+            format!("干部「{}」", c.name),
+            &[&c.name, &c.position, &c.id],
+        );
+    }
+    problems
+}

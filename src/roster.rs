@@ -1,0 +1,873 @@
+//! Stage 2: raw sheets → the campaign roster (departments, villages and
+//! communities, cadres), with every problem found on the way. Nothing here
+//! stops at the first problem: a clerk fixes the whole roster in one pass.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::problem::{Place, Problem};
+use crate::read::{Cell, Sheet};
+use crate::settings::Settings;
+use crate::table::{ColumnSpec, Row, TableSpec, find_tables};
+use crate::text::{Phone, clean, clean_name, half_width, is_blank_char, parse_phone};
+
+/// A department (市级机关部门/单位).
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    pub name: String,
+    pub contact: String,
+    pub phone: String,
+    #[serde(skip)]
+    pub place: Place,
+}
+
+/// 村 or 社区: decides where summaries are routed (notice §六).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Kind {
+    #[serde(rename = "村")]
+    Village,
+    #[serde(rename = "社区")]
+    Community,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Village => "村",
+            Kind::Community => "社区",
+        }
+    }
+
+    /// Reads a 类型 cell.
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "村" | "行政村" | "村委会" | "农村" | "村委" => Some(Kind::Village),
+            "社区" | "居委会" | "社区居委会" | "城市社区" | "居" => {
+                Some(Kind::Community)
+            }
+            _ => None,
+        }
+    }
+
+    /// Infers the kind from a name such as 东城湾村 or 红梅社区居委会.
+    pub fn infer(name: &str) -> Option<Kind> {
+        let key = village_key(name);
+        if key.ends_with("社区") {
+            Some(Kind::Community)
+        } else if key.ends_with('村') {
+            Some(Kind::Village)
+        } else {
+            None
+        }
+    }
+}
+
+/// A village or community (村/社区).
+#[derive(Debug, Clone, Serialize)]
+pub struct Village {
+    pub district: String,
+    pub town: String,
+    pub name: String,
+    pub kind: Kind,
+    pub secretary: String,
+    pub secretary_phone: String,
+    /// Index into `Roster::departments`.
+    pub department: usize,
+    #[serde(skip)]
+    pub place: Place,
+}
+
+/// A cadre who visits households.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cadre {
+    pub id: String,
+    pub name: String,
+    /// Index into `Roster::departments`.
+    pub department: usize,
+    pub position: String,
+    pub mobile: String,
+    /// Index into `Roster::villages`.
+    pub village: usize,
+    /// Household forms to print.
+    pub quota: u32,
+    #[serde(skip)]
+    pub place: Place,
+}
+
+/// The checked roster.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pub departments: Vec<Department>,
+    pub villages: Vec<Village>,
+    pub cadres: Vec<Cadre>,
+}
+
+/// The roster and everything found wrong with it.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub roster: Roster,
+    pub problems: Vec<Problem>,
+}
+
+impl Checked {
+    pub fn has_faults(&self) -> bool {
+        self.problems.iter().any(Problem::is_fault)
+    }
+}
+
+// Column indices of each table, in the order of the specs below.
+const D_NAME: usize = 0;
+const D_CONTACT: usize = 1;
+const D_PHONE: usize = 2;
+
+static DEPARTMENTS: TableSpec = TableSpec {
+    name: "单位表",
+    columns: &[
+        ColumnSpec {
+            name: "单位名称",
+            aliases: &[
+                "单位名称",
+                "部门名称",
+                "单位(部门)名称",
+                "部门(单位)名称",
+                "部门(单位)",
+                "单位(部门)",
+                "单位",
+            ],
+            required: true,
+        },
+        ColumnSpec {
+            name: "联系人",
+            aliases: &["联系人", "联络员", "联系人姓名"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "联系电话",
+            aliases: &[
+                "联系电话",
+                "联系人电话",
+                "联系人手机",
+                "电话",
+                "手机",
+                "手机号码",
+            ],
+            required: false,
+        },
+    ],
+};
+
+const V_DISTRICT: usize = 0;
+const V_TOWN: usize = 1;
+const V_NAME: usize = 2;
+const V_KIND: usize = 3;
+const V_SECRETARY: usize = 4;
+const V_SECRETARY_PHONE: usize = 5;
+const V_DEPARTMENT: usize = 6;
+
+static VILLAGES: TableSpec = TableSpec {
+    name: "村（社区）表",
+    columns: &[
+        ColumnSpec {
+            name: "市（区）",
+            aliases: &["市(区)", "市区", "辖市(区)", "辖市区", "县(市、区)", "区"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "镇（街道）",
+            aliases: &[
+                "镇(街道)",
+                "镇/街道",
+                "镇街",
+                "乡镇(街道)",
+                "镇(街道)名称",
+                "乡镇",
+            ],
+            required: true,
+        },
+        ColumnSpec {
+            name: "村（社区）",
+            aliases: &[
+                "村(社区)",
+                "村/社区",
+                "村(社区)名称",
+                "村(居)",
+                "村居",
+                "村(社区)名",
+            ],
+            required: true,
+        },
+        ColumnSpec {
+            name: "类型",
+            aliases: &["类型", "村/社区类型", "村(社区)类型"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "书记",
+            aliases: &["书记", "书记姓名", "村(社区)书记", "党组织书记", "支部书记"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "书记电话",
+            aliases: &["书记电话", "书记手机", "书记联系电话", "电话", "联系电话"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "挂钩单位",
+            aliases: &[
+                "挂钩单位",
+                "挂钩部门",
+                "挂钩单位(部门)",
+                "走访单位",
+                "联系单位",
+            ],
+            required: true,
+        },
+    ],
+};
+
+const C_NAME: usize = 0;
+const C_DEPARTMENT: usize = 1;
+const C_POSITION: usize = 2;
+const C_MOBILE: usize = 3;
+const C_VILLAGE: usize = 4;
+const C_QUOTA: usize = 5;
+const C_ID: usize = 6;
+
+static CADRES: TableSpec = TableSpec {
+    name: "干部表",
+    columns: &[
+        ColumnSpec {
+            name: "姓名",
+            aliases: &["姓名", "干部姓名", "走访干部"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "单位",
+            aliases: &[
+                "单位",
+                "部门",
+                "所在单位",
+                "所在部门",
+                "工作单位",
+                "单位名称",
+            ],
+            required: true,
+        },
+        ColumnSpec {
+            name: "职务",
+            aliases: &["职务", "职位", "职务(职级)", "职务职级"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "手机",
+            aliases: &["手机", "手机号", "手机号码", "移动电话", "联系电话", "电话"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "走访村（社区）",
+            aliases: &[
+                "走访村(社区)",
+                "走访村/社区",
+                "走访村",
+                "走访社区",
+                "挂钩村(社区)",
+                "联系村(社区)",
+                "村(社区)",
+            ],
+            required: true,
+        },
+        ColumnSpec {
+            name: "走访户数",
+            aliases: &["走访户数", "户数", "任务户数", "走访任务(户)"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "编号",
+            aliases: &["编号", "干部编号"],
+            required: false,
+        },
+    ],
+};
+
+/// Largest quota accepted; anything above is taken for a typing error.
+const MAX_QUOTA: u32 = 500;
+
+/// Builds the roster from the sheets of one or more files.
+pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
+    let mut problems = Vec::new();
+    let tables = find_tables(&[&DEPARTMENTS, &VILLAGES, &CADRES], sheets, &mut problems);
+    for (spec, found) in [&DEPARTMENTS, &VILLAGES, &CADRES].iter().zip(&tables) {
+        if found.is_empty() {
+            let headers: Vec<String> = spec
+                .columns
+                .iter()
+                .map(|c| format!("{}{}", c.name, if c.required { "*" } else { "" }))
+                .collect();
+            problems.push(Problem::fault(
+                Place::file(source),
+                format!("没有找到{}", spec.name),
+                format!(
+                    "请添加一张表头为「{}」的表（带*的列必填）",
+                    headers.join("、")
+                ),
+            ));
+        }
+    }
+    let mut roster = Roster::default();
+    let mut dept_index: HashMap<String, usize> = HashMap::new();
+    for table in &tables[0] {
+        for row in table.data_rows() {
+            if skip_note_row(&row, &mut problems) {
+                continue;
+            }
+            let name = clean(&row.text(D_NAME));
+            if name.is_empty() {
+                problems.push(missing(&row, D_NAME, "单位名称"));
+                continue;
+            }
+            let key = dept_key(&name);
+            if let Some(&first) = dept_index.get(&key) {
+                problems.push(
+                    Problem::fault(
+                        row.place(D_NAME),
+                        format!(
+                            "单位重复，{}已经有这个单位",
+                            row_ref(&roster.departments[first].place)
+                        ),
+                        "请删去重复的一行",
+                    )
+                    .with_value(&name),
+                );
+                continue;
+            }
+            dept_index.insert(key, roster.departments.len());
+            roster.departments.push(Department {
+                name,
+                contact: clean_name(&row.text(D_CONTACT)),
+                phone: phone_as_written(&row, D_PHONE, &mut problems),
+                place: row.row_place(),
+            });
+        }
+    }
+
+    let mut village_keys: HashMap<(String, String, String), usize> = HashMap::new();
+    for table in &tables[1] {
+        for row in table.data_rows() {
+            if skip_note_row(&row, &mut problems) {
+                continue;
+            }
+            let mut ok = true;
+            let mut required = |col: usize, what: &str, problems: &mut Vec<Problem>| {
+                let v = row.text(col);
+                if v.is_empty() {
+                    problems.push(missing(&row, col, what));
+                    ok = false;
+                }
+                v
+            };
+            let district = required(V_DISTRICT, "市（区）", &mut problems);
+            let town = required(V_TOWN, "镇（街道）", &mut problems);
+            let name = required(V_NAME, "村（社区）", &mut problems);
+            let dept_name = required(V_DEPARTMENT, "挂钩单位", &mut problems);
+            let department = if dept_name.is_empty() {
+                None
+            } else {
+                let found =
+                    lookup_department(&dept_index, &dept_name, &row, V_DEPARTMENT, &mut problems);
+                ok &= found.is_some();
+                found
+            };
+            let kind_text = half_width(&row.text(V_KIND)).replace(' ', "");
+            let kind = if kind_text.is_empty() {
+                Kind::infer(&name)
+            } else {
+                Kind::parse(&kind_text)
+            };
+            if kind.is_none() && !name.is_empty() {
+                let p = if kind_text.is_empty() {
+                    Problem::fault(
+                        row.place(V_KIND),
+                        format!("没有填类型，从名称「{name}」也看不出是村还是社区"),
+                        "请在「类型」列填写「村」或「社区」",
+                    )
+                } else {
+                    Problem::fault(
+                        row.place(V_KIND),
+                        "类型只能是「村」或「社区」",
+                        "请改成「村」或「社区」",
+                    )
+                    .with_value(&kind_text)
+                };
+                problems.push(p);
+                ok = false;
+            }
+            let secretary_phone = phone_as_written(&row, V_SECRETARY_PHONE, &mut problems);
+            if !ok {
+                continue;
+            }
+            let (Some(department), Some(kind)) = (department, kind) else {
+                continue;
+            };
+            let key = (district.clone(), town.clone(), village_key(&name));
+            if let Some(&first) = village_keys.get(&key) {
+                problems.push(
+                    Problem::fault(
+                        row.place(V_NAME),
+                        format!(
+                            "{town}的这个村（社区）已经在{}登记过",
+                            row_ref(&roster.villages[first].place)
+                        ),
+                        "同一个村（社区）只登记一行；如果有两个单位挂钩，请在说明中约定由哪个单位负责",
+                    )
+                    .with_value(&name),
+                );
+                continue;
+            }
+            village_keys.insert(key, roster.villages.len());
+            roster.villages.push(Village {
+                district,
+                town,
+                name,
+                kind,
+                secretary: clean_name(&row.text(V_SECRETARY)),
+                secretary_phone,
+                department,
+                place: row.row_place(),
+            });
+        }
+    }
+
+    let mut mobiles: HashMap<String, Place> = HashMap::new();
+    let mut names: HashMap<(usize, String), Place> = HashMap::new();
+    let mut ids: HashMap<String, Place> = HashMap::new();
+    let mut pending_ids = Vec::new();
+    for table in &tables[2] {
+        for row in table.data_rows() {
+            if skip_note_row(&row, &mut problems) {
+                continue;
+            }
+            let mut ok = true;
+            let name = clean_name(&row.text(C_NAME));
+            if name.is_empty() {
+                problems.push(missing(&row, C_NAME, "姓名"));
+                ok = false;
+            }
+            let dept_name = row.text(C_DEPARTMENT);
+            let department = if dept_name.is_empty() {
+                problems.push(missing(&row, C_DEPARTMENT, "单位"));
+                None
+            } else {
+                lookup_department(&dept_index, &dept_name, &row, C_DEPARTMENT, &mut problems)
+            };
+            ok &= department.is_some();
+            let mobile = read_mobile(&row, &mut problems);
+            ok &= mobile.is_some();
+            let village_ref = row.text(C_VILLAGE);
+            let village = if village_ref.is_empty() {
+                problems.push(missing(&row, C_VILLAGE, "走访村（社区）"));
+                None
+            } else {
+                resolve_village(&roster.villages, &village_ref, &row, &mut problems)
+            };
+            ok &= village.is_some();
+            let quota = read_quota(&row, settings, &mut problems);
+            ok &= quota.is_some();
+            let id = half_width(&row.text(C_ID)).replace(' ', "");
+            if !id.is_empty() {
+                if let Some(first) = ids.get(&id) {
+                    problems.push(
+                        Problem::fault(
+                            row.place(C_ID),
+                            format!("编号重复，{}已经用了这个编号", row_ref(first)),
+                            "每名干部的编号必须不同；不填则由程序自动编号",
+                        )
+                        .with_value(&id),
+                    );
+                    ok = false;
+                } else {
+                    ids.insert(id.clone(), row.row_place());
+                }
+            }
+            if let Some(m) = &mobile {
+                if let Some(first) = mobiles.get(m) {
+                    problems.push(
+                        Problem::fault(
+                            row.place(C_MOBILE),
+                            format!("这个手机号码{}已经登记过，同一名干部重复了", row_ref(first)),
+                            "请删去重复的一行；如果是两个人，请核对各自的手机号码",
+                        )
+                        .with_value(m),
+                    );
+                    ok = false;
+                } else {
+                    mobiles.insert(m.clone(), row.row_place());
+                }
+            }
+            if let Some(d) = department
+                && !name.is_empty()
+            {
+                if let Some(first) = names.get(&(d, name.clone())) {
+                    problems.push(
+                        Problem::warning(
+                            row.place(C_NAME),
+                            format!("同一单位{}已有同名干部", row_ref(first)),
+                            "如果是同一个人，请删去重复的一行；如果是两个人，可以不改",
+                        )
+                        .with_value(&name),
+                    );
+                } else {
+                    names.insert((d, name.clone()), row.row_place());
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let (Some(department), Some(mobile), Some(village), Some(quota)) =
+                (department, mobile, village, quota)
+            else {
+                continue;
+            };
+            let village_dept = roster.villages[village].department;
+            if village_dept != department {
+                problems.push(
+                    Problem::warning(
+                        row.place(C_VILLAGE),
+                        format!(
+                            "这个村（社区）的挂钩单位是「{}」，不是干部所在的「{}」",
+                            roster.departments[village_dept].name,
+                            roster.departments[department].name
+                        ),
+                        "请核对走访安排；不改也可以打印",
+                    )
+                    .with_value(&village_ref),
+                );
+            }
+            if quota < settings.minimum_quota {
+                problems.push(
+                    Problem::warning(
+                        row.place(C_QUOTA),
+                        format!(
+                            "走访户数少于通知要求的{}户（通知第一条第2点）",
+                            settings.minimum_quota
+                        ),
+                        "请核对；不改也可以打印",
+                    )
+                    .with_value(quota.to_string()),
+                );
+            }
+            if id.is_empty() {
+                pending_ids.push(roster.cadres.len());
+            }
+            roster.cadres.push(Cadre {
+                id,
+                name,
+                department,
+                position: clean(&row.text(C_POSITION)),
+                mobile,
+                village,
+                quota,
+                place: row.row_place(),
+            });
+        }
+    }
+    assign_ids(&mut roster.cadres, &pending_ids, &ids);
+    campaign_warnings(&roster, &mut problems);
+    crate::problem::sort(&mut problems);
+    Checked { roster, problems }
+}
+
+/// Gives cadres without a 编号 the next free `ZF0001`-style number, in roster order.
+fn assign_ids(cadres: &mut [Cadre], pending: &[usize], taken: &HashMap<String, Place>) {
+    let mut next = 1;
+    for &i in pending {
+        loop {
+            let id = format!("ZF{next:04}");
+            next += 1;
+            if !taken.contains_key(&id) {
+                cadres[i].id = id;
+                break;
+            }
+        }
+    }
+}
+
+/// The notice's rules that are advice, not faults.
+fn campaign_warnings(roster: &Roster, problems: &mut Vec<Problem>) {
+    for (d, dept) in roster.departments.iter().enumerate() {
+        let villages = roster.villages.iter().filter(|v| v.department == d).count();
+        if villages == 0 || villages > 3 {
+            problems.push(Problem::warning(
+                dept.place.clone(),
+                format!("「{}」挂钩了{villages}个村（社区），通知要求每个单位走访1至3个（通知第一条第2点）", dept.name),
+                "请核对挂钩安排；不改也可以打印",
+            ));
+        }
+        if !roster.cadres.iter().any(|c| c.department == d) {
+            problems.push(Problem::warning(
+                dept.place.clone(),
+                format!("「{}」没有登记走访干部，不会生成干部材料", dept.name),
+                "请在干部表中添加该单位的干部",
+            ));
+        }
+    }
+    for (v, village) in roster.villages.iter().enumerate() {
+        if !roster.cadres.iter().any(|c| c.village == v) {
+            problems.push(Problem::warning(
+                village.place.clone(),
+                format!("「{}」没有安排干部走访", village.name),
+                "请在干部表中安排干部；不改也可以打印该村（社区）调查表",
+            ));
+        }
+    }
+}
+
+/// A row holding only a note such as `注：…` or `填表人：…` below a table.
+fn skip_note_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
+    let cells = row.filled_cells();
+    let is_note = cells.len() == 1
+        && ["注", "说明", "备注", "填表", "制表", "审核", "合计", "总计"]
+            .iter()
+            .any(|p| cells[0].starts_with(p));
+    if is_note {
+        problems.push(
+            Problem::warning(
+                row.row_place(),
+                "这一行是说明文字，不是名单数据，没有读取",
+                "如果这行是名单，请补全各列",
+            )
+            .with_value(&cells[0]),
+        );
+    }
+    is_note
+}
+
+fn missing(row: &Row, col: usize, what: &str) -> Problem {
+    Problem::fault(
+        row.place(col),
+        format!("「{what}」没有填"),
+        format!("这一列必须填写，请补上{what}"),
+    )
+}
+
+/// "第7行" for messages that point at another row of the same sheet.
+fn row_ref(place: &Place) -> String {
+    match place.row {
+        Some(r) => format!("工作表「{}」第{r}行", place.sheet),
+        None => format!("工作表「{}」", place.sheet),
+    }
+}
+
+/// Department names compare without spaces and with half-width brackets.
+fn dept_key(name: &str) -> String {
+    half_width(name)
+        .chars()
+        .filter(|c| !is_blank_char(*c))
+        .collect()
+}
+
+fn lookup_department(
+    index: &HashMap<String, usize>,
+    name: &str,
+    row: &Row,
+    col: usize,
+    problems: &mut Vec<Problem>,
+) -> Option<usize> {
+    let found = index.get(&dept_key(name)).copied();
+    if found.is_none() {
+        problems.push(
+            Problem::fault(
+                row.place(col),
+                "单位表里没有这个单位",
+                "请改成单位表中的单位名称（写法要完全一致），或先在单位表中添加这个单位",
+            )
+            .with_value(name),
+        );
+    }
+    found
+}
+
+/// A phone kept as written (landlines, lists), mobiles normalised.
+fn phone_as_written(row: &Row, col: usize, problems: &mut Vec<Problem>) -> String {
+    let raw = row.text(col);
+    match parse_phone(&raw) {
+        Phone::Scientific(s) => {
+            problems.push(scientific(row, col, &s));
+            String::new()
+        }
+        phone => phone.as_str().to_string(),
+    }
+}
+
+fn scientific(row: &Row, col: usize, s: &str) -> Problem {
+    Problem::fault(
+        row.place(col),
+        "号码被 Excel 显示成了科学计数法，后几位数字已经丢失",
+        "请把这一列设为“文本”格式，重新输入完整号码",
+    )
+    .with_value(s)
+}
+
+fn read_mobile(row: &Row, problems: &mut Vec<Problem>) -> Option<String> {
+    let raw = row.text(C_MOBILE);
+    if raw.is_empty() {
+        problems.push(missing(row, C_MOBILE, "手机"));
+        return None;
+    }
+    match parse_phone(&raw) {
+        Phone::Mobile(m) => Some(m),
+        Phone::Scientific(s) => {
+            problems.push(scientific(row, C_MOBILE, &s));
+            None
+        }
+        Phone::Other(s) => {
+            problems.push(
+                Problem::fault(
+                    row.place(C_MOBILE),
+                    "手机号码应为以1开头的11位数字",
+                    "请填写干部本人的手机号码（联系卡上会印出来）",
+                )
+                .with_value(s),
+            );
+            None
+        }
+    }
+}
+
+fn read_quota(row: &Row, settings: &Settings, problems: &mut Vec<Problem>) -> Option<u32> {
+    let cell = row.cell(C_QUOTA);
+    let bad = |value: String| {
+        Problem::fault(
+            row.place(C_QUOTA),
+            format!("走访户数应为1到{MAX_QUOTA}之间的整数"),
+            format!("请填写整数，如 30；不填则按{}户", settings.default_quota),
+        )
+        .with_value(value)
+    };
+    let n = match cell {
+        c if c.is_empty() => return Some(settings.default_quota),
+        Cell::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_QUOTA as f64 => *n as u32,
+        Cell::Text(s) => {
+            let t = half_width(&clean(s)).replace(' ', "");
+            let t = t.strip_suffix('户').unwrap_or(&t);
+            match t.parse::<u32>() {
+                Ok(n) if (1..=MAX_QUOTA).contains(&n) => n,
+                _ => {
+                    problems.push(bad(clean(s)));
+                    return None;
+                }
+            }
+        }
+        other => {
+            problems.push(bad(other.display()));
+            return None;
+        }
+    };
+    Some(n)
+}
+
+/// The name by which villages are compared: half-width, no spaces, and the
+/// committee suffixes that clerks add (村委会, 居委会…) reduced to 村 / 社区.
+pub fn village_key(name: &str) -> String {
+    let s: String = half_width(name)
+        .chars()
+        .filter(|c| !is_blank_char(*c))
+        .collect();
+    for (suffix, replacement) in [
+        ("村民委员会", "村"),
+        ("村委会", "村"),
+        ("社区居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("居民委员会", "社区"),
+        ("居委会", "社区"),
+    ] {
+        if let Some(stem) = s.strip_suffix(suffix) {
+            let stem = stem.strip_suffix(replacement).unwrap_or(stem);
+            return format!("{stem}{replacement}");
+        }
+    }
+    s
+}
+
+/// Finds the village a cadre's 走访村（社区） names. A leading district or town
+/// name is allowed (横山桥镇东城湾村); a name found in two towns is a fault
+/// that says how to write it.
+fn resolve_village(
+    villages: &[Village],
+    reference: &str,
+    row: &Row,
+    problems: &mut Vec<Problem>,
+) -> Option<usize> {
+    let key = village_key(reference);
+    let matches: Vec<usize> = villages
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| {
+            let Some(prefix) = key.strip_suffix(&village_key(&v.name)) else {
+                return false;
+            };
+            let district = village_key(&v.district);
+            let town = village_key(&v.town);
+            prefix.is_empty()
+                || prefix == town
+                || prefix == district
+                || prefix == format!("{district}{town}")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [one] => Some(*one),
+        [] => {
+            problems.push(
+                Problem::fault(
+                    row.place(C_VILLAGE),
+                    "村（社区）表里没有这个村（社区）",
+                    "请改成村（社区）表中的名称，或先在村（社区）表中添加",
+                )
+                .with_value(reference),
+            );
+            None
+        }
+        many => {
+            let places: Vec<String> = many
+                .iter()
+                .map(|&i| format!("{}{}", villages[i].town, villages[i].name))
+                .collect();
+            let towns: Vec<String> = many.iter().map(|&i| villages[i].town.clone()).collect();
+            problems.push(
+                Problem::fault(
+                    row.place(C_VILLAGE),
+                    format!(
+                        "{}都有叫这个名字的村（社区），不知道是哪一个",
+                        towns.join("和")
+                    ),
+                    format!("请连镇（街道）一起写，如「{}」", places.join("」或「")),
+                )
+                .with_value(reference),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn village_keys() {
+        assert_eq!(village_key("东城湾村委会"), "东城湾村");
+        assert_eq!(village_key("东城湾村"), "东城湾村");
+        assert_eq!(village_key("红梅社区居委会"), "红梅社区");
+        assert_eq!(village_key("红梅居委会"), "红梅社区");
+        assert_eq!(village_key(" 东城湾 村 "), "东城湾村");
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(Kind::infer("东城湾村委会"), Some(Kind::Village));
+        assert_eq!(Kind::infer("红梅社区"), Some(Kind::Community));
+        assert_eq!(Kind::infer("清潭新村"), Some(Kind::Village));
+        assert_eq!(Kind::infer("花园"), None);
+    }
+}

@@ -1,0 +1,248 @@
+//! Finding tables by their header cells, wherever they sit in a workbook:
+//! below title rows, under merged group headers, with full-width brackets,
+//! spaces or common alternative wordings.
+
+use crate::problem::{Place, Problem};
+use crate::read::{Cell, Sheet};
+use crate::text::{clean, header_key};
+
+/// A column a table is expected to have.
+#[derive(Debug)]
+pub struct ColumnSpec {
+    /// The name used in messages (the data contract's wording).
+    pub name: &'static str,
+    /// Header texts accepted for it (the name itself included).
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+/// A table of the data contract.
+#[derive(Debug)]
+pub struct TableSpec {
+    /// What the clerk calls this table (for messages).
+    pub name: &'static str,
+    pub columns: &'static [ColumnSpec],
+}
+
+/// How far down a sheet a header row is looked for.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+/// A table found in a sheet.
+#[derive(Debug)]
+pub struct Table<'a> {
+    pub spec: &'static TableSpec,
+    pub sheet: &'a Sheet,
+    /// Index into `sheet.rows` of the header row.
+    pub header_row: usize,
+    /// For each spec column, the sheet column holding it.
+    pub columns: Vec<Option<usize>>,
+}
+
+impl<'a> Table<'a> {
+    /// Indices into `sheet.rows` of the rows below the header that hold anything.
+    pub fn data_rows(&self) -> impl Iterator<Item = Row<'_, 'a>> + '_ {
+        (self.header_row + 1..self.sheet.rows.len())
+            .filter(|&r| self.sheet.rows[r].iter().any(|c| !c.is_empty()))
+            .map(move |r| Row {
+                table: self,
+                row: r,
+            })
+    }
+
+    /// Number of spec columns found.
+    fn matched(&self) -> usize {
+        self.columns.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// The header text as written in the sheet for a spec column.
+    fn header_text(&self, col: usize) -> String {
+        match self.columns[col] {
+            Some(c) => clean(&self.sheet.cell(self.header_row, c).display()),
+            None => self.spec.columns[col].name.to_string(),
+        }
+    }
+}
+
+/// One data row of a table.
+#[derive(Clone, Copy)]
+pub struct Row<'t, 'a> {
+    pub table: &'t Table<'a>,
+    /// Index into `sheet.rows`.
+    pub row: usize,
+}
+
+impl Row<'_, '_> {
+    /// The cell of a spec column (empty when the column is absent).
+    pub fn cell(&self, col: usize) -> &Cell {
+        match self.table.columns[col] {
+            Some(c) => self.table.sheet.cell(self.row, c),
+            None => &Cell::Empty,
+        }
+    }
+
+    /// The cleaned text of a spec column.
+    pub fn text(&self, col: usize) -> String {
+        clean(&self.cell(col).display())
+    }
+
+    /// The place of a spec column in this row.
+    pub fn place(&self, col: usize) -> Place {
+        let header = self.table.header_text(col);
+        match self.table.columns[col] {
+            Some(c) => self.table.sheet.place(self.row, Some((c, &header))),
+            None => self.table.sheet.place(self.row, None),
+        }
+    }
+
+    /// The place of the row as a whole.
+    pub fn row_place(&self) -> Place {
+        self.table.sheet.place(self.row, None)
+    }
+
+    /// The spreadsheet's own 1-based row number.
+    pub fn number(&self) -> u32 {
+        self.table.sheet.row0 + self.row as u32 + 1
+    }
+
+    /// Non-empty cells of the row, in sheet order.
+    pub fn filled_cells(&self) -> Vec<String> {
+        self.table.sheet.rows[self.row]
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| clean(&c.display()))
+            .collect()
+    }
+}
+
+/// Finds, in one sheet, the best header row for a spec: the row matching the
+/// most columns, provided that every required column is there.
+fn find_in_sheet<'a>(spec: &'static TableSpec, sheet: &'a Sheet) -> Option<Table<'a>> {
+    let keys: Vec<Vec<String>> = spec
+        .columns
+        .iter()
+        .map(|c| c.aliases.iter().map(|a| header_key(a)).collect())
+        .collect();
+    let mut best: Option<Table<'a>> = None;
+    for (r, row) in sheet.rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
+        let mut columns = vec![None; spec.columns.len()];
+        for (c, cell) in row.iter().enumerate() {
+            let Cell::Text(text) = cell else { continue };
+            let key = header_key(text);
+            if let Some(i) = keys.iter().position(|aliases| aliases.contains(&key))
+                && columns[i].is_none()
+            {
+                columns[i] = Some(c);
+            }
+        }
+        let complete = spec
+            .columns
+            .iter()
+            .zip(&columns)
+            .all(|(s, c)| !s.required || c.is_some());
+        if complete {
+            let table = Table {
+                spec,
+                sheet,
+                header_row: r,
+                columns,
+            };
+            if best.as_ref().is_none_or(|b| table.matched() > b.matched()) {
+                best = Some(table);
+            }
+        }
+    }
+    best
+}
+
+/// Assigns each sheet to the spec it matches best and returns, per spec, the
+/// tables found (a table may be spread over several sheets). Sheets holding
+/// something but matching no spec are reported as warnings.
+pub fn find_tables<'a>(
+    specs: &[&'static TableSpec],
+    sheets: &'a [Sheet],
+    problems: &mut Vec<Problem>,
+) -> Vec<Vec<Table<'a>>> {
+    let mut found: Vec<Vec<Table<'a>>> = specs.iter().map(|_| Vec::new()).collect();
+    for sheet in sheets {
+        let best = specs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, spec)| find_in_sheet(spec, sheet).map(|t| (i, t)))
+            .max_by_key(|(i, t)| (t.matched(), std::cmp::Reverse(*i)));
+        match best {
+            Some((i, table)) => found[i].push(table),
+            None if sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) => {
+                let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                problems.push(Problem::warning(
+                    Place {
+                        sheet: sheet.name.clone(),
+                        ..Place::file(&sheet.file)
+                    },
+                    format!("这个工作表没有找到{}的表头，没有读取", names.join("、")),
+                    "如果这张表需要读取，请检查表头文字是否与说明一致",
+                ));
+            }
+            None => {}
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPEC: TableSpec = TableSpec {
+        name: "测试表",
+        columns: &[
+            ColumnSpec {
+                name: "姓名",
+                aliases: &["姓名"],
+                required: true,
+            },
+            ColumnSpec {
+                name: "手机",
+                aliases: &["手机", "手机号码"],
+                required: false,
+            },
+        ],
+    };
+
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    #[test]
+    fn header_below_title_row() {
+        let sheet = Sheet {
+            file: "a.xlsx".into(),
+            name: "表1".into(),
+            row0: 0,
+            col0: 0,
+            rows: vec![
+                vec![text("某某单位干部名单"), Cell::Empty],
+                vec![text(" 姓 名* "), text("手机号码")],
+                vec![text("张三"), Cell::Number(13800138000.0)],
+                vec![Cell::Empty, Cell::Empty],
+                vec![text("李四"), Cell::Empty],
+            ],
+        };
+        let mut problems = Vec::new();
+        let sheets = [sheet];
+        let found = find_tables(&[&SPEC], &sheets, &mut problems);
+        let table = &found[0][0];
+        assert_eq!(table.header_row, 1);
+        let rows: Vec<_> = table
+            .data_rows()
+            .map(|r| (r.number(), r.text(0), r.text(1)))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (3, "张三".into(), "13800138000".into()),
+                (5, "李四".into(), String::new())
+            ]
+        );
+        assert!(problems.is_empty());
+    }
+}

@@ -1,0 +1,136 @@
+//! Writing simple workbooks: a title row, a header row, data rows, text-format
+//! columns (so phones stay text), merged cells and frozen headers. Used for the
+//! sample roster and for test fixtures.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+};
+
+/// A cell to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Number(f64),
+    Blank,
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        if s.is_empty() {
+            Value::Blank
+        } else {
+            Value::Text(s.to_string())
+        }
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+
+/// One sheet to write.
+#[derive(Debug, Clone, Default)]
+pub struct SheetSpec {
+    pub name: String,
+    /// A title written above the header, merged across the table.
+    pub title: Option<String>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    /// Columns formatted as text (`@`), so that typed phones stay digits.
+    pub text_columns: Vec<usize>,
+    /// Vertical merges in data rows: (first data row, column, last data row), 0-based.
+    pub merges: Vec<(usize, usize, usize)>,
+    pub column_widths: Vec<f64>,
+}
+
+/// Writes the sheets into an `.xlsx` file with a fixed creation date, so that
+/// the same content gives the same bytes.
+pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
+    let mut workbook = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2017, 3, 4)?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&created)
+            .set_author("zoufang"),
+    );
+    let header_format = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center);
+    let title_format = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    let text_format = Format::new().set_num_format("@");
+    for spec in sheets {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(&spec.name)?;
+        let mut row: u32 = 0;
+        if let Some(title) = &spec.title {
+            let last = spec.headers.len().saturating_sub(1) as u16;
+            if last > 0 {
+                sheet.merge_range(0, 0, 0, last, title, &title_format)?;
+            } else {
+                sheet.write_string_with_format(0, 0, title, &title_format)?;
+            }
+            row = 1;
+        }
+        for (i, w) in spec.column_widths.iter().enumerate() {
+            sheet.set_column_width(i as u16, *w)?;
+        }
+        for &c in &spec.text_columns {
+            sheet.set_column_format(c as u16, &text_format)?;
+        }
+        for (c, h) in spec.headers.iter().enumerate() {
+            sheet.write_string_with_format(row, c as u16, h, &header_format)?;
+        }
+        sheet.set_freeze_panes(row + 1, 0)?;
+        let first_data = row + 1;
+        let merged: Vec<(usize, usize)> = spec
+            .merges
+            .iter()
+            .flat_map(|&(r0, c, r1)| (r0 + 1..=r1).map(move |r| (r, c)))
+            .collect();
+        for (r, values) in spec.rows.iter().enumerate() {
+            for (c, v) in values.iter().enumerate() {
+                if merged.contains(&(r, c)) {
+                    continue;
+                }
+                let (rr, cc) = (first_data + r as u32, c as u16);
+                match v {
+                    Value::Text(s) if spec.text_columns.contains(&c) => {
+                        sheet.write_string_with_format(rr, cc, s, &text_format)?;
+                    }
+                    Value::Text(s) => {
+                        sheet.write_string(rr, cc, s)?;
+                    }
+                    Value::Number(n) => {
+                        sheet.write_number(rr, cc, *n)?;
+                    }
+                    Value::Blank => {}
+                }
+            }
+        }
+        for &(r0, c, r1) in &spec.merges {
+            let text = match spec.rows.get(r0).and_then(|r| r.get(c)) {
+                Some(Value::Text(s)) => s.clone(),
+                Some(Value::Number(n)) => crate::text::number_text(*n),
+                _ => String::new(),
+            };
+            let (a, b) = (first_data + r0 as u32, first_data + r1 as u32);
+            sheet.merge_range(
+                a,
+                c as u16,
+                b,
+                c as u16,
+                &text,
+                &Format::new().set_align(FormatAlign::VerticalCenter),
+            )?;
+        }
+    }
+    workbook.save(path)
+}
