@@ -44,11 +44,13 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("annex1.typ", include_str!("../typst-templates/annex1.typ")),
     ("annex3.typ", include_str!("../typst-templates/annex3.typ")),
     ("annex4.typ", include_str!("../typst-templates/annex4.typ")),
+    ("card.typ", include_str!("../typst-templates/card.typ")),
     (
         "village.typ",
         include_str!("../typst-templates/village.typ"),
     ),
     ("kit.typ", include_str!("../typst-templates/kit.typ")),
+    ("cards.typ", include_str!("../typst-templates/cards.typ")),
 ];
 
 /// The documents the engine can typeset; each is a main template file.
@@ -56,15 +58,19 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
 pub enum Template {
     /// Annex 1 for one village or community.
     Village,
-    /// A cadre's kit: annex 3 × quota and annex 4.
+    /// A cadre's kit: card sheets, annex 3 × quota and annex 4.
     Kit,
+    /// Contact-card sheets (annex 2), fronts and mirrored backs.
+    Cards,
 }
 
 impl Template {
-    fn main_file(self) -> &'static str {
+    /// The template file that is compiled as the document's main file.
+    pub fn main_file(self) -> &'static str {
         match self {
             Template::Village => "village.typ",
             Template::Kit => "kit.typ",
+            Template::Cards => "cards.typ",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod engine;
 pub mod plan;
 pub mod problem;
+pub mod qr;
 pub mod read;
 pub mod render;
 pub mod roster;

@@ -7,8 +7,18 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::engine::Template;
+use crate::problem::Problem;
+use crate::qr::{Contact, QrError, payload};
 use crate::roster::{Cadre, Roster, Village};
 use crate::settings::Settings;
+
+/// Cards on one A4 sheet (2 × 5); each sheet is printed front and back.
+pub const CARDS_PER_SHEET: u32 = 10;
+
+/// Pages for `cards` cards: a front and a back page per sheet.
+pub fn card_pages(cards: u32) -> u32 {
+    cards.div_ceil(CARDS_PER_SHEET) * 2
+}
 
 /// One PDF to be written.
 #[derive(Debug, Clone)]
@@ -20,6 +30,8 @@ pub struct Document {
     pub department: usize,
     /// The cadre, for kits.
     pub cadre: Option<usize>,
+    /// Contact cards the document holds.
+    pub cards: u32,
     /// The village or community the document is about.
     pub village: usize,
     /// Pages the document will have.
@@ -36,6 +48,7 @@ pub struct Totals {
     pub villages: usize,
     pub cadres: usize,
     pub household_forms: u64,
+    pub cards: u64,
     pub pages: u64,
 }
 
@@ -48,12 +61,25 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The same plan with only the contact-card documents.
+    pub fn cards_only(mut self) -> Plan {
+        self.documents.retain(|d| d.template == Template::Cards);
+        for (d, (_, totals)) in self.departments.iter_mut().enumerate() {
+            let docs = self.documents.iter().filter(|doc| doc.department == d);
+            totals.pages = docs.map(|doc| doc.pages as u64).sum();
+            totals.villages = 0;
+            totals.household_forms = 0;
+        }
+        self
+    }
+
     pub fn total(&self) -> Totals {
         let mut t = Totals::default();
         for (_, d) in &self.departments {
             t.villages += d.villages;
             t.cadres += d.cadres;
             t.household_forms += d.household_forms;
+            t.cards += d.cards;
             t.pages += d.pages;
         }
         t
@@ -116,11 +142,35 @@ fn village_data(v: &Village) -> Value {
     })
 }
 
+/// A cadre's card as the card template receives it, with its QR code.
+fn card_data(cadre: &Cadre, department: &str, settings: &Settings) -> Result<Value, QrError> {
+    let contact = Contact {
+        id: &cadre.id,
+        name: &cadre.name,
+        organisation: department,
+        title: &cadre.position,
+        mobile: &cadre.mobile,
+        note: &settings.campaign_title,
+    };
+    let qr = crate::qr::make(&payload(&settings.qr_mode, &contact))?;
+    Ok(json!({
+        "id": cadre.id,
+        "name": cadre.name,
+        "department": department,
+        "position": cadre.position,
+        "mobile": cadre.mobile,
+        "qr": qr.png,
+    }))
+}
+
 /// Makes the plan. Department folders and file names are made unique and safe.
-pub fn plan(roster: &Roster, settings: &Settings) -> Plan {
+/// A cadre whose QR code cannot be made is a problem naming the cadre.
+pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
     let mut documents = Vec::new();
     let mut departments = Vec::new();
+    let mut problems = Vec::new();
     let mut used_dirs = HashSet::new();
+    let campaign = campaign_data(settings);
     for (d, dept) in roster.departments.iter().enumerate() {
         let dir = unique(&mut used_dirs, safe_file_name(&dept.name));
         let mut used_files = HashSet::new();
@@ -146,41 +196,55 @@ pub fn plan(roster: &Roster, settings: &Settings) -> Plan {
                 path: PathBuf::from(&dir).join(format!("{file}.pdf")),
                 department: d,
                 cadre: None,
+                cards: 0,
                 village: v,
                 pages: 1,
                 serials: None,
                 data: json!({
-                    "campaign": campaign_data(settings),
+                    "campaign": campaign,
                     "village": village_data(village),
                     "department": dept_data,
                 }),
             });
         }
+        let mut department_cards = Vec::new();
         for (c, cadre) in roster
             .cadres
             .iter()
             .enumerate()
             .filter(|(_, c)| c.department == d)
         {
+            let card = match card_data(cadre, &dept.name, settings) {
+                Ok(card) => card,
+                Err(e) => {
+                    problems.push(qr_problem(cadre, e));
+                    continue;
+                }
+            };
             let forms = serials(cadre);
-            let pages = cadre.quota + settings.problem_pages;
+            let pages = card_pages(cadre.quota) + cadre.quota + settings.problem_pages;
             let file = unique(
                 &mut used_files,
                 safe_file_name(&format!("走访材料_{}_{}", cadre.name, cadre.id)),
             );
             totals.cadres += 1;
             totals.household_forms += cadre.quota as u64;
+            totals.cards += cadre.quota as u64;
             totals.pages += pages as u64;
+            let cards = json!([{"card": card, "count": cadre.quota}]);
+            department_cards.push(json!({"card": card, "count": cadre.quota}));
             documents.push(Document {
                 template: Template::Kit,
                 path: PathBuf::from(&dir).join(format!("{file}.pdf")),
                 department: d,
                 cadre: Some(c),
+                cards: cadre.quota,
                 village: cadre.village,
                 pages,
                 serials: forms.first().cloned().zip(forms.last().cloned()),
                 data: json!({
-                    "campaign": campaign_data(settings),
+                    "campaign": campaign,
+                    "hotline": settings.hotline,
                     "cadre": {
                         "id": cadre.id,
                         "name": cadre.name,
@@ -188,6 +252,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> Plan {
                         "position": cadre.position,
                         "mobile": cadre.mobile,
                     },
+                    "cards": cards,
                     "village": village_data(&roster.villages[cadre.village]),
                     "forms": forms,
                     "problem_pages": settings.problem_pages,
@@ -195,12 +260,58 @@ pub fn plan(roster: &Roster, settings: &Settings) -> Plan {
                 }),
             });
         }
+        if !department_cards.is_empty() {
+            let count = totals.cards as u32;
+            let file = unique(
+                &mut used_files,
+                safe_file_name(&format!("联系卡_{}", dept.name)),
+            );
+            totals.pages += card_pages(count) as u64;
+            documents.push(Document {
+                template: Template::Cards,
+                path: PathBuf::from(&dir).join(format!("{file}.pdf")),
+                department: d,
+                cadre: None,
+                cards: count,
+                village: roster
+                    .cadres
+                    .iter()
+                    .find(|c| c.department == d)
+                    .map_or(0, |c| c.village),
+                pages: card_pages(count),
+                serials: None,
+                data: json!({
+                    "title": dept.name,
+                    "campaign": campaign,
+                    "hotline": settings.hotline,
+                    "cards": department_cards,
+                }),
+            });
+        }
         departments.push((dept.name.clone(), totals));
     }
-    Plan {
-        documents,
-        departments,
-    }
+    (
+        Plan {
+            documents,
+            departments,
+        },
+        problems,
+    )
+}
+
+fn qr_problem(cadre: &Cadre, error: QrError) -> Problem {
+    let message = match error {
+        QrError::TooLong(n) => format!(
+            "干部「{}」联系卡二维码的内容太长（{n}字节），做不成二维码",
+            cadre.name
+        ),
+        QrError::Unreadable => format!("干部「{}」联系卡的二维码自检时扫不出来", cadre.name),
+    };
+    Problem::fault(
+        cadre.place.clone(),
+        message,
+        "请缩短职务或单位名称，或改用网址方式的二维码",
+    )
 }
 
 /// `name`, or `name_2`, `name_3`… when taken (compared case-insensitively,

@@ -5,7 +5,13 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
+use std::collections::HashMap;
+
+use calamine::{
+    Data, Dimensions, Ods, Reader, SheetType, SheetVisible, Sheets, Xls, Xlsx,
+    open_workbook_from_rs,
+};
+use quick_xml::events::{BytesStart, Event};
 
 use crate::problem::{Place, Problem};
 use crate::text::number_text;
@@ -128,7 +134,7 @@ pub fn read_input(path: &Path) -> Workbooks {
                     Err(p) => out.problems.push(p),
                 }
             } else {
-                read_workbook(path, bytes, &mut out);
+                read_workbook(path, &bytes, &mut out);
             }
         }
         Err(e) => out.problems.push(unreadable(path, &e.to_string())),
@@ -169,12 +175,12 @@ fn sniff(bytes: &[u8]) -> Container {
     }
 }
 
-fn read_workbook(path: &Path, bytes: Vec<u8>, out: &mut Workbooks) {
+fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
     let file = path.display().to_string();
-    let looks_like_text = sniff(&bytes) == Container::Other;
+    let looks_like_text = sniff(bytes) == Container::Other;
     if looks_like_text {
         // A CSV saved with a spreadsheet's extension is still readable.
-        if let Ok(sheet) = csv_sheet(path, &bytes)
+        if let Ok(sheet) = csv_sheet(path, bytes)
             && sheet.rows.iter().any(|r| r.len() > 1)
         {
             out.sheets.push(sheet);
@@ -187,10 +193,27 @@ fn read_workbook(path: &Path, bytes: Vec<u8>, out: &mut Workbooks) {
         ));
         return;
     }
-    let mut workbook = match open_workbook_auto_from_rs(Cursor::new(bytes)) {
+    let ods_merges = if sniff(bytes) == Container::Zip {
+        ods_merges(bytes)
+    } else {
+        Default::default()
+    };
+    let opened = match sniff(bytes) {
+        Container::Ole => open_workbook_from_rs::<Xls<_>, _>(Cursor::new(bytes))
+            .map(Sheets::Xls)
+            .map_err(|e| e.to_string()),
+        _ => open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes))
+            .map(Sheets::Xlsx)
+            .map_err(|e| e.to_string())
+            .or_else(|xlsx_error| {
+                open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes))
+                    .map(Sheets::Ods)
+                    .map_err(|_| xlsx_error)
+            }),
+    };
+    let mut workbook = match opened {
         Ok(wb) => wb,
-        Err(e) => {
-            let text = e.to_string();
+        Err(text) => {
             let message = if text.to_lowercase().contains("password") || text.contains("encrypt") {
                 "这个工作簿设置了打开密码，程序读不了".to_string()
             } else {
@@ -204,8 +227,13 @@ fn read_workbook(path: &Path, bytes: Vec<u8>, out: &mut Workbooks) {
             return;
         }
     };
-    let names = workbook.sheet_names();
-    for name in names {
+    let sheets: Vec<(String, bool)> = workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
+        .collect();
+    for (name, hidden) in sheets {
         let range = match workbook.worksheet_range(&name) {
             Ok(r) => r,
             Err(e) => {
@@ -220,10 +248,23 @@ fn read_workbook(path: &Path, bytes: Vec<u8>, out: &mut Workbooks) {
                 continue;
             }
         };
+        if hidden {
+            if range.used_cells().next().is_some() {
+                out.problems.push(Problem::warning(
+                    Place {
+                        sheet: name.clone(),
+                        ..Place::file(&file)
+                    },
+                    "这个工作表是隐藏的，没有读取",
+                    "如果其中是要用的名单，请在 Excel 或 WPS 中取消隐藏后再运行",
+                ));
+            }
+            continue;
+        }
         let merges = match &mut workbook {
             Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            _ => Vec::new(),
+            _ => ods_merges.get(&name).cloned().unwrap_or_default(),
         };
         let (row0, col0) = range.start().unwrap_or((0, 0));
         let mut rows: Vec<Vec<Cell>> = range
@@ -256,7 +297,7 @@ fn cell_of(data: &Data) -> Cell {
 
 /// Copies each merged region's top-left value into the region's other cells,
 /// so that a district merged over five village rows belongs to each of them.
-fn fill_merges(rows: &mut [Vec<Cell>], row0: u32, col0: u32, merges: &[calamine::Dimensions]) {
+fn fill_merges(rows: &mut [Vec<Cell>], row0: u32, col0: u32, merges: &[Dimensions]) {
     for m in merges {
         let area =
             (m.end.0 as u64 + 1 - m.start.0 as u64) * (m.end.1 as u64 + 1 - m.start.1 as u64);
@@ -279,6 +320,82 @@ fn fill_merges(rows: &mut [Vec<Cell>], row0: u32, col0: u32, merges: &[calamine:
             }
         }
     }
+}
+
+/// Merged regions of an OpenDocument spreadsheet, by sheet name, read from
+/// `content.xml` (calamine reports none for ODS). Anything unreadable gives
+/// no merges: the cells are still read, only not filled.
+fn ods_merges(bytes: &[u8]) -> HashMap<String, Vec<Dimensions>> {
+    let mut merges: HashMap<String, Vec<Dimensions>> = HashMap::new();
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return merges;
+    };
+    let Ok(content) = archive.by_name("content.xml") else {
+        return merges;
+    };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let attr = |e: &BytesStart, name: &str| -> Option<String> {
+        e.try_get_attribute(name).ok().flatten().map(|a| {
+            quick_xml::escape::unescape(&a.value)
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| a.value.into_owned())
+        })
+    };
+    let number = |e: &BytesStart, name: &str| {
+        attr(e, name)
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(1)
+    };
+    let (mut sheet, mut row, mut col, mut row_repeat) = (String::new(), 0u32, 0u32, 1u32);
+    let mut buf = Vec::new();
+    loop {
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(event) => event,
+        };
+        let (e, is_empty) = match &event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                if e.name().as_ref() == "table:table-row" {
+                    row = row.saturating_add(row_repeat);
+                }
+                buf.clear();
+                continue;
+            }
+            _ => {
+                buf.clear();
+                continue;
+            }
+        };
+        match e.name().as_ref() {
+            "table:table" => {
+                sheet = attr(e, "table:name").unwrap_or_default();
+                row = 0;
+            }
+            "table:table-row" => {
+                col = 0;
+                row_repeat = number(e, "table:number-rows-repeated");
+                if is_empty {
+                    row = row.saturating_add(row_repeat);
+                }
+            }
+            "table:table-cell" | "table:covered-table-cell" => {
+                let rows = number(e, "table:number-rows-spanned");
+                let cols = number(e, "table:number-columns-spanned");
+                if rows > 1 || cols > 1 {
+                    merges.entry(sheet.clone()).or_default().push(Dimensions {
+                        start: (row, col),
+                        end: (row.saturating_add(rows - 1), col.saturating_add(cols - 1)),
+                    });
+                }
+                col = col.saturating_add(number(e, "table:number-columns-repeated"));
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    merges
 }
 
 fn read_csv(path: &Path) -> Result<Sheet, Problem> {

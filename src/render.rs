@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use typst::foundations::{Datetime, Smart};
 use typst_pdf::{PdfOptions, Timestamp};
 
-use crate::engine::{Engine, RenderError, Typeset, evict_caches};
+use crate::engine::{Engine, RenderError, Template, Typeset, evict_caches};
 use crate::plan::{Document, Plan};
-use crate::problem::Problem;
+use crate::problem::{Place, Problem};
 use crate::roster::Roster;
 
 /// The manifest's file name at the output root.
@@ -105,7 +105,7 @@ pub fn render_all(engine: &Engine, roster: &Roster, plan: &Plan, out: &Path) -> 
         let path = out.join(&doc.path);
         write_atomic(&path, &bytes).map_err(|e| {
             Problem::fault(
-                crate::problem::Place::file(path.display().to_string()),
+                Place::file(path.display().to_string()),
                 format!("文件写不进去（{e}）"),
                 "请检查输出文件夹是否可写、磁盘是否已满",
             )
@@ -124,6 +124,7 @@ pub fn render_all(engine: &Engine, roster: &Roster, plan: &Plan, out: &Path) -> 
     for r in results {
         match r {
             Ok(w) => report.written.push(w),
+            Err(p) if report.failures.contains(&p) => {}
             Err(p) => report.failures.push(p),
         }
     }
@@ -131,7 +132,7 @@ pub fn render_all(engine: &Engine, roster: &Roster, plan: &Plan, out: &Path) -> 
         && let Err(e) = write_manifest(roster, plan, &report.written, out)
     {
         report.failures.push(Problem::fault(
-            crate::problem::Place::file(out.join(MANIFEST).display().to_string()),
+            Place::file(out.join(MANIFEST).display().to_string()),
             format!("清单文件写不进去（{e}）"),
             "请检查输出文件夹是否可写",
         ));
@@ -157,10 +158,12 @@ fn failure(roster: &Roster, doc: &Document, error: RenderError) -> Problem {
             format!("{who}的资料里有字体中没有的字：{}", quote_chars(&chars)),
             "请核对这些字是否写对；如确实是这些字，请用 --font-path 指定含有这些字的字体",
         ),
+        // The same template error hits every document of its kind: it names
+        // the template, not the person, so that it is reported once.
         RenderError::Template(lines) => Problem::fault(
-            place,
-            format!("排版{who}的材料时模板出错：{}", lines.join("；")),
-            "请检查模板文件",
+            Place::file(format!("模板 {}", doc.template.main_file())),
+            format!("模板出错，材料排不出来：{}", lines.join("；")),
+            "请改正模板文件中指出的位置",
         ),
     }
 }
@@ -193,17 +196,27 @@ fn write_manifest(
         "村（社区）",
         "起始编号",
         "结束编号",
+        "联系卡张数",
     ])?;
     for (doc, file) in plan.documents.iter().zip(written) {
         let dept = &roster.departments[doc.department];
         let village = &roster.villages[doc.village];
-        let (kind, cadre, id) = match doc.cadre {
-            Some(c) => (
-                "干部走访材料（附件3、4）",
+        let (kind, cadre, id) = match (doc.template, doc.cadre) {
+            (Template::Kit, Some(c)) => (
+                "干部走访材料（联系卡、附件3、附件4）",
                 roster.cadres[c].name.as_str(),
                 roster.cadres[c].id.as_str(),
             ),
-            None => ("村（社区）调查表（附件1）", "", ""),
+            (Template::Cards, _) => ("单位联系卡（附件2，供印刷厂）", "", ""),
+            _ => ("村（社区）调查表（附件1）", "", ""),
+        };
+        let (district, town, village) = match doc.template {
+            Template::Cards => ("", "", ""),
+            _ => (
+                village.district.as_str(),
+                village.town.as_str(),
+                village.name.as_str(),
+            ),
         };
         let (first, last) = doc.serials.clone().unwrap_or_default();
         let path = file.path.to_string_lossy().replace('\\', "/");
@@ -214,11 +227,12 @@ fn write_manifest(
             &dept.name,
             cadre,
             id,
-            &village.district,
-            &village.town,
-            &village.name,
+            district,
+            town,
+            village,
             &first,
             &last,
+            &doc.cards.to_string(),
         ])?;
     }
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
@@ -233,7 +247,7 @@ fn write_manifest(
 /// found before anything is typeset; each names the person or village.
 pub fn glyph_problems(engine: &Engine, roster: &Roster) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut check = |place: &crate::problem::Place, who: String, texts: &[&str]| {
+    let mut check = |place: &Place, who: String, texts: &[&str]| {
         let mut chars = Vec::new();
         for t in texts {
             for c in engine.undrawable(t) {

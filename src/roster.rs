@@ -318,7 +318,7 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
     let mut dept_index: HashMap<String, usize> = HashMap::new();
     for table in &tables[0] {
         for row in table.data_rows() {
-            if skip_note_row(&row, &mut problems) {
+            if skip_row(&row, &mut problems) {
                 continue;
             }
             let name = clean(&row.text(D_NAME));
@@ -354,7 +354,7 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
     let mut village_keys: HashMap<(String, String, String), usize> = HashMap::new();
     for table in &tables[1] {
         for row in table.data_rows() {
-            if skip_note_row(&row, &mut problems) {
+            if skip_row(&row, &mut problems) {
                 continue;
             }
             let mut ok = true;
@@ -444,7 +444,7 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
     let mut pending_ids = Vec::new();
     for table in &tables[2] {
         for row in table.data_rows() {
-            if skip_note_row(&row, &mut problems) {
+            if skip_row(&row, &mut problems) {
                 continue;
             }
             let mut ok = true;
@@ -623,7 +623,10 @@ fn campaign_warnings(roster: &Roster, problems: &mut Vec<Problem>) {
 }
 
 /// A row holding only a note such as `注：…` or `填表人：…` below a table.
-fn skip_note_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
+///
+/// Also reports the row's formula errors (`#N/A`); such cells read as empty.
+fn skip_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
+    problems.extend(row.error_cells());
     let cells = row.filled_cells();
     let is_note = cells.len() == 1
         && ["注", "说明", "备注", "填表", "制表", "审核", "合计", "总计"]
@@ -642,7 +645,17 @@ fn skip_note_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
     is_note
 }
 
+/// A required value left empty (a formula error there is already reported,
+/// so it is not reported twice).
 fn missing(row: &Row, col: usize, what: &str) -> Problem {
+    if let Cell::Error(e) = row.cell(col) {
+        return Problem::fault(
+            row.place(col),
+            "这个必填的单元格是公式算出的错误值，不是数据",
+            format!("请改正公式，或直接填写{what}"),
+        )
+        .with_value(e.clone());
+    }
     Problem::fault(
         row.place(col),
         format!("「{what}」没有填"),
@@ -746,6 +759,8 @@ fn read_quota(row: &Row, settings: &Settings, problems: &mut Vec<Problem>) -> Op
     };
     let n = match cell {
         c if c.is_empty() => return Some(settings.default_quota),
+        // Already reported by `Row::error_cells`.
+        Cell::Error(_) => return None,
         Cell::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_QUOTA as f64 => *n as u32,
         Cell::Text(s) => {
             let t = half_width(&clean(s)).replace(' ', "");

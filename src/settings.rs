@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::qr::QrMode;
+
 /// Settings of a run. Every field has a default that matches the 2017 notice.
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
@@ -19,6 +21,11 @@ pub struct Settings {
     pub problem_pages: u32,
     /// The date stamped into PDFs (year, month, day), for identical output on every run.
     pub document_date: (i32, u8, u8),
+    /// The supervision/service hotline printed on the cards; none when empty.
+    pub hotline: String,
+    /// What the cards' QR codes hold.
+    #[serde(skip)]
+    pub qr_mode: QrMode,
 }
 
 impl Default for Settings {
@@ -31,6 +38,8 @@ impl Default for Settings {
             problem_rows_per_page: 14,
             problem_pages: 1,
             document_date: (2017, 3, 4),
+            hotline: String::new(),
+            qr_mode: QrMode::VCard,
         }
     }
 }

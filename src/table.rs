@@ -80,9 +80,13 @@ impl Row<'_, '_> {
         }
     }
 
-    /// The cleaned text of a spec column.
+    /// The cleaned text of a spec column; a formula error reads as empty
+    /// (`error_cells` reports it).
     pub fn text(&self, col: usize) -> String {
-        clean(&self.cell(col).display())
+        match self.cell(col) {
+            Cell::Error(_) => String::new(),
+            cell => clean(&cell.display()),
+        }
     }
 
     /// The place of a spec column in this row.
@@ -102,6 +106,25 @@ impl Row<'_, '_> {
     /// The spreadsheet's own 1-based row number.
     pub fn number(&self) -> u32 {
         self.table.sheet.row0 + self.row as u32 + 1
+    }
+
+    /// Faults for cells of optional spec columns holding a formula error such
+    /// as `#N/A` (required columns report it as a missing value).
+    pub fn error_cells(&self) -> Vec<Problem> {
+        (0..self.table.columns.len())
+            .filter(|&col| !self.table.spec.columns[col].required)
+            .filter_map(|col| match self.cell(col) {
+                Cell::Error(e) => Some(
+                    Problem::fault(
+                        self.place(col),
+                        "这个单元格是公式算出的错误值，不是数据",
+                        "请改正公式，或直接填写内容",
+                    )
+                    .with_value(e.clone()),
+                ),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Non-empty cells of the row, in sheet order.

@@ -16,7 +16,10 @@ pub struct Run {
 
 /// Runs `zoufang` with the given arguments.
 pub fn zoufang(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_zoufang")).args(args).output().expect("binary runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_zoufang"))
+        .args(args)
+        .output()
+        .expect("binary runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -28,7 +31,8 @@ pub fn zoufang(args: &[&str]) -> Run {
 /// spaces Typst puts between CJK and Latin removed.
 pub fn pdf_text(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap_or_else(|e| panic!("extract {}: {e}", path.display()));
+    let text = pdf_extract::extract_text_from_mem(&bytes)
+        .unwrap_or_else(|e| panic!("extract {}: {e}", path.display()));
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
@@ -46,8 +50,13 @@ pub fn pdf_pages(path: &Path) -> Vec<String> {
 pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(path).expect("read csv");
     let text = text.trim_start_matches('\u{feff}');
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
-    reader.records().map(|r| r.expect("csv row").iter().map(String::from).collect()).collect()
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| r.expect("csv row").iter().map(String::from).collect())
+        .collect()
 }
 
 pub fn t(s: &str) -> Value {
@@ -69,25 +78,63 @@ pub fn sheet(name: &str, headers: &[&str], rows: Vec<Vec<Value>>) -> SheetSpec {
 }
 
 pub const DEPT_HEADERS: &[&str] = &["单位名称", "联系人", "联系电话"];
-pub const VILLAGE_HEADERS: &[&str] = &["市（区）", "镇（街道）", "村（社区）", "类型", "书记", "书记电话", "挂钩单位"];
-pub const CADRE_HEADERS: &[&str] = &["姓名", "单位", "职务", "手机", "走访村（社区）", "走访户数", "编号"];
+pub const VILLAGE_HEADERS: &[&str] = &[
+    "市（区）",
+    "镇（街道）",
+    "村（社区）",
+    "类型",
+    "书记",
+    "书记电话",
+    "挂钩单位",
+];
+pub const CADRE_HEADERS: &[&str] = &[
+    "姓名",
+    "单位",
+    "职务",
+    "手机",
+    "走访村（社区）",
+    "走访户数",
+    "编号",
+];
 
 /// A small valid roster: one department, one village, the given cadres
 /// (name, mobile, quota).
 pub fn small_roster(dir: &Path, cadres: &[(&str, &str, f64)]) -> PathBuf {
     let path = dir.join("名单.xlsx");
-    let depts = sheet("单位", DEPT_HEADERS, vec![vec![t("市民政局"), t("刘启兵"), t("85681596")]]);
+    let depts = sheet(
+        "单位",
+        DEPT_HEADERS,
+        vec![vec![t("市民政局"), t("刘启兵"), t("85681596")]],
+    );
     let villages = sheet(
         "村（社区）",
         VILLAGE_HEADERS,
-        vec![vec![t("武进区"), t("横山桥镇"), t("东城湾村"), t(""), t("顾建华"), t("13806110011"), t("市民政局")]],
+        vec![vec![
+            t("武进区"),
+            t("横山桥镇"),
+            t("东城湾村"),
+            t(""),
+            t("顾建华"),
+            t("13806110011"),
+            t("市民政局"),
+        ]],
     );
     let cadres = sheet(
         "干部",
         CADRE_HEADERS,
         cadres
             .iter()
-            .map(|(name, mobile, quota)| vec![t(name), t("市民政局"), t("科员"), t(mobile), t("东城湾村"), n(*quota), t("")])
+            .map(|(name, mobile, quota)| {
+                vec![
+                    t(name),
+                    t("市民政局"),
+                    t("科员"),
+                    t(mobile),
+                    t("东城湾村"),
+                    n(*quota),
+                    t(""),
+                ]
+            })
             .collect(),
     );
     write_xlsx(&path, &[depts, villages, cadres]).expect("write roster");

@@ -1,0 +1,256 @@
+//! Contact cards (annex 2): the QR code of every card, decoded from the
+//! rendered sheet, carries its cadre; each back sits behind its own front for
+//! long-edge duplex; crop marks stay outside the cards.
+
+mod common;
+
+use common::*;
+use typst::layout::{Abs, Frame, FrameItem, Point};
+use typst::visualize::Geometry;
+use zoufang::engine::{Engine, Template};
+use zoufang::settings::Settings;
+
+const CARD_W: f64 = 90.0;
+const CARD_H: f64 = 54.0;
+const X0: f64 = 15.0;
+const Y0: f64 = 13.5;
+/// Pixels per point for decoding: about 300 dpi.
+const SCALE: f32 = 300.0 / 72.0;
+
+/// The card rectangle (mm) of slot `col`, `row` on a sheet.
+fn card_rect(col: usize, row: usize) -> (f64, f64, f64, f64) {
+    let x = X0 + col as f64 * CARD_W;
+    let y = Y0 + row as f64 * CARD_H;
+    (x, y, x + CARD_W, y + CARD_H)
+}
+
+fn inside(rect: (f64, f64, f64, f64), x: f64, y: f64) -> bool {
+    x > rect.0 + 0.01 && x < rect.2 - 0.01 && y > rect.1 + 0.01 && y < rect.3 - 0.01
+}
+
+/// Every text run (with its position in mm) and every line (start and end in mm) of a page.
+fn walk(
+    frame: &Frame,
+    origin: Point,
+    texts: &mut Vec<(f64, f64, String)>,
+    lines: &mut Vec<(Point, Point)>,
+) {
+    for (pos, item) in frame.items() {
+        let at = origin + *pos;
+        match item {
+            FrameItem::Group(g) => walk(
+                &g.frame,
+                at + Point::new(g.transform.tx, g.transform.ty),
+                texts,
+                lines,
+            ),
+            FrameItem::Text(t) => texts.push((at.x.to_mm(), at.y.to_mm(), t.text.to_string())),
+            FrameItem::Shape(shape, _) => {
+                if let Geometry::Line(delta) = shape.geometry {
+                    lines.push((at, at + delta));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Decodes the QR code inside a card rectangle of a rendered page.
+fn decode(raster: &Raster, rect: (f64, f64, f64, f64)) -> Option<String> {
+    let px = |mm: f64| (mm / 25.4 * 72.0 * SCALE as f64) as usize;
+    let (x0, y0, x1, y1) = (px(rect.0), px(rect.1), px(rect.2), px(rect.3));
+    let (width, data) = (raster.width, &raster.data);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(x1 - x0, y1 - y0, |x, y| {
+        let i = ((y0 + y) * width + x0 + x) * 4;
+        // Premultiplied RGBA over white.
+        let alpha = data[i + 3] as u32;
+        (data[i] as u32 + 255 - alpha).min(255) as u8
+    });
+    image
+        .detect_grids()
+        .first()
+        .and_then(|g| g.decode().ok())
+        .map(|(_, s)| s)
+}
+
+/// A rendered page: premultiplied RGBA pixels.
+struct Raster {
+    data: Vec<u8>,
+    width: usize,
+}
+
+fn render(page: &typst_layout::Page) -> Raster {
+    let options = typst_render::RenderOptions {
+        pixel_per_pt: (SCALE as f64).into(),
+        render_bleed: false,
+    };
+    let pixmap = typst_render::render(page, &options);
+    Raster {
+        data: pixmap.data().to_vec(),
+        width: pixmap.width() as usize,
+    }
+}
+
+#[test]
+fn duplex_backs_carry_their_fronts_qr() {
+    let dir = tempfile::tempdir().unwrap();
+    // 3 + 4 + 5 = 12 cards: two sheets, the first mixing all three cadres.
+    let roster = small_roster(
+        dir.path(),
+        &[
+            ("潘#明", "13800138001", 3.0),
+            ("欧阳明月", "13800138002", 4.0),
+            ("李堃", "13800138003", 5.0),
+        ],
+    );
+    let settings = Settings {
+        hotline: "12345".into(),
+        ..Settings::default()
+    };
+    let input = zoufang::read::read_input(&roster);
+    let checked = zoufang::roster::build(&input.sheets, &settings, "名单.xlsx");
+    assert!(!checked.has_faults(), "{:?}", checked.problems);
+    let (plan, problems) = zoufang::plan::plan(&checked.roster, &settings);
+    assert!(problems.is_empty());
+    let doc = plan
+        .documents
+        .iter()
+        .find(|d| d.template == Template::Cards)
+        .expect("department card file");
+    assert_eq!(doc.cards, 12);
+    let engine = Engine::new(&[], settings.document_date);
+    let typeset = engine.typeset(Template::Cards, &doc.data).unwrap();
+    let pages = typeset.document.pages();
+    assert_eq!(pages.len(), 4, "two sheets, front and back");
+
+    let mobiles = [
+        ("潘#明", "13800138001"),
+        ("欧阳明月", "13800138002"),
+        ("李堃", "13800138003"),
+    ];
+    let expected: Vec<&str> = [("潘#明", 3), ("欧阳明月", 4), ("李堃", 5)]
+        .iter()
+        .flat_map(|(n, k)| std::iter::repeat_n(*n, *k))
+        .collect();
+    for sheet in 0..2 {
+        let (front, back) = (&pages[sheet * 2], &pages[sheet * 2 + 1]);
+        let (mut texts, mut lines) = (Vec::new(), Vec::new());
+        walk(&front.frame, Point::zero(), &mut texts, &mut lines);
+        let back_image = render(back);
+        for slot in 0..10 {
+            let (col, row) = (slot % 2, slot / 2);
+            let index = sheet * 10 + slot;
+            let front_rect = card_rect(col, row);
+            let back_rect = card_rect(1 - col, row);
+            // A name may be shaped in several runs (a rare character comes from the fallback font).
+            let card_text: String = texts
+                .iter()
+                .filter(|(x, y, _)| inside(front_rect, *x, *y))
+                .map(|(_, _, t)| t.as_str())
+                .collect();
+            let names: Vec<&str> = mobiles
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| card_text.contains(n))
+                .collect();
+            let decoded = decode(&back_image, back_rect);
+            if index >= expected.len() {
+                assert!(
+                    names.is_empty() && decoded.is_none(),
+                    "slot {slot} of sheet {sheet} is empty"
+                );
+                continue;
+            }
+            let name = expected[index];
+            assert_eq!(names, [name], "front of card {index}");
+            let payload = decoded.unwrap_or_else(|| panic!("card {index}: QR does not decode"));
+            let mobile = mobiles.iter().find(|(n, _)| *n == name).unwrap().1;
+            assert!(
+                payload.starts_with("BEGIN:VCARD\r\nVERSION:3.0\r\n"),
+                "{payload}"
+            );
+            assert!(
+                payload.contains(&format!("\r\nFN:{name}\r\n")),
+                "card {index}: {payload}"
+            );
+            assert!(
+                payload.contains(&format!("\r\nTEL;TYPE=CELL:{mobile}\r\n")),
+                "{payload}"
+            );
+            assert!(payload.contains("\r\nORG:市民政局\r\n"));
+        }
+        // Crop marks: lines on the sheet, none of them inside a card.
+        let (mut back_texts, mut back_lines) = (Vec::new(), Vec::new());
+        walk(&back.frame, Point::zero(), &mut back_texts, &mut back_lines);
+        for (a, b) in lines.iter().chain(&back_lines) {
+            let mid = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+            let (mx, my) = (mid.0.to_mm(), mid.1.to_mm());
+            let in_card = (0..10).any(|s| {
+                let r = card_rect(s % 2, s / 2);
+                mx >= r.0 && mx <= r.2 && my >= r.1 && my <= r.3
+            });
+            let is_card_rule = in_card && (b.x - a.x).abs() > Abs::mm(50.0);
+            assert!(
+                !in_card || is_card_rule,
+                "crop mark inside a card at ({mx:.1}, {my:.1}) mm"
+            );
+        }
+        assert!(lines.len() >= 14, "crop marks on the front sheet");
+    }
+    // The fronts print the hotline and the mobile in digits.
+    let (mut texts, mut lines) = (Vec::new(), Vec::new());
+    walk(&pages[0].frame, Point::zero(), &mut texts, &mut lines);
+    let all: String = texts.iter().map(|t| t.2.as_str()).collect();
+    assert!(
+        all.contains("13800138001") && all.contains("监督服务热线：12345"),
+        "{all}"
+    );
+}
+
+#[test]
+fn url_mode_and_kits_hold_as_many_cards_as_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = small_roster(dir.path(), &[("王\\磊", "13800138009", 12.0)]);
+    let out = dir.path().join("out");
+    let run = zoufang(&[
+        "kits",
+        roster.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--qr-url",
+        "https://example.gov.cn/c/{编号}",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let manifest = read_csv(&out.join("清单.csv"));
+    let kit = manifest.iter().find(|r| r[4] == "王\\磊").unwrap();
+    assert_eq!(kit[11], "12", "as many cards as household forms");
+    assert_eq!(kit[2], (4 + 12 + 1).to_string());
+    let cards = manifest
+        .iter()
+        .find(|r| r[1].starts_with("单位联系卡"))
+        .unwrap();
+    assert_eq!((cards[2].as_str(), cards[11].as_str()), ("4", "12"));
+    let text = pdf_text(&out.join(&kit[0]));
+    assert!(text.contains("王\\磊") && text.contains("13800138009"));
+
+    // The URL payload, decoded from the rendered card.
+    let settings = Settings {
+        qr_mode: zoufang::qr::QrMode::Url("https://example.gov.cn/c/{编号}".into()),
+        ..Settings::default()
+    };
+    let input = zoufang::read::read_input(&roster);
+    let checked = zoufang::roster::build(&input.sheets, &settings, "名单.xlsx");
+    let (plan, _) = zoufang::plan::plan(&checked.roster, &settings);
+    let doc = plan
+        .documents
+        .iter()
+        .find(|d| d.template == Template::Cards)
+        .unwrap();
+    let engine = Engine::new(&[], settings.document_date);
+    let typeset = engine.typeset(Template::Cards, &doc.data).unwrap();
+    let back = render(&typeset.document.pages()[1]);
+    assert_eq!(
+        decode(&back, card_rect(1, 0)).as_deref(),
+        Some("https://example.gov.cn/c/ZF0001")
+    );
+}
