@@ -51,6 +51,11 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ),
     ("kit.typ", include_str!("../typst-templates/kit.typ")),
     ("cards.typ", include_str!("../typst-templates/cards.typ")),
+    ("annex5.typ", include_str!("../typst-templates/annex5.typ")),
+    (
+        "summary.typ",
+        include_str!("../typst-templates/summary.typ"),
+    ),
 ];
 
 /// The documents the engine can typeset; each is a main template file.
@@ -62,6 +67,8 @@ pub enum Template {
     Kit,
     /// Contact-card sheets (annex 2), fronts and mirrored backs.
     Cards,
+    /// Annex-5 tables, one page each.
+    Summary,
 }
 
 impl Template {
@@ -71,6 +78,7 @@ impl Template {
             Template::Village => "village.typ",
             Template::Kit => "kit.typ",
             Template::Cards => "cards.typ",
+            Template::Summary => "summary.typ",
         }
     }
 }

@@ -11,14 +11,18 @@
 
 pub mod cli;
 pub mod engine;
+pub mod entry;
 pub mod plan;
 pub mod problem;
 pub mod qr;
 pub mod read;
 pub mod render;
+pub mod report;
+pub mod returns;
 pub mod roster;
 pub mod sample;
 pub mod settings;
+pub mod summary;
 pub mod table;
 pub mod text;
 pub mod workbook;

@@ -89,6 +89,12 @@ pub struct Workbooks {
     pub problems: Vec<Problem>,
 }
 
+/// The hidden sheet of dropdown lists in the workbooks zoufang writes.
+pub const OPTIONS_SHEET: &str = "下拉选项";
+
+/// Sheets of zoufang's own workbooks that hold no table: never reported.
+pub const AUXILIARY_SHEETS: &[&str] = &["说明", OPTIONS_SHEET];
+
 /// Largest merged region (in cells) whose value is copied into every cell.
 const MAX_MERGE_FILL: u64 = 100_000;
 
@@ -249,7 +255,7 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             }
         };
         if hidden {
-            if range.used_cells().next().is_some() {
+            if range.used_cells().next().is_some() && !AUXILIARY_SHEETS.contains(&name.as_str()) {
                 out.problems.push(Problem::warning(
                     Place {
                         sheet: name.clone(),

@@ -10,7 +10,7 @@ use typst::foundations::{Datetime, Smart};
 use typst_pdf::{PdfOptions, Timestamp};
 
 use crate::engine::{Engine, RenderError, Template, Typeset, evict_caches};
-use crate::plan::{Document, Plan};
+use crate::plan::{Document, Plan, safe_file_name};
 use crate::problem::{Place, Problem};
 use crate::roster::Roster;
 
@@ -61,12 +61,39 @@ pub fn pdf_options(date: Datetime, ident: &str) -> PdfOptions {
 
 /// Typesets a document and turns it into PDF bytes.
 pub fn pdf_bytes(engine: &Engine, doc: &Document) -> Result<(Typeset, Vec<u8>), RenderError> {
-    let typeset = engine.typeset(doc.template, &doc.data)?;
-    let ident = doc.path.to_string_lossy();
-    let bytes = typst_pdf::pdf(&typeset.document, &pdf_options(engine.today(), &ident)).map_err(
+    typeset_pdf(engine, doc.template, &doc.data, &doc.path.to_string_lossy())
+}
+
+fn typeset_pdf(
+    engine: &Engine,
+    template: Template,
+    data: &serde_json::Value,
+    ident: &str,
+) -> Result<(Typeset, Vec<u8>), RenderError> {
+    let typeset = engine.typeset(template, data)?;
+    let bytes = typst_pdf::pdf(&typeset.document, &pdf_options(engine.today(), ident)).map_err(
         |errors| RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect()),
     )?;
     Ok((typeset, bytes))
+}
+
+/// Typesets a document that is not part of a plan (summaries): its page count
+/// and PDF bytes, or the error as one line of text.
+pub fn pdf_bytes_of(
+    engine: &Engine,
+    template: Template,
+    data: &serde_json::Value,
+    ident: &str,
+) -> Result<(usize, Vec<u8>), String> {
+    let result = typeset_pdf(engine, template, data, ident);
+    evict_caches();
+    match result {
+        Ok((typeset, bytes)) => Ok((typeset.document.pages().len(), bytes)),
+        Err(RenderError::Template(lines)) => Err(lines.join("；")),
+        Err(RenderError::MissingGlyphs(chars)) => {
+            Err(format!("字体中没有这些字：{}", quote_chars(&chars)))
+        }
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, so
@@ -90,7 +117,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Renders every document of the plan into `out`, then writes the manifest.
-pub fn render_all(engine: &Engine, roster: &Roster, plan: &Plan, out: &Path) -> Report {
+/// With `entry_workbooks`, each department also gets the workbook its returns are entered in.
+pub fn render_all(
+    engine: &Engine,
+    roster: &Roster,
+    plan: &Plan,
+    out: &Path,
+    entry_workbooks: bool,
+) -> Report {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -128,9 +162,77 @@ pub fn render_all(engine: &Engine, roster: &Roster, plan: &Plan, out: &Path) -> 
             Err(p) => report.failures.push(p),
         }
     }
-    if report.failures.is_empty()
-        && let Err(e) = write_manifest(roster, plan, &report.written, out)
-    {
+    if !report.failures.is_empty() {
+        return report;
+    }
+    let mut rows: Vec<Vec<String>> = plan
+        .documents
+        .iter()
+        .zip(&report.written)
+        .map(|(d, w)| manifest_row(roster, d, w))
+        .collect();
+    if entry_workbooks {
+        for (d, dept) in roster.departments.iter().enumerate() {
+            let Some(doc) = plan
+                .documents
+                .iter()
+                .find(|doc| doc.department == d && doc.template == Template::Kit)
+            else {
+                continue;
+            };
+            let folder = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let rel = folder.join(format!(
+                "{}.xlsx",
+                safe_file_name(&format!("录入表_{}", dept.name))
+            ));
+            let path = out.join(&rel);
+            let result = crate::entry::entry_workbook(roster, d)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    write_atomic(&path, &bytes)
+                        .map(|_| bytes.len())
+                        .map_err(|e| e.to_string())
+                });
+            match result {
+                Ok(bytes) => {
+                    let written = Written {
+                        path: rel.clone(),
+                        pages: 0,
+                        bytes,
+                    };
+                    let (first, last) = plan
+                        .documents
+                        .iter()
+                        .filter(|doc| doc.department == d)
+                        .filter_map(|doc| doc.serials.clone())
+                        .fold((String::new(), String::new()), |(f, _), (a, b)| {
+                            (if f.is_empty() { a } else { f }, b)
+                        });
+                    rows.push(vec![
+                        rel.to_string_lossy().replace('\\', "/"),
+                        "录入表（走访后填写，交单位汇总）".into(),
+                        String::new(),
+                        dept.name.clone(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        first,
+                        last,
+                        String::new(),
+                    ]);
+                    report.written.push(written);
+                }
+                Err(e) => report.failures.push(Problem::fault(
+                    Place::file(path.display().to_string()),
+                    format!("录入表写不进去（{e}）"),
+                    "请检查输出文件夹是否可写",
+                )),
+            }
+        }
+    }
+    if let Err(e) = write_manifest(&rows, out) {
         report.failures.push(Problem::fault(
             Place::file(out.join(MANIFEST).display().to_string()),
             format!("清单文件写不进去（{e}）"),
@@ -177,64 +279,66 @@ pub fn quote_chars(chars: &[char]) -> String {
         .join("")
 }
 
-fn write_manifest(
-    roster: &Roster,
-    plan: &Plan,
-    written: &[Written],
-    out: &Path,
-) -> std::io::Result<()> {
+/// The manifest's columns.
+const MANIFEST_HEADERS: [&str; 12] = [
+    "文件",
+    "种类",
+    "页数",
+    "单位",
+    "干部",
+    "干部编号",
+    "市（区）",
+    "镇（街道）",
+    "村（社区）",
+    "起始编号",
+    "结束编号",
+    "联系卡张数",
+];
+
+fn manifest_row(roster: &Roster, doc: &Document, file: &Written) -> Vec<String> {
+    let dept = &roster.departments[doc.department];
+    let village = &roster.villages[doc.village];
+    let (kind, cadre, id) = match (doc.template, doc.cadre) {
+        (Template::Kit, Some(c)) => (
+            "干部走访材料（联系卡、附件3、附件4）",
+            roster.cadres[c].name.as_str(),
+            roster.cadres[c].id.as_str(),
+        ),
+        (Template::Cards, _) => ("单位联系卡（附件2，供印刷厂）", "", ""),
+        _ => ("村（社区）调查表（附件1）", "", ""),
+    };
+    let (district, town, village) = match doc.template {
+        Template::Cards => ("", "", ""),
+        _ => (
+            village.district.as_str(),
+            village.town.as_str(),
+            village.name.as_str(),
+        ),
+    };
+    let (first, last) = doc.serials.clone().unwrap_or_default();
+    vec![
+        file.path.to_string_lossy().replace('\\', "/"),
+        kind.to_string(),
+        file.pages.to_string(),
+        dept.name.clone(),
+        cadre.to_string(),
+        id.to_string(),
+        district.to_string(),
+        town.to_string(),
+        village.to_string(),
+        first,
+        last,
+        doc.cards.to_string(),
+    ]
+}
+
+fn write_manifest(rows: &[Vec<String>], out: &Path) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "文件",
-        "种类",
-        "页数",
-        "单位",
-        "干部",
-        "干部编号",
-        "市（区）",
-        "镇（街道）",
-        "村（社区）",
-        "起始编号",
-        "结束编号",
-        "联系卡张数",
-    ])?;
-    for (doc, file) in plan.documents.iter().zip(written) {
-        let dept = &roster.departments[doc.department];
-        let village = &roster.villages[doc.village];
-        let (kind, cadre, id) = match (doc.template, doc.cadre) {
-            (Template::Kit, Some(c)) => (
-                "干部走访材料（联系卡、附件3、附件4）",
-                roster.cadres[c].name.as_str(),
-                roster.cadres[c].id.as_str(),
-            ),
-            (Template::Cards, _) => ("单位联系卡（附件2，供印刷厂）", "", ""),
-            _ => ("村（社区）调查表（附件1）", "", ""),
-        };
-        let (district, town, village) = match doc.template {
-            Template::Cards => ("", "", ""),
-            _ => (
-                village.district.as_str(),
-                village.town.as_str(),
-                village.name.as_str(),
-            ),
-        };
-        let (first, last) = doc.serials.clone().unwrap_or_default();
-        let path = file.path.to_string_lossy().replace('\\', "/");
-        w.write_record([
-            path.as_str(),
-            kind,
-            &file.pages.to_string(),
-            &dept.name,
-            cadre,
-            id,
-            district,
-            town,
-            village,
-            &first,
-            &last,
-            &doc.cards.to_string(),
-        ])?;
+    w.write_record(MANIFEST_HEADERS)?;
+    for row in rows {
+        w.write_record(row)?;
     }
+    // A byte-order mark, so that Excel opens the Chinese text correctly.
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     bytes.extend(
         w.into_inner()

@@ -194,7 +194,9 @@ pub fn find_tables<'a>(
             .max_by_key(|(i, t)| (t.matched(), std::cmp::Reverse(*i)));
         match best {
             Some((i, table)) => found[i].push(table),
-            None if sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) => {
+            None if sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty()))
+                && !crate::read::AUXILIARY_SHEETS.contains(&sheet.name.as_str()) =>
+            {
                 let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
                 problems.push(Problem::warning(
                     Place {

@@ -34,7 +34,11 @@ fn every_format_reads_the_same() {
         let path = fixture(name);
         let run = zoufang(&["check", path.to_str().unwrap()]);
         assert_eq!(run.code, 0, "{name}:\n{}\n{}", run.stdout, run.stderr);
-        assert_eq!(totals(&run.stdout), ["4", "4", "121", "121", "181"], "{name}");
+        assert_eq!(
+            totals(&run.stdout),
+            ["4", "4", "121", "121", "181"],
+            "{name}"
+        );
         let file = path.display();
         assert!(
             run.stderr.contains(&format!(

@@ -104,7 +104,7 @@ fn sample_kits_hold_every_form_prefilled() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("已生成 34 个文件，共 "),
+        run.stdout.contains("已生成 38 个文件，共 885 页"),
         "{}",
         run.stdout
     );
@@ -112,11 +112,17 @@ fn sample_kits_hold_every_form_prefilled() {
     let manifest = read_csv(&out.join("清单.csv"));
     assert_eq!(manifest[0][..3], ["文件", "种类", "页数"]);
     let rows = &manifest[1..];
-    assert_eq!(rows.len(), 34);
+    assert_eq!(rows.len(), 38);
     let mut serials = Vec::new();
     let mut card_files = 0;
+    let mut entry_workbooks = 0;
     for row in rows {
         let path = out.join(&row[0]);
+        if row[1].starts_with("录入表") {
+            entry_workbooks += 1;
+            assert!(path.exists());
+            continue;
+        }
         let pages = pdf_pages(&path);
         assert_eq!(pages.len().to_string(), row[2], "{}", row[0]);
         if row[1].starts_with("单位联系卡") {
@@ -158,6 +164,7 @@ fn sample_kits_hold_every_form_prefilled() {
         }
     }
     assert_eq!(card_files, 4, "one card file per department");
+    assert_eq!(entry_workbooks, 4, "one entry workbook per department");
     assert_eq!(serials.len(), 607);
     assert_eq!(
         serials.iter().collect::<HashSet<_>>().len(),

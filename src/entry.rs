@@ -1,0 +1,126 @@
+//! The entry workbook `kits` writes per department: one row per printed
+//! household form (serial, place, cadre and department filled), a problem
+//! sheet with dropdowns, and instructions — filled in after the visits and
+//! read back by `summary`.
+
+use rust_xlsxwriter::{
+    DataValidation, Format, FormatAlign, FormatBorder, Formula, Workbook, XlsxError,
+};
+
+use crate::plan::serials;
+use crate::read::OPTIONS_SHEET;
+use crate::returns::{CATEGORIES, HOUSEHOLDS, PROBLEMS, TYPES};
+use crate::roster::Roster;
+
+/// Empty rows offered for problems on the 问题清单 sheet.
+const PROBLEM_ROWS: u32 = 500;
+
+/// The instructions on the 说明 sheet.
+const INSTRUCTIONS: &[&str] = &[
+    "填表说明",
+    "1. 「入户调查」表每一行对应一张已印好的群众入户调查表（附件3），按纸质表右上角的编号找到对应行填写。",
+    "   编号、市（区）、镇（街道）、村（社区）、采集人、单位已经填好，请勿改动；没有用到的表格，该行空着即可。",
+    "2. 走访日期请写成 2017-03-08、2017.3.8、2017/3/8 或 2017年3月8日。",
+    "3. 联系电话按文本填写，不会变成科学计数法。",
+    "4. 「问题清单」表一行填一个问题（附件4），类型、类别、状态请从下拉框中选择：",
+    "   类型：困难需求 或 意见建议；类别：房屋土地、医疗卫生、教育文化、平安治理、就业创业、社会保障、其他方面；",
+    "   状态：已解决 或 待解决。村（社区）和走访人也可从下拉框选择。",
+    "5. 填好后交本单位汇总，用 zoufang summary 命令生成附件5汇总表和每周走访情况。",
+    "   汇总只统计数量，户主姓名和电话不会上报。",
+];
+
+/// The entry workbook of department `d`, as `.xlsx` bytes.
+pub fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxError> {
+    let dept = &roster.departments[d];
+    let cadres: Vec<_> = roster.cadres.iter().filter(|c| c.department == d).collect();
+    let villages: Vec<_> = roster
+        .villages
+        .iter()
+        .filter(|v| v.department == d)
+        .collect();
+    let mut workbook = Workbook::new();
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2017, 3, 4)?;
+    workbook.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    let header = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
+    let text = Format::new().set_num_format("@");
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("入户调查")?;
+    for (c, col) in HOUSEHOLDS.columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, col.name, &header)?;
+        sheet.set_column_width(c as u16, if (5..=9).contains(&c) { 24 } else { 12 })?;
+    }
+    // 编号 and 联系电话 stay text, so numbers never turn into 1.38E+10.
+    sheet.set_column_format(0, &text)?;
+    sheet.set_column_format(2, &text)?;
+    sheet.set_column_format(15, &text)?;
+    sheet.set_freeze_panes(1, 1)?;
+    let mut row = 1;
+    for cadre in &cadres {
+        let village = &roster.villages[cadre.village];
+        for serial in serials(cadre) {
+            sheet.write_string_with_format(row, 0, &serial, &text)?;
+            sheet.write_string(row, 10, &village.district)?;
+            sheet.write_string(row, 11, &village.town)?;
+            sheet.write_string(row, 12, &village.name)?;
+            sheet.write_string(row, 13, &cadre.name)?;
+            sheet.write_string(row, 14, &dept.name)?;
+            row += 1;
+        }
+    }
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("问题清单")?;
+    for (c, col) in PROBLEMS.columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, col.name, &header)?;
+        sheet.set_column_width(c as u16, if c == 7 || c == 8 { 36 } else { 12 })?;
+    }
+    sheet.set_column_format(12, &text)?;
+    sheet.set_freeze_panes(1, 0)?;
+    let last = PROBLEM_ROWS;
+    for r in 1..=last {
+        sheet.write_number(r, 0, r as f64)?;
+    }
+    let list = |values: &[&str]| DataValidation::new().allow_list_strings(values);
+    sheet.add_data_validation(1, 5, last, 5, &list(&TYPES)?)?;
+    sheet.add_data_validation(1, 6, last, 6, &list(&CATEGORIES)?)?;
+    sheet.add_data_validation(1, 9, last, 9, &list(&["已解决", "待解决"])?)?;
+    let range = |col: char, n: usize| {
+        DataValidation::new()
+            .allow_list_formula(Formula::new(format!(
+                "='{OPTIONS_SHEET}'!${col}$1:${col}${}",
+                n.max(1)
+            )))
+            .ignore_blank(true)
+    };
+    sheet.add_data_validation(1, 2, last, 2, &range('A', villages.len()))?;
+    sheet.add_data_validation(1, 3, last, 3, &range('B', villages.len()))?;
+    sheet.add_data_validation(1, 4, last, 4, &range('C', villages.len()))?;
+    sheet.add_data_validation(1, 10, last, 10, &range('D', cadres.len()))?;
+    sheet.add_data_validation(1, 11, last, 11, &list(&[dept.name.as_str()])?)?;
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("说明")?;
+    sheet.set_column_width(0, 110)?;
+    for (i, line) in INSTRUCTIONS.iter().enumerate() {
+        sheet.write_string(i as u32, 0, *line)?;
+    }
+
+    // The dropdown lists live on a hidden sheet.
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(OPTIONS_SHEET)?;
+    for (i, v) in villages.iter().enumerate() {
+        sheet.write_string(i as u32, 0, &v.district)?;
+        sheet.write_string(i as u32, 1, &v.town)?;
+        sheet.write_string(i as u32, 2, &v.name)?;
+    }
+    for (i, c) in cadres.iter().enumerate() {
+        sheet.write_string(i as u32, 3, &c.name)?;
+    }
+    sheet.set_hidden(true);
+    workbook.save_to_buffer()
+}

@@ -1,0 +1,916 @@
+//! Returns: filled entry workbooks (annex 3 and annex 4 rows) and other
+//! departments' summaries → checked visit and problem records, with every row
+//! either counted or rejected with its place and reason.
+
+use serde::Serialize;
+
+use crate::problem::{Place, Problem};
+use crate::read::{Cell, Sheet};
+use crate::roster::{Kind, village_key};
+use crate::table::{ColumnSpec, Row, TableSpec, find_tables};
+use crate::text::{clean, clean_name, half_width, is_blank_char};
+
+/// The seven categories of annex 5, in the notice's order.
+pub const CATEGORIES: [&str; 7] = [
+    "房屋土地",
+    "医疗卫生",
+    "教育文化",
+    "平安治理",
+    "就业创业",
+    "社会保障",
+    "其他方面",
+];
+
+/// The two kinds of problem of annex 5.
+pub const TYPES: [&str; 2] = ["困难需求", "意见建议"];
+
+/// A date as (year, month, day).
+pub type Date = (i32, u32, u32);
+
+/// Where a village is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    pub district: String,
+    pub town: String,
+    pub village: String,
+}
+
+impl Location {
+    /// The key villages are compared by (committee suffixes reduced).
+    pub fn key(&self) -> (String, String, String) {
+        (
+            compact(&self.district),
+            compact(&self.town),
+            village_key(&self.village),
+        )
+    }
+}
+
+fn compact(s: &str) -> String {
+    half_width(s)
+        .chars()
+        .filter(|c| !is_blank_char(*c))
+        .collect()
+}
+
+/// One household visit (an annex-3 row).
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub serial: String,
+    pub location: Location,
+    pub cadre: String,
+    pub department: String,
+    pub date: Date,
+}
+
+/// One problem (an annex-4 row), or a count of problems from a summary.
+#[derive(Debug, Clone)]
+pub struct ProblemRecord {
+    pub location: Location,
+    pub department: String,
+    /// Index into `TYPES`.
+    pub kind: usize,
+    /// Index into `CATEGORIES`.
+    pub category: usize,
+    pub solved: bool,
+    /// How many problems this record stands for (1 for a raw row).
+    pub count: u64,
+    /// The date, for raw rows (summaries carry counts without dates).
+    pub date: Option<Date>,
+    /// The problem text and the handling note, for the routed problem lists.
+    pub text: String,
+    pub handling: String,
+    /// 村 or 社区 when the record says so (summaries do).
+    pub kind_of_village: Option<Kind>,
+}
+
+/// Weekly figures of one department, as read from another summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub cadres: u64,
+    pub households: u64,
+    pub problems: u64,
+    pub solved: u64,
+}
+
+/// A row that was not counted, with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub sheet: String,
+    pub row: u32,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Rejected {
+    fn from_problem(p: &Problem) -> Rejected {
+        Rejected {
+            file: p.place.file.clone(),
+            sheet: p.place.sheet.clone(),
+            row: p.place.row.unwrap_or(0),
+            column: p
+                .place
+                .column
+                .as_ref()
+                .map(|(c, h)| format!("{}（{h}）", crate::text::column_letter(*c)))
+                .unwrap_or_default(),
+            value: p.value.clone().unwrap_or_default(),
+            reason: format!("{}。{}", p.message, p.hint),
+        }
+    }
+}
+
+/// Rows of one table: read, counted, rejected, blank (pre-filled forms not filled in).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub read: u64,
+    pub counted: u64,
+    pub rejected: u64,
+    pub blank: u64,
+}
+
+/// Everything read from the returns.
+#[derive(Debug, Default)]
+pub struct Returns {
+    pub visits: Vec<Visit>,
+    pub problems: Vec<ProblemRecord>,
+    /// Weekly figures per department read from other summaries: (department, period, cumulative).
+    pub figures: Vec<(String, Figures, Figures)>,
+    pub rejected: Vec<Problem>,
+    /// Messages about files and sheets (unreadable, unrecognised).
+    pub notes: Vec<Problem>,
+    pub households: Account,
+    pub problem_rows: Account,
+    pub summary_rows: Account,
+}
+
+impl Returns {
+    pub fn rejected_rows(&self) -> Vec<Rejected> {
+        self.rejected.iter().map(Rejected::from_problem).collect()
+    }
+}
+
+const H_SERIAL: usize = 0;
+const H_HEAD: usize = 1;
+const H_PHONE: usize = 2;
+const H_DISTRICT: usize = 10;
+const H_TOWN: usize = 11;
+const H_VILLAGE: usize = 12;
+const H_CADRE: usize = 13;
+const H_DEPARTMENT: usize = 14;
+const H_DATE: usize = 15;
+
+/// The annex-3 table of the entry workbook.
+pub static HOUSEHOLDS: TableSpec = TableSpec {
+    name: "入户调查表",
+    columns: &[
+        ColumnSpec {
+            name: "编号",
+            aliases: &["编号", "表格编号", "调查表编号"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "户主姓名",
+            aliases: &["户主姓名", "户主", "被走访户主"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "联系电话",
+            aliases: &["联系电话", "电话", "户主电话"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "家庭成员数",
+            aliases: &["家庭成员数", "家庭人口", "家庭人口数"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "家庭住址",
+            aliases: &["家庭住址", "住址"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "家庭收入情况",
+            aliases: &["家庭收入情况", "家庭收入情况(家境情况)"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "致贫原因及现状",
+            aliases: &["致贫原因及现状", "致贫原因及现状(贫困户填写)"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "困难需求",
+            aliases: &["困难需求", "困难需求(贫困户填写)"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "意见建议",
+            aliases: &["意见建议"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "意见建议处理落实情况",
+            aliases: &["意见建议处理落实情况", "处理落实情况"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "市（区）",
+            aliases: &["市(区)", "市区", "辖市(区)"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "镇（街道）",
+            aliases: &["镇(街道)", "镇/街道", "镇街"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "村（社区）",
+            aliases: &["村(社区)", "村/社区", "所属村(社区)"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "采集人",
+            aliases: &["采集人", "走访人", "走访干部"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "单位",
+            aliases: &["单位", "采集人单位", "所在单位", "走访单位"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "走访日期",
+            aliases: &["走访日期", "日期", "走访时间"],
+            required: true,
+        },
+    ],
+};
+
+const P_VISITED: usize = 1;
+const P_DISTRICT: usize = 2;
+const P_TOWN: usize = 3;
+const P_VILLAGE: usize = 4;
+const P_TYPE: usize = 5;
+const P_CATEGORY: usize = 6;
+const P_TEXT: usize = 7;
+const P_HANDLING: usize = 8;
+const P_STATUS: usize = 9;
+const P_CADRE: usize = 10;
+const P_DEPARTMENT: usize = 11;
+const P_DATE: usize = 12;
+
+/// The annex-4 table of the entry workbook, one problem a row.
+pub static PROBLEMS: TableSpec = TableSpec {
+    name: "问题清单",
+    columns: &[
+        ColumnSpec {
+            name: "序号",
+            aliases: &["序号"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "走访对象",
+            aliases: &["走访对象"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "市（区）",
+            aliases: &["市(区)", "市区", "辖市(区)"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "镇（街道）",
+            aliases: &["镇(街道)", "镇/街道", "镇街"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "村（社区）",
+            aliases: &["村(社区)", "村/社区"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "类型",
+            aliases: &["类型", "问题类型"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "类别",
+            aliases: &["类别", "问题类别", "具体内容"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "反映问题或意见建议",
+            aliases: &[
+                "反映问题或意见建议",
+                "反映问题",
+                "问题内容",
+                "问题或意见建议",
+            ],
+            required: false,
+        },
+        ColumnSpec {
+            name: "办理意见",
+            aliases: &["办理意见", "处理意见"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "状态",
+            aliases: &["状态", "办理状态", "解决情况"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "走访人",
+            aliases: &["走访人", "采集人"],
+            required: false,
+        },
+        ColumnSpec {
+            name: "单位",
+            aliases: &["单位", "走访单位", "所在单位"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "走访日期",
+            aliases: &["走访日期", "日期", "走访时间"],
+            required: false,
+        },
+    ],
+};
+
+const S_DISTRICT: usize = 0;
+const S_TOWN: usize = 1;
+const S_VILLAGE: usize = 2;
+const S_KIND: usize = 3;
+const S_DEPARTMENT: usize = 4;
+const S_TYPE: usize = 5;
+const S_CATEGORY: usize = 6;
+const S_SOLVED: usize = 7;
+const S_PENDING: usize = 8;
+
+/// The machine-readable annex-5 sheet that `summary` writes and reads back.
+pub static SUMMARY_ROWS: TableSpec = TableSpec {
+    name: "附件5明细表",
+    columns: &[
+        ColumnSpec {
+            name: "市（区）",
+            aliases: &["市(区)"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "镇（街道）",
+            aliases: &["镇(街道)"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "村（社区）",
+            aliases: &["村(社区)"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "村或社区",
+            aliases: &["村或社区"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "单位",
+            aliases: &["单位"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "项目",
+            aliases: &["项目"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "具体内容",
+            aliases: &["具体内容"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "已解决（个）",
+            aliases: &["已解决(个)", "已解决"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "待解决（个）",
+            aliases: &["待解决(个)", "待解决"],
+            required: true,
+        },
+    ],
+};
+
+const W_DEPARTMENT: usize = 0;
+
+/// The weekly figures sheet that `summary` writes and reads back.
+pub static WEEKLY_ROWS: TableSpec = TableSpec {
+    name: "每周走访情况表",
+    columns: &[
+        ColumnSpec {
+            name: "单位",
+            aliases: &["单位"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "干部走访人数",
+            aliases: &["干部走访人数"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "走访户数",
+            aliases: &["走访户数"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "汇总问题数",
+            aliases: &["汇总问题数"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "解决问题数",
+            aliases: &["解决问题数"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "累计干部走访人数",
+            aliases: &["累计干部走访人数"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "累计走访户数",
+            aliases: &["累计走访户数"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "累计汇总问题数",
+            aliases: &["累计汇总问题数"],
+            required: true,
+        },
+        ColumnSpec {
+            name: "累计解决问题数",
+            aliases: &["累计解决问题数"],
+            required: true,
+        },
+    ],
+};
+
+/// Reads a 类型 cell.
+pub fn parse_type(s: &str) -> Option<usize> {
+    match compact(s).as_str() {
+        "困难需求" | "困难" | "需求" | "困难诉求" => Some(0),
+        "意见建议" | "意见" | "建议" | "意见和建议" => Some(1),
+        _ => None,
+    }
+}
+
+/// Reads a 类别 cell: the seven categories, with or without the notice's
+/// spaces, and the unambiguous short forms clerks write.
+pub fn parse_category(s: &str) -> Option<usize> {
+    let key = compact(s);
+    let key = key
+        .strip_suffix("类")
+        .unwrap_or(&key)
+        .strip_suffix("方面")
+        .map_or(key.clone(), |k| {
+            if k == "其他" {
+                "其他方面".to_string()
+            } else {
+                k.to_string()
+            }
+        });
+    if let Some(i) = CATEGORIES.iter().position(|c| *c == key) {
+        return Some(i);
+    }
+    match key.as_str() {
+        "房屋" | "土地" | "住房" => Some(0),
+        "医疗" | "卫生" => Some(1),
+        "教育" | "文化" => Some(2),
+        "平安" | "治理" | "社会治理" => Some(3),
+        "就业" | "创业" => Some(4),
+        "社保" | "保障" => Some(5),
+        "其他" | "其它" | "其它方面" => Some(6),
+        _ => None,
+    }
+}
+
+/// Reads a 状态 cell: `Some(true)` for solved, `Some(false)` for pending.
+pub fn parse_status(s: &str) -> Option<bool> {
+    match compact(s).as_str() {
+        "已解决" | "已办结" | "解决" | "办结" | "已完成" | "已落实" => Some(true),
+        "待解决" | "未解决" | "正在办理" | "办理中" | "未办结" | "正在解决" | "在办" | "待办" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+fn valid_date(y: i32, m: u32, d: u32) -> Option<Date> {
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    ((1990..=2100).contains(&y) && (1..=days).contains(&d)).then_some((y, m, d))
+}
+
+/// Converts an Excel date serial (1900 system) to a date.
+pub fn from_serial(serial: f64) -> Option<Date> {
+    if !(1.0..=80_000.0).contains(&serial) {
+        return None;
+    }
+    // Days since 1970-01-01 (Excel's day 25569), then the civil-from-days algorithm.
+    let days = serial.floor() as i64 - 25_569;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400 + if m <= 2 { 1 } else { 0 }) as i32;
+    valid_date(y, m, d)
+}
+
+/// Reads a date cell: Excel dates, `2017-03-08`, `2017.3.8`, `2017/3/8`,
+/// `2017年3月8日`, `20170308`, and ISO date-times.
+pub fn parse_date(cell: &Cell) -> Option<Date> {
+    match cell {
+        Cell::Date(serial) => from_serial(*serial),
+        Cell::Number(n) if *n >= 19_900_101.0 && n.fract() == 0.0 => {
+            let n = *n as i64;
+            valid_date(
+                (n / 10_000) as i32,
+                (n / 100 % 100) as u32,
+                (n % 100) as u32,
+            )
+        }
+        Cell::Number(n) if (20_000.0..80_000.0).contains(n) => from_serial(*n),
+        Cell::Text(s) => parse_date_text(s),
+        _ => None,
+    }
+}
+
+pub fn parse_date_text(s: &str) -> Option<Date> {
+    let s = compact(s);
+    let s = s.split('T').next().unwrap_or("");
+    let s = s.split(' ').next().unwrap_or("");
+    if s.len() == 8 && s.chars().all(|c| c.is_ascii_digit()) {
+        let n: i64 = s.parse().ok()?;
+        return valid_date(
+            (n / 10_000) as i32,
+            (n / 100 % 100) as u32,
+            (n % 100) as u32,
+        );
+    }
+    let s = s
+        .strip_suffix('日')
+        .or_else(|| s.strip_suffix('号'))
+        .unwrap_or(s);
+    let parts: Vec<&str> = s.split(['-', '.', '/', '年', '月']).collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    if parts[0].len() != 4 {
+        return None;
+    }
+    valid_date(
+        parts[0].parse().ok()?,
+        parts[1].parse().ok()?,
+        parts[2].parse().ok()?,
+    )
+}
+
+/// Shows a date the way clerks write it.
+pub fn show_date(d: Date) -> String {
+    format!("{}-{:02}-{:02}", d.0, d.1, d.2)
+}
+
+/// Reads every returns table of the sheets into `out`.
+pub fn read_returns(sheets: &[Sheet], source: &str, out: &mut Returns) {
+    let mut notes = Vec::new();
+    let tables = find_tables(
+        &[&HOUSEHOLDS, &PROBLEMS, &SUMMARY_ROWS, &WEEKLY_ROWS],
+        sheets,
+        &mut notes,
+    );
+    if tables.iter().all(Vec::is_empty) {
+        notes.push(Problem::fault(
+            Place::file(source),
+            "没有找到入户调查表、问题清单或附件5汇总表",
+            "请给出走访材料生成的录入表（填好后），或汇总程序生成的汇总表；表头文字请与说明一致",
+        ));
+    }
+    out.notes.append(&mut notes);
+    for table in &tables[0] {
+        for row in table.data_rows() {
+            out.households.read += 1;
+            if is_blank_form(
+                &row,
+                &[
+                    H_SERIAL,
+                    H_DISTRICT,
+                    H_TOWN,
+                    H_VILLAGE,
+                    H_CADRE,
+                    H_DEPARTMENT,
+                ],
+            ) {
+                out.households.blank += 1;
+                continue;
+            }
+            match read_visit(&row) {
+                Ok(v) => {
+                    out.households.counted += 1;
+                    out.visits.push(v);
+                }
+                Err(p) => {
+                    out.households.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+    for table in &tables[1] {
+        for row in table.data_rows() {
+            out.problem_rows.read += 1;
+            if is_blank_form(
+                &row,
+                &[0, P_DISTRICT, P_TOWN, P_VILLAGE, P_CADRE, P_DEPARTMENT],
+            ) {
+                out.problem_rows.blank += 1;
+                continue;
+            }
+            match read_problem(&row) {
+                Ok(p) => {
+                    out.problem_rows.counted += 1;
+                    out.problems.push(p);
+                }
+                Err(p) => {
+                    out.problem_rows.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+    for table in &tables[2] {
+        for row in table.data_rows() {
+            out.summary_rows.read += 1;
+            match read_summary_row(&row) {
+                Ok(records) => {
+                    out.summary_rows.counted += 1;
+                    out.problems.extend(records);
+                }
+                Err(p) => {
+                    out.summary_rows.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+    for table in &tables[3] {
+        for row in table.data_rows() {
+            out.summary_rows.read += 1;
+            match read_weekly_row(&row) {
+                Ok(f) => {
+                    out.summary_rows.counted += 1;
+                    out.figures.push(f);
+                }
+                Err(p) => {
+                    out.summary_rows.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+}
+
+/// A row holding only what `kits` pre-filled (serial, place, cadre,
+/// department): a printed form that was not used.
+fn is_blank_form(row: &Row, prefilled: &[usize]) -> bool {
+    (0..row.table.columns.len())
+        .filter(|c| !prefilled.contains(c))
+        .all(|c| row.cell(c).is_empty())
+}
+
+fn required(row: &Row, col: usize) -> Result<String, Problem> {
+    let value = row.text(col);
+    if value.is_empty() {
+        let name = row.table.spec.columns[col].name;
+        return Err(Problem::fault(
+            row.place(col),
+            format!("「{name}」没有填"),
+            format!("请补上{name}，这一行没有计入汇总"),
+        ));
+    }
+    Ok(value)
+}
+
+fn date_of(row: &Row, col: usize) -> Result<Date, Problem> {
+    let cell = row.cell(col);
+    if cell.is_empty() {
+        return Err(Problem::fault(
+            row.place(col),
+            "走访日期没有填",
+            "请补上走访日期，这一行没有计入汇总",
+        ));
+    }
+    parse_date(cell).ok_or_else(|| {
+        Problem::fault(
+            row.place(col),
+            "走访日期看不懂",
+            "请写成 2017-03-08、2017.3.8、2017/3/8 或 2017年3月8日，这一行没有计入汇总",
+        )
+        .with_value(clean(&cell.display()))
+    })
+}
+
+fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<Location, Problem> {
+    Ok(Location {
+        district: required(row, district)?,
+        town: required(row, town)?,
+        village: required(row, village)?,
+    })
+}
+
+fn read_visit(row: &Row) -> Result<Visit, Problem> {
+    required(row, H_HEAD)?;
+    let _ = row.text(H_PHONE);
+    Ok(Visit {
+        serial: half_width(&row.text(H_SERIAL)).replace(' ', ""),
+        location: location(row, H_DISTRICT, H_TOWN, H_VILLAGE)?,
+        cadre: clean_name(&required(row, H_CADRE)?),
+        department: required(row, H_DEPARTMENT)?,
+        date: date_of(row, H_DATE)?,
+    })
+}
+
+fn read_problem(row: &Row) -> Result<ProblemRecord, Problem> {
+    let location = location(row, P_DISTRICT, P_TOWN, P_VILLAGE)?;
+    let kind = parse_type(&required(row, P_TYPE)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(P_TYPE),
+            "类型只能是「困难需求」或「意见建议」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(P_TYPE))
+    })?;
+    let category = parse_category(&required(row, P_CATEGORY)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(P_CATEGORY),
+            "类别不是附件5的七类之一",
+            format!("请改成{}之一，这一行没有计入汇总", CATEGORIES.join("、")),
+        )
+        .with_value(row.text(P_CATEGORY))
+    })?;
+    let solved = parse_status(&required(row, P_STATUS)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(P_STATUS),
+            "状态只能是「已解决」或「待解决」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(P_STATUS))
+    })?;
+    let department = required(row, P_DEPARTMENT)?;
+    let date = if row.cell(P_DATE).is_empty() {
+        None
+    } else {
+        Some(date_of(row, P_DATE)?)
+    };
+    let _ = row.text(P_VISITED);
+    Ok(ProblemRecord {
+        location,
+        department,
+        kind,
+        category,
+        solved,
+        count: 1,
+        date,
+        text: row.text(P_TEXT),
+        handling: row.text(P_HANDLING),
+        kind_of_village: None,
+    })
+}
+
+fn count_of(row: &Row, col: usize) -> Result<u64, Problem> {
+    let bad = || {
+        Problem::fault(
+            row.place(col),
+            "应为不小于0的整数",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(col))
+    };
+    match row.cell(col) {
+        c if c.is_empty() => Ok(0),
+        Cell::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Ok(*n as u64),
+        Cell::Text(s) => half_width(&clean(s)).parse::<u64>().map_err(|_| bad()),
+        _ => Err(bad()),
+    }
+}
+
+fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
+    let location = location(row, S_DISTRICT, S_TOWN, S_VILLAGE)?;
+    let kind_of_village = Kind::parse(&required(row, S_KIND)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(S_KIND),
+            "只能是「村」或「社区」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(S_KIND))
+    })?;
+    let department = required(row, S_DEPARTMENT)?;
+    let kind = parse_type(&required(row, S_TYPE)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(S_TYPE),
+            "项目只能是「困难需求」或「意见建议」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(S_TYPE))
+    })?;
+    let category = parse_category(&required(row, S_CATEGORY)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(S_CATEGORY),
+            "具体内容不是附件5的七类之一",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(S_CATEGORY))
+    })?;
+    let solved = count_of(row, S_SOLVED)?;
+    let pending = count_of(row, S_PENDING)?;
+    let record = |solved_flag: bool, count: u64| ProblemRecord {
+        location: location.clone(),
+        department: department.clone(),
+        kind,
+        category,
+        solved: solved_flag,
+        count,
+        date: None,
+        text: String::new(),
+        handling: String::new(),
+        kind_of_village: Some(kind_of_village),
+    };
+    // One summary row carries both counts: one record per status with a count.
+    Ok([(true, solved), (false, pending)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| record(s, n))
+        .collect())
+}
+
+fn read_weekly_row(row: &Row) -> Result<(String, Figures, Figures), Problem> {
+    let department = required(row, W_DEPARTMENT)?;
+    let n = |c: usize| count_of(row, c);
+    let period = Figures {
+        cadres: n(1)?,
+        households: n(2)?,
+        problems: n(3)?,
+        solved: n(4)?,
+    };
+    let total = Figures {
+        cadres: n(5)?,
+        households: n(6)?,
+        problems: n(7)?,
+        solved: n(8)?,
+    };
+    Ok((department, period, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date_text("2017-03-08"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017.3.8"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017/3/8"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017年3月8日"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("20170308"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017-03-08T00:00:00"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017-02-30"), None);
+        assert_eq!(parse_date_text("3月8日"), None);
+        assert_eq!(parse_date_text("8/3/2017"), None);
+        assert_eq!(from_serial(42802.0), Some((2017, 3, 8)));
+        assert_eq!(from_serial(42794.0), Some((2017, 2, 28)));
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(parse_status("已办结"), Some(true));
+        assert_eq!(parse_status("正在办理"), Some(false));
+        assert_eq!(parse_status("不知道"), None);
+        assert_eq!(parse_category("其他"), Some(6));
+        assert_eq!(parse_category("房屋 土地"), Some(0));
+        assert_eq!(parse_category("社会保障"), Some(5));
+        assert_eq!(parse_category("交通"), None);
+        assert_eq!(parse_type("意见建议"), Some(1));
+    }
+}
