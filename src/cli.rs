@@ -42,6 +42,9 @@ pub enum Command {
         /// 要写出的 .xlsx 文件
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: PathBuf,
+        /// 另外在这个文件夹写出两个单位填好的录入表（走访后交回的样子）
+        #[arg(long, value_name = "DIR")]
+        returns: Option<PathBuf>,
     },
 }
 
@@ -145,16 +148,7 @@ pub fn run() -> ExitCode {
         Command::Kits(args) => print(&args, false),
         Command::Cards(args) => print(&args, true),
         Command::Summary(args) => summary(&args),
-        Command::Sample { out } => match crate::sample::write_demo_roster(&out) {
-            Ok(()) => {
-                println!("示例名单已写到 {}", out.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("示例名单写不进去：{}（{e}）", out.display());
-                ExitCode::from(2)
-            }
-        },
+        Command::Sample { out, returns } => sample(&out, returns.as_deref()),
     }
 }
 
@@ -204,6 +198,31 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
         out.display(),
         MANIFEST
     );
+    ExitCode::SUCCESS
+}
+
+/// `sample`: the demonstration roster, and optionally filled returns for it.
+fn sample(out: &Path, returns: Option<&Path>) -> ExitCode {
+    if let Err(e) = crate::sample::write_demo_roster(out) {
+        eprintln!("示例名单写不进去：{}（{e}）", out.display());
+        return ExitCode::from(2);
+    }
+    println!("示例名单已写到 {}", out.display());
+    if let Some(dir) = returns {
+        let input = crate::read::read_input(out);
+        let checked = crate::roster::build(&input.sheets, &Settings::default(), &out.display().to_string());
+        match crate::sample::write_demo_returns(&checked.roster, dir) {
+            Ok(files) => {
+                for f in files {
+                    println!("示例录入表已写到 {}", f.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("示例录入表写不进去：{}（{e}）", dir.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     ExitCode::SUCCESS
 }
 

@@ -328,3 +328,94 @@ pub fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
     };
     write_xlsx(path, &[departments, villages, cadres])
 }
+
+/// Households' family names and given names for the demonstration returns.
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡"];
+const GIVEN: &[&str] = &["建国", "秀英", "桂兰", "志强", "玉梅", "国华", "小平", "红英", "德明", "丽华", "永福"];
+
+/// Problems the demonstration returns record: (type, category, text, handling).
+const PROBLEMS: &[(&str, &str, &str, &str)] = &[
+    ("困难需求", "医疗卫生", "老人常年吃药，医药费负担重", "已协调镇卫生院办理慢病补助"),
+    ("意见建议", "平安治理", "村口路灯坏了，晚上出行不安全", "已转镇里安排维修"),
+    ("困难需求", "社会保障", "家中有重病人，希望申请低保", "已指导提交低保申请材料"),
+    ("意见建议", "教育文化", "希望村里办暑期托管班", "已转教育部门研究"),
+    ("困难需求", "就业创业", "儿子失业在家，希望推荐工作", "已推荐参加人社局招聘会"),
+    ("意见建议", "房屋土地", "老房子漏雨，希望危房改造", "已报镇建设办核查"),
+    ("意见建议", "其他", "希望增加公交班次", "已反映给交通部门"),
+];
+
+/// Writes filled-in entry workbooks for two departments of the demonstration
+/// roster into `dir`: what `summary` reads after the visits.
+pub fn write_demo_returns(roster: &crate::roster::Roster, dir: &Path) -> Result<Vec<std::path::PathBuf>, XlsxError> {
+    use crate::returns::{HOUSEHOLDS, PROBLEMS as PROBLEM_TABLE};
+    std::fs::create_dir_all(dir).map_err(|e| XlsxError::IoError(e))?;
+    let mut written = Vec::new();
+    let mut seq = 0usize;
+    for (d, dept) in roster.departments.iter().enumerate().take(3).skip(1) {
+        let mut households = Vec::new();
+        let mut problems = Vec::new();
+        for cadre in roster.cadres.iter().filter(|c| c.department == d) {
+            let village = &roster.villages[cadre.village];
+            // Each cadre has visited some of the quota so far.
+            let visited = 8 + (seq % 5) * 3;
+            for (i, serial) in crate::plan::serials(cadre).into_iter().enumerate().take(visited) {
+                seq += 1;
+                let head = format!("{}{}", SURNAMES[seq % SURNAMES.len()], GIVEN[seq % GIVEN.len()]);
+                let day = 6 + (i % 20) as u32;
+                let date = if seq % 3 == 0 { format!("2017.3.{day}") } else { format!("2017-03-{day:02}") };
+                let mut row: Vec<Value> = vec![
+                    t(&serial),
+                    t(&head),
+                    t(&format!("139{:08}", 10_000_000 + seq * 7919 % 89_999_999)),
+                    n((2 + seq % 4) as f64),
+                    t(&format!("{}{}组{}号", village.name, 1 + seq % 9, 1 + seq % 40)),
+                    t(if seq % 4 == 0 { "务农，收入一般" } else { "务工，收入稳定" }),
+                    t(""),
+                    t(""),
+                    t(""),
+                    t(""),
+                ];
+                if seq % 4 == 1 {
+                    let (kind, category, text, handling) = PROBLEMS[seq % PROBLEMS.len()];
+                    let column = if kind == "困难需求" { 7 } else { 8 };
+                    row[column] = t(text);
+                    row[9] = t(handling);
+                    let status = ["已解决", "待解决", "已办结", "正在办理"][seq / 4 % 4];
+                    problems.push(vec![
+                        n(problems.len() as f64 + 1.0),
+                        t(&head),
+                        t(&village.district),
+                        t(&village.town),
+                        t(&village.name),
+                        t(kind),
+                        t(category),
+                        t(text),
+                        t(handling),
+                        t(status),
+                        t(&cadre.name),
+                        t(&dept.name),
+                        t(&date),
+                    ]);
+                }
+                row.extend([
+                    t(&village.district),
+                    t(&village.town),
+                    t(&village.name),
+                    t(&cadre.name),
+                    t(&dept.name),
+                    t(&date),
+                ]);
+                households.push(row);
+            }
+        }
+        let headers = |spec: &crate::table::TableSpec| spec.columns.iter().map(|c| c.name.to_string()).collect();
+        let sheets = [
+            SheetSpec { name: "入户调查".into(), headers: headers(&HOUSEHOLDS), rows: households, text_columns: vec![0, 2, 15], ..Default::default() },
+            SheetSpec { name: "问题清单".into(), headers: headers(&PROBLEM_TABLE), rows: problems, text_columns: vec![12], ..Default::default() },
+        ];
+        let path = dir.join(format!("录入表_{}.xlsx", dept.name));
+        write_xlsx(&path, &sheets)?;
+        written.push(path);
+    }
+    Ok(written)
+}
