@@ -16,7 +16,7 @@ use crate::render::{MANIFEST, glyph_problems, render_all};
 use crate::report::{json as report_json, write_summary};
 use crate::returns::{Date, Returns, parse_date_text, read_returns, show_date};
 use crate::roster::Checked;
-use crate::settings::Settings;
+use crate::settings::{SETTINGS_FILE, Settings};
 use crate::summary::{Summary, summarise};
 
 /// 走访：把走访名单变成可直接打印的调查表和联系卡。
@@ -37,6 +37,28 @@ pub enum Command {
     Cards(PrintArgs),
     /// 汇总走访后交回的录入表（以及其他单位的汇总表）：附件5、每周走访情况、报送材料
     Summary(SummaryArgs),
+    /// 新建一份空白名单（三张表、示例行、下拉框、说明）和设置文件 zoufang.toml
+    Init {
+        /// 要写入的文件夹
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// 模板：export 导出内置模板，修改后用 --templates 使用
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesAction,
+    },
+    /// 每种页面各出一张 PNG 预览图（附件1、联系卡正反面、附件3、附件4；给了录入表再加附件5）
+    Preview {
+        #[command(flatten)]
+        roster: RosterArgs,
+        /// 输出文件夹
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: PathBuf,
+        /// 填好的录入表，用来预览附件5
+        #[arg(long, value_name = "FILE")]
+        returns: Vec<PathBuf>,
+    },
     /// 写出一份示例名单工作簿（常州市几个区、4个单位、10个村（社区）、20名干部）
     Sample {
         /// 要写出的 .xlsx 文件
@@ -45,6 +67,17 @@ pub enum Command {
         /// 另外在这个文件夹写出两个单位填好的录入表（走访后交回的样子）
         #[arg(long, value_name = "DIR")]
         returns: Option<PathBuf>,
+    },
+}
+
+/// What `templates` does.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesAction {
+    /// 把内置模板和公共样式文件写到一个文件夹
+    Export {
+        /// 要写入的文件夹
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
     },
 }
 
@@ -69,9 +102,10 @@ pub struct SummaryArgs {
     /// 另外写出一份 JSON 数据文件，供其他系统读取
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// 另外使用的字体文件夹
-    #[arg(long = "font-path", value_name = "DIR", env = "ZOUFANG_FONT_PATHS")]
-    pub font_path: Vec<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// 不显示进度
     #[arg(short, long)]
     pub quiet: bool,
@@ -88,6 +122,9 @@ pub struct PrintArgs {
     /// 不显示进度
     #[arg(short, long)]
     pub quiet: bool,
+    /// 把每个模板收到的数据（JSON）写到这个文件夹，便于用 Typst 修改模板
+    #[arg(long = "emit-data", value_name = "DIR")]
+    pub emit_data: Option<PathBuf>,
 }
 
 /// Flags shared by every command that reads a roster.
@@ -96,39 +133,113 @@ pub struct RosterArgs {
     /// 名单工作簿（.xlsx/.xls/.et/.ods），或放有 .csv 表格的文件夹
     #[arg(value_name = "ROSTER")]
     pub roster: PathBuf,
-    /// 活动年度（附件1中“上一年”各行按此年减一印出）
-    #[arg(long, value_name = "YEAR", env = "ZOUFANG_YEAR")]
-    pub year: Option<i32>,
-    /// 另外使用的字体文件夹（例如装有仿宋_GB2312、方正小标宋简体的文件夹）
-    #[arg(long = "font-path", value_name = "DIR", env = "ZOUFANG_FONT_PATHS")]
-    pub font_path: Vec<PathBuf>,
-    /// 联系卡上印的监督服务热线（不填则不印）
-    #[arg(long, value_name = "号码", env = "ZOUFANG_HOTLINE")]
-    pub hotline: Option<String>,
-    /// 联系卡二维码改为网址：{编号} 处填干部编号，如 https://example.gov.cn/c/{编号}（不填则为电子名片 vCard）
-    #[arg(long = "qr-url", value_name = "网址模板", env = "ZOUFANG_QR_URL")]
-    pub qr_url: Option<String>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
-impl RosterArgs {
-    fn settings(&self) -> Settings {
-        let mut settings = match self.year {
-            Some(y) => Settings::for_year(y),
+/// Flags that override the settings file.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// 设置文件（默认用名单旁边的 zoufang.toml，没有则全用默认值）
+    #[arg(long, value_name = "FILE", env = "ZOUFANG_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// 活动年度（附件1中“上一年”各行按此年减一印出）
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+    /// 联系卡上印的监督服务热线（不填则不印）
+    #[arg(long, value_name = "号码")]
+    pub hotline: Option<String>,
+    /// 联系卡二维码改为网址：{编号} 处填干部编号，如 https://example.gov.cn/c/{编号}（不填则为电子名片 vCard）
+    #[arg(long = "qr-url", value_name = "网址模板")]
+    pub qr_url: Option<String>,
+    /// PDF 标准：a-2b 生成便于长期存档的 PDF/A-2b
+    #[arg(long = "pdf-standard", value_name = "标准", value_parser = ["a-2b"])]
+    pub pdf_standard: Option<String>,
+}
+
+impl SettingsArgs {
+    /// Defaults, then the settings file (given, or next to `near`), then the
+    /// flags; `SOURCE_DATE_EPOCH` fixes the document date when the file does not.
+    pub fn settings(&self, near: Option<&Path>) -> Result<Settings, Vec<Problem>> {
+        let beside = near.map(|p| {
+            if p.is_dir() {
+                p.join(SETTINGS_FILE)
+            } else {
+                p.with_file_name(SETTINGS_FILE)
+            }
+        });
+        let file = self.config.clone().or(beside.filter(|p| p.is_file()));
+        let mut settings = match &file {
+            Some(path) => Settings::load(path)?,
             None => Settings::default(),
         };
+        let date_in_file = file
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .is_some_and(|t| {
+                t.lines()
+                    .any(|l| l.trim_start().starts_with("document_date"))
+            });
+        if !date_in_file
+            && let Some(date) = std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+            && let Some((y, m, d)) =
+                crate::returns::from_serial(date.div_euclid(86_400) as f64 + 25_569.0)
+        {
+            settings.document_date = (y, m as u8, d as u8);
+        }
+        if let Some(y) = self.year {
+            settings.campaign_year = y;
+        }
         if let Some(hotline) = &self.hotline {
             settings.hotline = crate::text::clean(hotline);
         }
         if let Some(url) = &self.qr_url {
             settings.qr_mode = QrMode::Url(url.trim().to_string());
         }
-        settings
+        if self.pdf_standard.is_some() {
+            settings.pdf_a = true;
+        }
+        Ok(settings)
     }
+}
 
-    fn engine(&self, settings: &Settings) -> Engine {
+/// Flags that choose fonts and templates.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// 另外使用的字体文件夹（例如装有仿宋_GB2312、方正小标宋简体的文件夹）
+    #[arg(long = "font-path", value_name = "DIR", env = "ZOUFANG_FONT_PATHS")]
+    pub font_path: Vec<PathBuf>,
+    /// 使用这个文件夹里的模板（先用 zoufang templates export 导出再修改），不用内置模板
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    fn engine(&self, settings: &Settings) -> Result<Engine, Problem> {
         let dirs: Vec<&Path> = self.font_path.iter().map(PathBuf::as_path).collect();
-        Engine::new(&dirs, settings.document_date)
+        Engine::new(&dirs, settings.document_date, self.templates.as_deref())
     }
+}
+
+/// Settings and engine for a command, or the exit status after reporting why not.
+fn setup(
+    settings: &SettingsArgs,
+    engine: &EngineArgs,
+    near: Option<&Path>,
+) -> Result<(Settings, Engine), ExitCode> {
+    let settings = settings.settings(near).map_err(|problems| {
+        report_problems(&problems);
+        ExitCode::from(2)
+    })?;
+    let engine = engine.engine(&settings).map_err(|p| {
+        report_problems(&[p]);
+        ExitCode::from(2)
+    })?;
+    Ok((settings, engine))
 }
 
 /// Runs the command line and decides the exit status: 0 when everything was
@@ -137,8 +248,10 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => {
-            let settings = args.settings();
-            let engine = args.engine(&settings);
+            let (settings, engine) = match setup(&args.settings, &args.engine, Some(&args.roster)) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
             let Some((checked, plan)) = load(&args.roster, &settings, &engine) else {
                 return ExitCode::from(2);
             };
@@ -149,6 +262,15 @@ pub fn run() -> ExitCode {
         Command::Cards(args) => print(&args, true),
         Command::Summary(args) => summary(&args),
         Command::Sample { out, returns } => sample(&out, returns.as_deref()),
+        Command::Init { dir } => init(&dir),
+        Command::Templates {
+            action: TemplatesAction::Export { dir },
+        } => export_templates(&dir),
+        Command::Preview {
+            roster,
+            out,
+            returns,
+        } => preview(&roster, &out, &returns),
     }
 }
 
@@ -158,9 +280,12 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
         roster: args,
         out,
         quiet,
+        emit_data,
     } = print_args;
-    let settings = args.settings();
-    let engine = args.engine(&settings);
+    let (settings, engine) = match setup(&args.settings, &args.engine, Some(&args.roster)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let Some((checked, plan)) = load(&args.roster, &settings, &engine) else {
         return ExitCode::from(2);
     };
@@ -172,13 +297,21 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
     let total = plan.total();
     if !quiet {
         eprintln!(
-            "开始生成：{} 个文件，共 {} 页……",
+            "开始排版：{} 个 PDF 文件，共 {} 页……",
             plan.documents.len(),
             total.pages
         );
     }
     let started = Instant::now();
-    let report = render_all(&engine, &checked.roster, &plan, out, !cards_only);
+    let report = render_all(
+        &engine,
+        &settings,
+        &checked.roster,
+        &plan,
+        out,
+        !cards_only,
+        emit_data.as_deref(),
+    );
     if !report.failures.is_empty() {
         report_problems(&report.failures);
         eprintln!(
@@ -201,6 +334,146 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `init`: a blank roster and a commented settings file, never over existing files.
+fn init(dir: &Path) -> ExitCode {
+    let roster = dir.join("名单.xlsx");
+    let config = dir.join(SETTINGS_FILE);
+    for path in [&roster, &config] {
+        if path.exists() {
+            eprintln!(
+                "{} 已经存在，没有覆盖。请换一个文件夹，或先把它移走。",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let result = std::fs::create_dir_all(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|_| crate::sample::write_blank_roster(&roster).map_err(|e| e.to_string()))
+        .and_then(|_| {
+            write_atomic(&config, crate::settings::DEFAULT_SETTINGS_FILE.as_bytes())
+                .map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(()) => {
+            println!(
+                "已写出空白名单 {} 和设置文件 {}。",
+                roster.display(),
+                config.display()
+            );
+            println!("填好名单后运行：zoufang check {}", roster.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("写不进去：{}（{e}）", dir.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `templates export`: the built-in templates, as files an office can edit.
+fn export_templates(dir: &Path) -> ExitCode {
+    for (name, text) in crate::engine::BUILTIN_TEMPLATES {
+        if let Err(e) = write_atomic(&dir.join(name), text.as_bytes()) {
+            eprintln!("模板写不进去：{}（{e}）", dir.join(name).display());
+            return ExitCode::from(2);
+        }
+    }
+    println!(
+        "已把 {} 个模板写到 {}。修改后用 --templates {} 生成材料；公共样式（字体、页边距）在 style.typ。",
+        crate::engine::BUILTIN_TEMPLATES.len(),
+        dir.display(),
+        dir.display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// `preview`: one PNG of each kind of page, at screen resolution.
+fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode {
+    let (settings, engine) = match setup(&args.settings, &args.engine, Some(&args.roster)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let Some((checked, plan)) = load(&args.roster, &settings, &engine) else {
+        return ExitCode::from(2);
+    };
+    if checked.has_faults() {
+        eprintln!("名单有错误，没有生成预览。请按上面的提示改正后再运行。");
+        return ExitCode::from(1);
+    }
+    let mut pages: Vec<(&str, crate::engine::Template, serde_json::Value, usize)> = Vec::new();
+    if let Some(doc) = plan
+        .documents
+        .iter()
+        .find(|d| d.template == crate::engine::Template::Village)
+    {
+        pages.push(("附件1_村（社区）调查表", doc.template, doc.data.clone(), 0));
+    }
+    if let Some(doc) = plan
+        .documents
+        .iter()
+        .find(|d| d.template == crate::engine::Template::Kit)
+    {
+        let cards = crate::plan::card_pages(doc.cards) as usize;
+        pages.push(("附件2_走访联系卡_正面", doc.template, doc.data.clone(), 0));
+        pages.push(("附件2_走访联系卡_反面", doc.template, doc.data.clone(), 1));
+        pages.push((
+            "附件3_群众入户调查表",
+            doc.template,
+            doc.data.clone(),
+            cards,
+        ));
+        pages.push((
+            "附件4_问题清单",
+            doc.template,
+            doc.data.clone(),
+            doc.pages as usize - 1,
+        ));
+    }
+    if !returns_files.is_empty() {
+        let mut returns = Returns::default();
+        for file in returns_files {
+            let input = crate::read::read_input(file);
+            read_returns(&input.sheets, &file.display().to_string(), &mut returns);
+        }
+        let summary = summarise(&returns, Some(&checked.roster), None);
+        if let Some(t) = summary
+            .annex5
+            .iter()
+            .find(|t| t.level == crate::summary::Level::Village)
+        {
+            let data = serde_json::json!({"title": t.title(), "tables": [crate::report::table_data(t, "")]});
+            pages.push(("附件5_汇总表", crate::engine::Template::Summary, data, 0));
+        }
+    }
+    for (name, template, data, page) in pages {
+        let typeset = match engine.typeset(template, &data) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{name} 排不出来：{e:?}");
+                return ExitCode::from(1);
+            }
+        };
+        let Some(page) = typeset.document.pages().get(page) else {
+            continue;
+        };
+        let options = typst_render::RenderOptions {
+            pixel_per_pt: 1.5.into(),
+            render_bleed: false,
+        };
+        let png = typst_render::render(page, &options)
+            .encode_png()
+            .unwrap_or_default();
+        let path = out.join(format!("{name}.png"));
+        if let Err(e) = write_atomic(&path, &png) {
+            eprintln!("预览图写不进去：{}（{e}）", path.display());
+            return ExitCode::from(2);
+        }
+        println!("{}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
 /// `sample`: the demonstration roster, and optionally filled returns for it.
 fn sample(out: &Path, returns: Option<&Path>) -> ExitCode {
     if let Err(e) = crate::sample::write_demo_roster(out) {
@@ -210,7 +483,11 @@ fn sample(out: &Path, returns: Option<&Path>) -> ExitCode {
     println!("示例名单已写到 {}", out.display());
     if let Some(dir) = returns {
         let input = crate::read::read_input(out);
-        let checked = crate::roster::build(&input.sheets, &Settings::default(), &out.display().to_string());
+        let checked = crate::roster::build(
+            &input.sheets,
+            &Settings::default(),
+            &out.display().to_string(),
+        );
         match crate::sample::write_demo_returns(&checked.roster, dir) {
             Ok(files) => {
                 for f in files {
@@ -279,9 +556,11 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let summary = summarise(&returns, roster.as_ref(), period);
-    let dirs: Vec<&Path> = args.font_path.iter().map(PathBuf::as_path).collect();
-    let engine = Engine::new(&dirs, Settings::default().document_date);
-    let written = match write_summary(&engine, &summary, &returns, &args.out) {
+    let (settings, engine) = match setup(&args.settings, &args.engine, args.roster.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let written = match write_summary(&engine, &settings, &summary, &returns, &args.out) {
         Ok(w) => w,
         Err(p) => {
             report_problems(&[p]);

@@ -6,7 +6,7 @@
 //! nothing from a spreadsheet is ever pasted into Typst markup.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic};
@@ -17,6 +17,8 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 use typst_layout::PagedDocument;
+
+use crate::problem::{Place, Problem};
 
 /// The fonts shipped in `fonts/`, embedded in the binary.
 static EMBEDDED_FONTS: &[(&str, &[u8])] = &[
@@ -103,6 +105,8 @@ pub struct Engine {
     book: LazyHash<FontBook>,
     fonts: Vec<Font>,
     sources: HashMap<FileId, Source>,
+    /// How each template file is named in messages (its real path when overridden).
+    names: HashMap<FileId, String>,
     data_id: FileId,
     today: Datetime,
 }
@@ -114,8 +118,14 @@ fn file_id(path: &str) -> FileId {
 }
 
 impl Engine {
-    /// Loads the embedded fonts (and any in `font_dirs`) and the built-in templates.
-    pub fn new(font_dirs: &[&Path], date: (i32, u8, u8)) -> Engine {
+    /// Loads the embedded fonts (and any in `font_dirs`) and the templates:
+    /// the built-in ones, or those of `templates` (a folder written by
+    /// `zoufang templates export`, perhaps edited) where it has them.
+    pub fn new(
+        font_dirs: &[&Path],
+        date: (i32, u8, u8),
+        templates: Option<&Path>,
+    ) -> Result<Engine, Problem> {
         let mut fonts: Vec<Font> = EMBEDDED_FONTS
             .iter()
             .flat_map(|(_, data)| Font::iter(Bytes::new(*data)))
@@ -124,23 +134,81 @@ impl Engine {
             fonts.extend(load_font_dir(dir));
         }
         let book = FontBook::from_fonts(&fonts);
-        let sources = BUILTIN_TEMPLATES
+        let mut sources = HashMap::new();
+        let mut names = HashMap::new();
+        let mut texts: Vec<(String, String, String)> = BUILTIN_TEMPLATES
             .iter()
-            .map(|(name, text)| {
-                let id = file_id(&format!("/{name}"));
-                (id, Source::new(id, text.to_string()))
-            })
+            .map(|(n, t)| (n.to_string(), t.to_string(), format!("内置模板 {n}")))
             .collect();
+        if let Some(dir) = templates {
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                Problem::fault(
+                    Place::file(dir.display().to_string()),
+                    format!("模板文件夹打不开（{e}）"),
+                    "请检查 --templates 给出的文件夹",
+                )
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "typ"))
+                .collect();
+            files.sort();
+            for path in files {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    Problem::fault(
+                        Place::file(path.display().to_string()),
+                        format!("模板文件打不开（{e}）"),
+                        "请检查文件",
+                    )
+                })?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Problem::fault(
+                        Place::file(path.display().to_string()),
+                        "模板文件不是 UTF-8 编码",
+                        "请用 UTF-8 编码保存模板文件",
+                    )
+                })?;
+                texts.retain(|(n, _, _)| *n != name);
+                texts.push((name, text, path.display().to_string()));
+            }
+        }
+        for (name, text, shown) in texts {
+            let id = file_id(&format!("/{name}"));
+            sources.insert(id, Source::new(id, text));
+            names.insert(id, shown);
+        }
         let today = Datetime::from_ymd(date.0, date.1, date.2)
             .unwrap_or_else(|| Datetime::from_ymd(2017, 1, 1).expect("valid date"));
-        Engine {
+        Ok(Engine {
             library: LazyHash::new(Library::default()),
             book: LazyHash::new(book),
             fonts,
             sources,
+            names,
             data_id: file_id("/data.json"),
             today,
-        }
+        })
+    }
+
+    /// The templates as the engine uses them: (file name, text).
+    pub fn template_files(&self) -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = self
+            .sources
+            .iter()
+            .map(|(id, s)| {
+                (
+                    id.vpath().get_without_slash().to_string(),
+                    s.text().to_string(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
     }
 
     /// The document date, as stamped into PDFs.
@@ -199,7 +267,11 @@ impl Engine {
             .map(|d| {
                 let place = match d.span.get() {
                     DiagSpanKind::Number { id, .. } | DiagSpanKind::Range { id, .. } => {
-                        let file = id.vpath().get_without_slash().to_string();
+                        let file = self
+                            .names
+                            .get(&id)
+                            .cloned()
+                            .unwrap_or_else(|| id.vpath().get_without_slash().to_string());
                         let pos = typst::WorldExt::range(&self_world(self), d.span).and_then(|r| {
                             self.sources
                                 .get(&id)

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use typst::foundations::{Datetime, Smart};
-use typst_pdf::{PdfOptions, Timestamp};
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::engine::{Engine, RenderError, Template, Typeset, evict_caches};
 use crate::plan::{Document, Plan, safe_file_name};
 use crate::problem::{Place, Problem};
 use crate::roster::Roster;
+use crate::settings::Settings;
 
 /// The manifest's file name at the output root.
 pub const MANIFEST: &str = "清单.csv";
@@ -38,7 +39,8 @@ pub struct Report {
 /// PDF options that give the same bytes for the same inputs: fixed date,
 /// fixed identifier, no accessibility tag tree (print kits are for paper; the
 /// tags would make every file several times larger).
-pub fn pdf_options(date: Datetime, ident: &str) -> PdfOptions {
+/// With `pdf_a`, the file conforms to PDF/A-2b, for archives.
+pub fn pdf_options(date: Datetime, ident: &str, pdf_a: bool) -> PdfOptions {
     let timestamp = Datetime::from_ymd_hms(
         date.year().unwrap_or(2017),
         date.month().unwrap_or(1),
@@ -53,15 +55,29 @@ pub fn pdf_options(date: Datetime, ident: &str) -> PdfOptions {
         creator: Smart::Custom(Some("zoufang".to_string())),
         timestamp,
         page_ranges: None,
-        standards: Default::default(),
+        standards: if pdf_a {
+            PdfStandards::new(&[PdfStandard::A_2b]).unwrap_or_default()
+        } else {
+            PdfStandards::default()
+        },
         tagged: false,
         pretty: false,
     }
 }
 
 /// Typesets a document and turns it into PDF bytes.
-pub fn pdf_bytes(engine: &Engine, doc: &Document) -> Result<(Typeset, Vec<u8>), RenderError> {
-    typeset_pdf(engine, doc.template, &doc.data, &doc.path.to_string_lossy())
+pub fn pdf_bytes(
+    engine: &Engine,
+    doc: &Document,
+    pdf_a: bool,
+) -> Result<(Typeset, Vec<u8>), RenderError> {
+    typeset_pdf(
+        engine,
+        doc.template,
+        &doc.data,
+        &doc.path.to_string_lossy(),
+        pdf_a,
+    )
 }
 
 fn typeset_pdf(
@@ -69,11 +85,16 @@ fn typeset_pdf(
     template: Template,
     data: &serde_json::Value,
     ident: &str,
+    pdf_a: bool,
 ) -> Result<(Typeset, Vec<u8>), RenderError> {
     let typeset = engine.typeset(template, data)?;
-    let bytes = typst_pdf::pdf(&typeset.document, &pdf_options(engine.today(), ident)).map_err(
-        |errors| RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect()),
-    )?;
+    let bytes = typst_pdf::pdf(
+        &typeset.document,
+        &pdf_options(engine.today(), ident, pdf_a),
+    )
+    .map_err(|errors| {
+        RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
+    })?;
     Ok((typeset, bytes))
 }
 
@@ -84,8 +105,9 @@ pub fn pdf_bytes_of(
     template: Template,
     data: &serde_json::Value,
     ident: &str,
+    pdf_a: bool,
 ) -> Result<(usize, Vec<u8>), String> {
-    let result = typeset_pdf(engine, template, data, ident);
+    let result = typeset_pdf(engine, template, data, ident, pdf_a);
     evict_caches();
     match result {
         Ok((typeset, bytes)) => Ok((typeset.document.pages().len(), bytes)),
@@ -117,13 +139,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Renders every document of the plan into `out`, then writes the manifest.
-/// With `entry_workbooks`, each department also gets the workbook its returns are entered in.
+/// With `entry_workbooks`, each department also gets the workbook its returns
+/// are entered in; with `emit_data`, the JSON each template receives is written there.
 pub fn render_all(
     engine: &Engine,
+    settings: &Settings,
     roster: &Roster,
     plan: &Plan,
     out: &Path,
     entry_workbooks: bool,
+    emit_data: Option<&Path>,
 ) -> Report {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -133,7 +158,18 @@ pub fn render_all(
         .stack_size(STACK_SIZE)
         .build();
     let render_one = |doc: &Document| -> Result<Written, Problem> {
-        let result = pdf_bytes(engine, doc);
+        if let Some(dir) = emit_data {
+            let path = dir.join(&doc.path).with_extension("json");
+            let json = serde_json::to_vec_pretty(&doc.data).unwrap_or_default();
+            write_atomic(&path, &json).map_err(|e| {
+                Problem::fault(
+                    Place::file(path.display().to_string()),
+                    format!("数据文件写不进去（{e}）"),
+                    "请检查 --emit-data 给出的文件夹",
+                )
+            })?;
+        }
+        let result = pdf_bytes(engine, doc, settings.pdf_a);
         evict_caches();
         let (typeset, bytes) = result.map_err(|e| failure(roster, doc, e))?;
         let path = out.join(&doc.path);

@@ -15,6 +15,7 @@ use crate::render::{Written, pdf_bytes_of, write_atomic};
 use crate::returns::{CATEGORIES, Returns, TYPES, show_date};
 use crate::returns::{SUMMARY_ROWS, WEEKLY_ROWS};
 use crate::roster::Kind;
+use crate::settings::Settings;
 use crate::summary::{Annex5, Level, Summary, mask_phones, route};
 
 /// The workbook that goes up the chain.
@@ -42,7 +43,8 @@ pub fn json(summary: &Summary, returns: &Returns) -> Value {
     })
 }
 
-fn table_data(t: &Annex5, note: &str) -> Value {
+/// What the annex-5 template receives for one table.
+pub fn table_data(t: &Annex5, note: &str) -> Value {
     let rows: Vec<Vec<[u64; 2]>> = (0..2)
         .map(|ty| {
             (0..7)
@@ -84,6 +86,7 @@ fn period_note(summary: &Summary) -> String {
 /// Writes every output of a summary into `out`.
 pub fn write_summary(
     engine: &Engine,
+    settings: &Settings,
     summary: &Summary,
     returns: &Returns,
     out: &Path,
@@ -99,14 +102,20 @@ pub fn write_summary(
     };
     let mut pdf = |rel: PathBuf, title: String, tables: Vec<Value>| -> Result<(), Problem> {
         let data = json!({"title": title, "tables": tables});
-        let (pages, bytes) = pdf_bytes_of(engine, Template::Summary, &data, &rel.to_string_lossy())
-            .map_err(|e| {
-                Problem::fault(
-                    Place::file(format!("模板 {}", Template::Summary.main_file())),
-                    format!("汇总表排不出来：{e}"),
-                    "请检查模板文件",
-                )
-            })?;
+        let (pages, bytes) = pdf_bytes_of(
+            engine,
+            Template::Summary,
+            &data,
+            &rel.to_string_lossy(),
+            settings.pdf_a,
+        )
+        .map_err(|e| {
+            Problem::fault(
+                Place::file(format!("模板 {}", Template::Summary.main_file())),
+                format!("汇总表排不出来：{e}"),
+                "请检查模板文件",
+            )
+        })?;
         let path = out.join(&rel);
         write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
         written.push(Written {

@@ -146,6 +146,7 @@ pub fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
         text_columns: vec![5],
         merges: vec![(0, 0, 2), (3, 0, 4), (5, 0, 6), (0, 1, 1), (3, 1, 4)],
         column_widths: vec![10.0, 12.0, 16.0, 6.0, 10.0, 16.0, 26.0],
+        ..Default::default()
     };
     let cadre_rows: &[(&str, &str, &str, f64, &str, f64)] = &[
         (
@@ -330,25 +331,62 @@ pub fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
 }
 
 /// Households' family names and given names for the demonstration returns.
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡"];
-const GIVEN: &[&str] = &["建国", "秀英", "桂兰", "志强", "玉梅", "国华", "小平", "红英", "德明", "丽华", "永福"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+];
+const GIVEN: &[&str] = &[
+    "建国", "秀英", "桂兰", "志强", "玉梅", "国华", "小平", "红英", "德明", "丽华", "永福",
+];
 
 /// Problems the demonstration returns record: (type, category, text, handling).
 const PROBLEMS: &[(&str, &str, &str, &str)] = &[
-    ("困难需求", "医疗卫生", "老人常年吃药，医药费负担重", "已协调镇卫生院办理慢病补助"),
-    ("意见建议", "平安治理", "村口路灯坏了，晚上出行不安全", "已转镇里安排维修"),
-    ("困难需求", "社会保障", "家中有重病人，希望申请低保", "已指导提交低保申请材料"),
-    ("意见建议", "教育文化", "希望村里办暑期托管班", "已转教育部门研究"),
-    ("困难需求", "就业创业", "儿子失业在家，希望推荐工作", "已推荐参加人社局招聘会"),
-    ("意见建议", "房屋土地", "老房子漏雨，希望危房改造", "已报镇建设办核查"),
+    (
+        "困难需求",
+        "医疗卫生",
+        "老人常年吃药，医药费负担重",
+        "已协调镇卫生院办理慢病补助",
+    ),
+    (
+        "意见建议",
+        "平安治理",
+        "村口路灯坏了，晚上出行不安全",
+        "已转镇里安排维修",
+    ),
+    (
+        "困难需求",
+        "社会保障",
+        "家中有重病人，希望申请低保",
+        "已指导提交低保申请材料",
+    ),
+    (
+        "意见建议",
+        "教育文化",
+        "希望村里办暑期托管班",
+        "已转教育部门研究",
+    ),
+    (
+        "困难需求",
+        "就业创业",
+        "儿子失业在家，希望推荐工作",
+        "已推荐参加人社局招聘会",
+    ),
+    (
+        "意见建议",
+        "房屋土地",
+        "老房子漏雨，希望危房改造",
+        "已报镇建设办核查",
+    ),
     ("意见建议", "其他", "希望增加公交班次", "已反映给交通部门"),
 ];
 
 /// Writes filled-in entry workbooks for two departments of the demonstration
 /// roster into `dir`: what `summary` reads after the visits.
-pub fn write_demo_returns(roster: &crate::roster::Roster, dir: &Path) -> Result<Vec<std::path::PathBuf>, XlsxError> {
+pub fn write_demo_returns(
+    roster: &crate::roster::Roster,
+    dir: &Path,
+) -> Result<Vec<std::path::PathBuf>, XlsxError> {
     use crate::returns::{HOUSEHOLDS, PROBLEMS as PROBLEM_TABLE};
-    std::fs::create_dir_all(dir).map_err(|e| XlsxError::IoError(e))?;
+    std::fs::create_dir_all(dir).map_err(XlsxError::IoError)?;
     let mut written = Vec::new();
     let mut seq = 0usize;
     for (d, dept) in roster.departments.iter().enumerate().take(3).skip(1) {
@@ -358,18 +396,39 @@ pub fn write_demo_returns(roster: &crate::roster::Roster, dir: &Path) -> Result<
             let village = &roster.villages[cadre.village];
             // Each cadre has visited some of the quota so far.
             let visited = 8 + (seq % 5) * 3;
-            for (i, serial) in crate::plan::serials(cadre).into_iter().enumerate().take(visited) {
+            for (i, serial) in crate::plan::serials(cadre)
+                .into_iter()
+                .enumerate()
+                .take(visited)
+            {
                 seq += 1;
-                let head = format!("{}{}", SURNAMES[seq % SURNAMES.len()], GIVEN[seq % GIVEN.len()]);
+                let head = format!(
+                    "{}{}",
+                    SURNAMES[seq % SURNAMES.len()],
+                    GIVEN[seq % GIVEN.len()]
+                );
                 let day = 6 + (i % 20) as u32;
-                let date = if seq % 3 == 0 { format!("2017.3.{day}") } else { format!("2017-03-{day:02}") };
+                let date = if seq.is_multiple_of(3) {
+                    format!("2017.3.{day}")
+                } else {
+                    format!("2017-03-{day:02}")
+                };
                 let mut row: Vec<Value> = vec![
                     t(&serial),
                     t(&head),
                     t(&format!("139{:08}", 10_000_000 + seq * 7919 % 89_999_999)),
                     n((2 + seq % 4) as f64),
-                    t(&format!("{}{}组{}号", village.name, 1 + seq % 9, 1 + seq % 40)),
-                    t(if seq % 4 == 0 { "务农，收入一般" } else { "务工，收入稳定" }),
+                    t(&format!(
+                        "{}{}组{}号",
+                        village.name,
+                        1 + seq % 9,
+                        1 + seq % 40
+                    )),
+                    t(if seq.is_multiple_of(4) {
+                        "务农，收入一般"
+                    } else {
+                        "务工，收入稳定"
+                    }),
                     t(""),
                     t(""),
                     t(""),
@@ -408,14 +467,146 @@ pub fn write_demo_returns(roster: &crate::roster::Roster, dir: &Path) -> Result<
                 households.push(row);
             }
         }
-        let headers = |spec: &crate::table::TableSpec| spec.columns.iter().map(|c| c.name.to_string()).collect();
+        let headers = |spec: &crate::table::TableSpec| {
+            spec.columns.iter().map(|c| c.name.to_string()).collect()
+        };
         let sheets = [
-            SheetSpec { name: "入户调查".into(), headers: headers(&HOUSEHOLDS), rows: households, text_columns: vec![0, 2, 15], ..Default::default() },
-            SheetSpec { name: "问题清单".into(), headers: headers(&PROBLEM_TABLE), rows: problems, text_columns: vec![12], ..Default::default() },
+            SheetSpec {
+                name: "入户调查".into(),
+                headers: headers(&HOUSEHOLDS),
+                rows: households,
+                text_columns: vec![0, 2, 15],
+                ..Default::default()
+            },
+            SheetSpec {
+                name: "问题清单".into(),
+                headers: headers(&PROBLEM_TABLE),
+                rows: problems,
+                text_columns: vec![12],
+                ..Default::default()
+            },
         ];
         let path = dir.join(format!("录入表_{}.xlsx", dept.name));
         write_xlsx(&path, &sheets)?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// Writes the blank roster `init` gives an office: the three tables with two
+/// example rows each, dropdowns for 类型 and the department names, phone
+/// columns as text, and a 说明 sheet.
+pub fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
+    let departments = SheetSpec {
+        name: "单位".into(),
+        title: Some("单位名单（每个单位一行）".into()),
+        headers: ["单位名称", "联系人", "联系电话"]
+            .map(String::from)
+            .to_vec(),
+        rows: vec![
+            row(&[t("市民政局"), t("刘启兵"), t("85681596")]),
+            row(&[t("市委农工办"), t("刘超锋"), t("85680720、13776880150")]),
+        ],
+        text_columns: vec![2],
+        column_widths: vec![26.0, 10.0, 24.0],
+        ..Default::default()
+    };
+    let dept_list = "='单位'!$A$3:$A$300".to_string();
+    let villages = SheetSpec {
+        name: "村（社区）".into(),
+        title: Some("挂钩村（社区）名单（每个村或社区一行）".into()),
+        headers: [
+            "市（区）",
+            "镇（街道）",
+            "村（社区）",
+            "类型",
+            "书记",
+            "书记电话",
+            "挂钩单位",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: vec![
+            row(&[
+                t("武进区"),
+                t("横山桥镇"),
+                t("东城湾村"),
+                t("村"),
+                t("顾建华"),
+                t("13806110011"),
+                t("市委农工办"),
+            ]),
+            row(&[
+                t("钟楼区"),
+                t("五星街道"),
+                t("五星社区"),
+                t("社区"),
+                t("邹玥"),
+                t("15161150055"),
+                t("市民政局"),
+            ]),
+        ],
+        text_columns: vec![5],
+        column_widths: vec![10.0, 12.0, 16.0, 8.0, 10.0, 16.0, 26.0],
+        dropdowns: vec![(3, "村,社区".into()), (6, dept_list.clone())],
+        ..Default::default()
+    };
+    let cadres = SheetSpec {
+        name: "干部".into(),
+        title: Some("走访干部名单（每人一行；走访户数不填按30户，编号不填自动编）".into()),
+        headers: [
+            "姓名",
+            "单位",
+            "职务",
+            "手机",
+            "走访村（社区）",
+            "走访户数",
+            "编号",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: vec![
+            row(&[
+                t("张三"),
+                t("市民政局"),
+                t("科员"),
+                t("13800138000"),
+                t("五星社区"),
+                n(30.0),
+                t(""),
+            ]),
+            row(&[
+                t("李四"),
+                t("市委农工办"),
+                t("科员"),
+                t("13800138001"),
+                t("东城湾村"),
+                n(30.0),
+                t(""),
+            ]),
+        ],
+        text_columns: vec![3, 6],
+        column_widths: vec![10.0, 24.0, 10.0, 14.0, 18.0, 10.0, 10.0],
+        dropdowns: vec![(1, dept_list)],
+        ..Default::default()
+    };
+    let notes = SheetSpec {
+        name: "说明".into(),
+        headers: vec!["填表说明".into()],
+        rows: [
+            "1. 先填「单位」表，再填「村（社区）」表和「干部」表；示例行可以直接改写或删除。",
+            "2. 表头文字请不要改动；表头上面的标题行可以改。",
+            "3. 带下拉框的格子请从下拉框选择；挂钩单位、干部的单位要与「单位」表中的名称完全一致。",
+            "4. 类型填 村 或 社区：村的汇总报市委农工办，社区的汇总报市民政局。",
+            "5. 手机号码填11位数字；书记电话、联系电话可以是座机（如 0519-85680720）或多个号码。",
+            "6. 两个镇有同名村时，干部表的走访村（社区）写成「横山桥镇东城湾村」这样。",
+            "7. 填好后运行 zoufang check 名单.xlsx 检查，没有错误再运行 zoufang kits 名单.xlsx -o 打印材料。",
+        ]
+        .iter()
+        .map(|line| row(&[t(line)]))
+        .collect(),
+        column_widths: vec![100.0],
+        ..Default::default()
+    };
+    write_xlsx(path, &[departments, villages, cadres, notes])
 }

@@ -1,8 +1,48 @@
 //! Campaign settings: what is the same on every page of a run.
 
+use std::path::Path;
+
 use serde::Serialize;
 
+use crate::problem::{Place, Problem};
 use crate::qr::QrMode;
+
+/// The settings file looked for next to the roster.
+pub const SETTINGS_FILE: &str = "zoufang.toml";
+
+/// The settings file `init` writes: every setting, its default, what it does.
+pub const DEFAULT_SETTINGS_FILE: &str = r#"# zoufang 设置文件。放在名单工作簿旁边（或用 --config 指定）。
+# 每一项都可以删掉，删掉即用等号后面的默认值。
+
+# 活动名称：印在联系卡正面顶部（后面自动加“联系卡”）
+campaign_title = "“三大一实干”活动大走访"
+
+# 活动年度：附件1 中“2016年……”各行印为上一年
+campaign_year = 2017
+
+# 监督服务热线：印在联系卡正面；空着则不印
+hotline = ""
+
+# 联系卡二维码：vcard 为电子名片（手机相机扫码可保存联系人）；
+# 也可以写网址模板，{编号} 处填干部编号，例如 "https://example.gov.cn/c/{编号}"
+qr = "vcard"
+
+# 名单中“走访户数”空着时，每名干部印多少张入户调查表
+default_quota = 30
+
+# 少于这个户数时提醒（通知要求每名干部走访不少于30户）
+minimum_quota = 30
+
+# 附件4 问题清单每页几行、每名干部印几页
+problem_rows_per_page = 14
+problem_pages = 1
+
+# 印在 PDF 里的文件日期：固定下来，同样的名单每次生成的文件完全相同
+document_date = "2017-03-04"
+
+# PDF 标准：空着为普通 PDF；写 "a-2b" 生成便于长期存档的 PDF/A-2b
+pdf_standard = ""
+"#;
 
 /// Settings of a run. Every field has a default that matches the 2017 notice.
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +66,8 @@ pub struct Settings {
     /// What the cards' QR codes hold.
     #[serde(skip)]
     pub qr_mode: QrMode,
+    /// Write PDF/A-2b (for archives) instead of plain PDF.
+    pub pdf_a: bool,
 }
 
 impl Default for Settings {
@@ -40,11 +82,125 @@ impl Default for Settings {
             document_date: (2017, 3, 4),
             hotline: String::new(),
             qr_mode: QrMode::VCard,
+            pdf_a: false,
         }
     }
 }
 
 impl Settings {
+    /// Reads a settings file over the defaults. Every problem is reported with
+    /// the file, the line and the key.
+    pub fn load(path: &Path) -> Result<Settings, Vec<Problem>> {
+        let file = path.display().to_string();
+        let text = std::fs::read(path).map_err(|e| {
+            vec![Problem::fault(
+                Place::file(&file),
+                format!("设置文件打不开（{e}）"),
+                "请检查 --config 给出的路径",
+            )]
+        })?;
+        let text = crate::read::decode_text(&text);
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1) as u32);
+            vec![Problem::fault(
+                Place {
+                    row: line,
+                    ..Place::file(&file)
+                },
+                format!("设置文件的写法有误（{}）", e.message()),
+                "请对照 zoufang init 写出的设置文件改正，文字要用英文双引号括起来",
+            )]
+        })?;
+        let line_of = |key: &str| {
+            text.lines()
+                .position(|l| l.trim_start().starts_with(key) && l.contains('='))
+                .map(|i| i as u32 + 1)
+        };
+        let mut settings = Settings::default();
+        let mut problems = Vec::new();
+        for (key, value) in &table {
+            let place = Place {
+                row: line_of(key),
+                ..Place::file(&file)
+            };
+            let bad = |what: &str| {
+                Problem::fault(
+                    place.clone(),
+                    format!("设置项「{key}」{what}"),
+                    "请改正，或删掉这一行用默认值",
+                )
+                .with_value(value.to_string())
+            };
+            let int = |lo: i64, hi: i64| value.as_integer().filter(|n| (lo..=hi).contains(n));
+            match key.as_str() {
+                "campaign_title" => match value.as_str() {
+                    Some(s) if !s.trim().is_empty() => {
+                        settings.campaign_title = crate::text::clean(s)
+                    }
+                    _ => problems.push(bad("应为一段不空的文字")),
+                },
+                "campaign_year" => match int(2000, 2100) {
+                    Some(y) => settings.campaign_year = y as i32,
+                    None => problems.push(bad("应为年份，如 2017")),
+                },
+                "hotline" => match value.as_str() {
+                    Some(s) => settings.hotline = crate::text::clean(s),
+                    None => problems.push(bad("应为文字，用双引号括起来")),
+                },
+                "qr" => match value.as_str().map(str::trim) {
+                    Some(s) if s.eq_ignore_ascii_case("vcard") => settings.qr_mode = QrMode::VCard,
+                    Some(s) if s.contains("{编号}") || s.contains("{id}") => {
+                        settings.qr_mode = QrMode::Url(s.to_string())
+                    }
+                    _ => problems.push(bad("应为 \"vcard\"，或含有 {编号} 的网址")),
+                },
+                "default_quota" => match int(1, 500) {
+                    Some(n) => settings.default_quota = n as u32,
+                    None => problems.push(bad("应为1到500之间的整数")),
+                },
+                "minimum_quota" => match int(0, 500) {
+                    Some(n) => settings.minimum_quota = n as u32,
+                    None => problems.push(bad("应为0到500之间的整数")),
+                },
+                "problem_rows_per_page" => match int(5, 25) {
+                    Some(n) => settings.problem_rows_per_page = n as u32,
+                    None => problems.push(bad("应为5到25之间的整数")),
+                },
+                "problem_pages" => match int(1, 10) {
+                    Some(n) => settings.problem_pages = n as u32,
+                    None => problems.push(bad("应为1到10之间的整数")),
+                },
+                "document_date" => {
+                    let text = value
+                        .as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| value.to_string());
+                    match crate::returns::parse_date_text(&text) {
+                        Some((y, m, d)) => settings.document_date = (y, m as u8, d as u8),
+                        None => problems.push(bad("应为日期，如 \"2017-03-04\"")),
+                    }
+                }
+                "pdf_standard" => match value.as_str().map(|s| s.trim().to_ascii_lowercase()) {
+                    Some(s) if s.is_empty() => settings.pdf_a = false,
+                    Some(s) if s == "a-2b" => settings.pdf_a = true,
+                    _ => problems.push(bad("只能空着，或写 \"a-2b\"")),
+                },
+                _ => problems.push(Problem::fault(
+                    place,
+                    format!("不认识的设置项「{key}」"),
+                    "请检查拼写；可用的设置项见 zoufang init 写出的设置文件",
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// The settings for a campaign year: the document date moves with it.
     pub fn for_year(year: i32) -> Self {
         Settings {

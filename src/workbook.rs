@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+    DataValidation, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula,
+    Workbook, XlsxError,
 };
 
 /// A cell to write.
@@ -45,7 +46,13 @@ pub struct SheetSpec {
     /// Vertical merges in data rows: (first data row, column, last data row), 0-based.
     pub merges: Vec<(usize, usize, usize)>,
     pub column_widths: Vec<f64>,
+    /// Dropdowns on data rows: (column, list). The list is either values
+    /// separated by commas, or a formula such as `='单位'!$A$3:$A$300`.
+    pub dropdowns: Vec<(usize, String)>,
 }
+
+/// Data rows that carry the dropdowns, so that rows added later get them too.
+const DROPDOWN_ROWS: u32 = 1000;
 
 /// Writes the sheets into an `.xlsx` file with a fixed creation date, so that
 /// the same content gives the same bytes.
@@ -114,6 +121,21 @@ pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
                     Value::Blank => {}
                 }
             }
+        }
+        for (c, list) in &spec.dropdowns {
+            let validation = if list.starts_with('=') {
+                DataValidation::new().allow_list_formula(Formula::new(list))
+            } else {
+                let values: Vec<&str> = list.split(',').collect();
+                DataValidation::new().allow_list_strings(&values)?
+            };
+            sheet.add_data_validation(
+                first_data,
+                *c as u16,
+                first_data + DROPDOWN_ROWS,
+                *c as u16,
+                &validation,
+            )?;
         }
         for &(r0, c, r1) in &spec.merges {
             let text = match spec.rows.get(r0).and_then(|r| r.get(c)) {

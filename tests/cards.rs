@@ -118,7 +118,7 @@ fn duplex_backs_carry_their_fronts_qr() {
         .find(|d| d.template == Template::Cards)
         .expect("department card file");
     assert_eq!(doc.cards, 12);
-    let engine = Engine::new(&[], settings.document_date);
+    let engine = Engine::new(&[], settings.document_date, None).unwrap();
     let typeset = engine.typeset(Template::Cards, &doc.data).unwrap();
     let pages = typeset.document.pages();
     assert_eq!(pages.len(), 4, "two sheets, front and back");
@@ -246,7 +246,7 @@ fn url_mode_and_kits_hold_as_many_cards_as_forms() {
         .iter()
         .find(|d| d.template == Template::Cards)
         .unwrap();
-    let engine = Engine::new(&[], settings.document_date);
+    let engine = Engine::new(&[], settings.document_date, None).unwrap();
     let typeset = engine.typeset(Template::Cards, &doc.data).unwrap();
     let back = render(&typeset.document.pages()[1]);
     assert_eq!(
