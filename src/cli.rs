@@ -274,6 +274,23 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// The roster checked and planned, when it has no fault; else the problems
+/// are reported with `refused` (what was not done) and the exit status returned.
+fn printable(
+    args: &RosterArgs,
+    refused: &str,
+) -> Result<(Settings, Engine, Checked, Plan), ExitCode> {
+    let (settings, engine) = setup(&args.settings, &args.engine, Some(&args.roster))?;
+    let Some((checked, plan)) = load(&args.roster, &settings, &engine) else {
+        return Err(ExitCode::from(2));
+    };
+    if checked.has_faults() {
+        eprintln!("名单有错误，{refused}。请按上面的提示改正后再运行。");
+        return Err(ExitCode::from(1));
+    }
+    Ok((settings, engine, checked, plan))
+}
+
 /// `kits` and `cards`: refuse on any fault, else render the plan.
 fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
     let PrintArgs {
@@ -282,17 +299,10 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
         quiet,
         emit_data,
     } = print_args;
-    let (settings, engine) = match setup(&args.settings, &args.engine, Some(&args.roster)) {
-        Ok(s) => s,
+    let (settings, engine, checked, plan) = match printable(args, "没有生成任何材料") {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let Some((checked, plan)) = load(&args.roster, &settings, &engine) else {
-        return ExitCode::from(2);
-    };
-    if checked.has_faults() {
-        eprintln!("名单有错误，没有生成任何材料。请按上面的提示改正后再运行。");
-        return ExitCode::from(1);
-    }
     let plan = if cards_only { plan.cards_only() } else { plan };
     let total = plan.total();
     if !quiet {
@@ -390,17 +400,10 @@ fn export_templates(dir: &Path) -> ExitCode {
 
 /// `preview`: one PNG of each kind of page, at screen resolution.
 fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode {
-    let (settings, engine) = match setup(&args.settings, &args.engine, Some(&args.roster)) {
-        Ok(s) => s,
+    let (_, engine, checked, plan) = match printable(args, "没有生成预览") {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let Some((checked, plan)) = load(&args.roster, &settings, &engine) else {
-        return ExitCode::from(2);
-    };
-    if checked.has_faults() {
-        eprintln!("名单有错误，没有生成预览。请按上面的提示改正后再运行。");
-        return ExitCode::from(1);
-    }
     let mut pages: Vec<(&str, crate::engine::Template, serde_json::Value, usize)> = Vec::new();
     if let Some(doc) = plan
         .documents
