@@ -10,9 +10,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::Engine;
 use crate::plan::{Plan, Totals, plan};
 use crate::problem::Problem;
+use crate::progress::Progress;
 use crate::qr::QrMode;
 use crate::render::write_atomic;
-use crate::render::{MANIFEST, glyph_problems, render_all};
+use crate::render::{MANIFEST, Output, glyph_problems, render_all};
 use crate::report::{json as report_json, write_summary};
 use crate::returns::{Date, Returns, parse_date_text, read_returns, show_date};
 use crate::roster::Checked;
@@ -59,14 +60,37 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         returns: Vec<PathBuf>,
     },
+    /// 性能测试：在模拟全市名单上测 kits 和 summary 的速度和内存，结果写入 BENCHMARKS.md
+    Bench {
+        /// 放测试文件的文件夹
+        #[arg(
+            short = 'o',
+            long = "out",
+            value_name = "DIR",
+            default_value = "target/zoufang-bench"
+        )]
+        dir: PathBuf,
+        /// kits 测试的干部人数
+        #[arg(long, value_name = "人数", value_delimiter = ',', default_values_t = [200, 1000])]
+        cadres: Vec<usize>,
+        /// summary 测试的干部人数（每人约 31 户、每户约 0.25 个问题）
+        #[arg(long = "summary-cadres", value_name = "人数", value_delimiter = ',', default_values_t = [300, 6000])]
+        summary_cadres: Vec<usize>,
+        /// 结果写到这个文件
+        #[arg(long, value_name = "FILE", default_value = "BENCHMARKS.md")]
+        report: PathBuf,
+    },
     /// 写出一份示例名单工作簿（常州市几个区、4个单位、10个村（社区）、20名干部）
     Sample {
         /// 要写出的 .xlsx 文件
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: PathBuf,
-        /// 另外在这个文件夹写出两个单位填好的录入表（走访后交回的样子）
+        /// 另外在这个文件夹写出填好的录入表（走访后交回的样子）
         #[arg(long, value_name = "DIR")]
         returns: Option<PathBuf>,
+        /// 改为生成一个有这么多名干部的模拟全市名单（约每5名干部一个村（社区）、每60名一个单位），用于测速
+        #[arg(long, value_name = "人数")]
+        cadres: Option<usize>,
     },
 }
 
@@ -261,8 +285,33 @@ pub fn run() -> ExitCode {
         Command::Kits(args) => print(&args, false),
         Command::Cards(args) => print(&args, true),
         Command::Summary(args) => summary(&args),
-        Command::Sample { out, returns } => sample(&out, returns.as_deref()),
+        Command::Sample {
+            out,
+            returns,
+            cadres,
+        } => sample(&out, returns.as_deref(), cadres),
         Command::Init { dir } => init(&dir),
+        Command::Bench {
+            dir,
+            cadres,
+            summary_cadres,
+            report,
+        } => match crate::bench::run(&dir, &cadres, &summary_cadres) {
+            Ok(text) => match write_atomic(&report, text.as_bytes()) {
+                Ok(()) => {
+                    println!("{text}\n结果已写入 {}", report.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("结果写不进去：{}（{e}）", report.display());
+                    ExitCode::from(2)
+                }
+            },
+            Err(e) => {
+                eprintln!("性能测试没有完成：{e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Templates {
             action: TemplatesAction::Export { dir },
         } => export_templates(&dir),
@@ -312,16 +361,16 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
             total.pages
         );
     }
+    let progress = Progress::new(plan.documents.len() as u64, "文件", *quiet);
     let started = Instant::now();
-    let report = render_all(
-        &engine,
-        &settings,
-        &checked.roster,
-        &plan,
-        out,
-        !cards_only,
-        emit_data.as_deref(),
-    );
+    let output = Output {
+        dir: out,
+        entry_workbooks: !cards_only,
+        emit_data: emit_data.as_deref(),
+        progress: &progress,
+    };
+    let report = render_all(&engine, &settings, &checked.roster, &plan, &output);
+    progress.finish();
     if !report.failures.is_empty() {
         report_problems(&report.failures);
         eprintln!(
@@ -478,8 +527,12 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
 }
 
 /// `sample`: the demonstration roster, and optionally filled returns for it.
-fn sample(out: &Path, returns: Option<&Path>) -> ExitCode {
-    if let Err(e) = crate::sample::write_demo_roster(out) {
+fn sample(out: &Path, returns: Option<&Path>, cadres: Option<usize>) -> ExitCode {
+    let written = match cadres {
+        Some(n) => crate::sample::write_city_roster(out, n),
+        None => crate::sample::write_demo_roster(out),
+    };
+    if let Err(e) = written {
         eprintln!("示例名单写不进去：{}（{e}）", out.display());
         return ExitCode::from(2);
     }
@@ -491,7 +544,7 @@ fn sample(out: &Path, returns: Option<&Path>) -> ExitCode {
             &Settings::default(),
             &out.display().to_string(),
         );
-        match crate::sample::write_demo_returns(&checked.roster, dir) {
+        match crate::sample::write_demo_returns(&checked.roster, dir, cadres.is_some()) {
             Ok(files) => {
                 for f in files {
                     println!("示例录入表已写到 {}", f.display());
@@ -533,6 +586,7 @@ fn summary(args: &SummaryArgs) -> ExitCode {
     }
     let mut returns = Returns::default();
     let mut readable = false;
+    let progress = Progress::new(args.files.len() as u64, "表格文件", args.quiet);
     for file in &args.files {
         let input = crate::read::read_input(file);
         returns.notes.extend(input.problems);
@@ -540,7 +594,9 @@ fn summary(args: &SummaryArgs) -> ExitCode {
             readable = true;
             read_returns(&input.sheets, &file.display().to_string(), &mut returns);
         }
+        progress.inc(0);
     }
+    progress.finish();
     let roster = args.roster.as_ref().map(|path| {
         let input = crate::read::read_input(path);
         let checked = crate::roster::build(&input.sheets, &Settings::default(), &path.display().to_string());

@@ -9,11 +9,13 @@
 // A `Problem` carries its place and message; it travels the error path only, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod entry;
 pub mod plan;
 pub mod problem;
+pub mod progress;
 pub mod qr;
 pub mod read;
 pub mod render;

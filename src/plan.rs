@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::engine::Template;
@@ -171,6 +172,12 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut used_dirs = HashSet::new();
     let campaign = campaign_data(settings);
+    // QR codes are made and checked by decoding them: on all cores at once.
+    let cards: Vec<Result<Value, QrError>> = roster
+        .cadres
+        .par_iter()
+        .map(|c| card_data(c, &roster.departments[c.department].name, settings))
+        .collect();
     for (d, dept) in roster.departments.iter().enumerate() {
         let dir = unique(&mut used_dirs, safe_file_name(&dept.name));
         let mut used_files = HashSet::new();
@@ -214,10 +221,10 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
             .enumerate()
             .filter(|(_, c)| c.department == d)
         {
-            let card = match card_data(cadre, &dept.name, settings) {
-                Ok(card) => card,
+            let card = match &cards[c] {
+                Ok(card) => card.clone(),
                 Err(e) => {
-                    problems.push(qr_problem(cadre, e));
+                    problems.push(qr_problem(cadre, e.clone()));
                     continue;
                 }
             };
@@ -231,7 +238,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
             totals.household_forms += cadre.quota as u64;
             totals.cards += cadre.quota as u64;
             totals.pages += pages as u64;
-            let cards = json!([{"card": card, "count": cadre.quota}]);
+            let kit_cards = json!([{"card": card, "count": cadre.quota}]);
             department_cards.push(json!({"card": card, "count": cadre.quota}));
             documents.push(Document {
                 template: Template::Kit,
@@ -252,7 +259,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                         "position": cadre.position,
                         "mobile": cadre.mobile,
                     },
-                    "cards": cards,
+                    "cards": kit_cards,
                     "village": village_data(&roster.villages[cadre.village]),
                     "forms": forms,
                     "problem_pages": settings.problem_pages,

@@ -12,6 +12,7 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 use crate::engine::{Engine, RenderError, Template, Typeset, evict_caches};
 use crate::plan::{Document, Plan, safe_file_name};
 use crate::problem::{Place, Problem};
+use crate::progress::Progress;
 use crate::roster::Roster;
 use crate::settings::Settings;
 
@@ -138,18 +139,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     })
 }
 
-/// Renders every document of the plan into `out`, then writes the manifest.
-/// With `entry_workbooks`, each department also gets the workbook its returns
-/// are entered in; with `emit_data`, the JSON each template receives is written there.
+/// Where and what `render_all` writes besides the PDFs.
+pub struct Output<'a> {
+    /// The output folder.
+    pub dir: &'a Path,
+    /// Each department also gets the workbook its returns are entered in.
+    pub entry_workbooks: bool,
+    /// The JSON each template receives is written here too.
+    pub emit_data: Option<&'a Path>,
+    pub progress: &'a Progress,
+}
+
+/// Renders every document of the plan into `output.dir`, then writes the manifest.
 pub fn render_all(
     engine: &Engine,
     settings: &Settings,
     roster: &Roster,
     plan: &Plan,
-    out: &Path,
-    entry_workbooks: bool,
-    emit_data: Option<&Path>,
+    output: &Output,
 ) -> Report {
+    let Output {
+        dir: out,
+        entry_workbooks,
+        emit_data,
+        progress,
+    } = *output;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -180,9 +194,11 @@ pub fn render_all(
                 "请检查输出文件夹是否可写、磁盘是否已满",
             )
         })?;
+        let pages = typeset.document.pages().len();
+        progress.inc(pages as u64);
         Ok(Written {
             path: doc.path.clone(),
-            pages: typeset.document.pages().len(),
+            pages,
             bytes: bytes.len(),
         })
     };

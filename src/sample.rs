@@ -379,23 +379,47 @@ const PROBLEMS: &[(&str, &str, &str, &str)] = &[
     ("意见建议", "其他", "希望增加公交班次", "已反映给交通部门"),
 ];
 
-/// Writes filled-in entry workbooks for two departments of the demonstration
-/// roster into `dir`: what `summary` reads after the visits.
+/// Writes filled-in entry workbooks: what `summary` reads after the visits.
+/// For the demonstration roster (`city` false), two departments' workbooks
+/// with part of each quota visited; for a synthetic city, one workbook with
+/// every household of every cadre (≈ 0.25 problems per household).
 pub fn write_demo_returns(
     roster: &crate::roster::Roster,
     dir: &Path,
+    city: bool,
 ) -> Result<Vec<std::path::PathBuf>, XlsxError> {
     use crate::returns::{HOUSEHOLDS, PROBLEMS as PROBLEM_TABLE};
     std::fs::create_dir_all(dir).map_err(XlsxError::IoError)?;
     let mut written = Vec::new();
     let mut seq = 0usize;
-    for (d, dept) in roster.departments.iter().enumerate().take(3).skip(1) {
+    let groups: Vec<(String, Vec<usize>)> = if city {
+        vec![("全市".to_string(), (0..roster.departments.len()).collect())]
+    } else {
+        roster
+            .departments
+            .iter()
+            .enumerate()
+            .take(3)
+            .skip(1)
+            .map(|(d, dept)| (dept.name.clone(), vec![d]))
+            .collect()
+    };
+    for (group, members) in groups {
         let mut households = Vec::new();
         let mut problems = Vec::new();
-        for cadre in roster.cadres.iter().filter(|c| c.department == d) {
+        for cadre in roster
+            .cadres
+            .iter()
+            .filter(|c| members.contains(&c.department))
+        {
+            let dept = &roster.departments[cadre.department];
             let village = &roster.villages[cadre.village];
-            // Each cadre has visited some of the quota so far.
-            let visited = 8 + (seq % 5) * 3;
+            // Each cadre has visited some of the quota so far (all of it in a city run).
+            let visited = if city {
+                cadre.quota as usize
+            } else {
+                8 + (seq % 5) * 3
+            };
             for (i, serial) in crate::plan::serials(cadre)
                 .into_iter()
                 .enumerate()
@@ -476,6 +500,7 @@ pub fn write_demo_returns(
                 headers: headers(&HOUSEHOLDS),
                 rows: households,
                 text_columns: vec![0, 2, 15],
+                large: city,
                 ..Default::default()
             },
             SheetSpec {
@@ -483,10 +508,11 @@ pub fn write_demo_returns(
                 headers: headers(&PROBLEM_TABLE),
                 rows: problems,
                 text_columns: vec![12],
+                large: city,
                 ..Default::default()
             },
         ];
-        let path = dir.join(format!("录入表_{}.xlsx", dept.name));
+        let path = dir.join(format!("录入表_{group}.xlsx"));
         write_xlsx(&path, &sheets)?;
         written.push(path);
     }
@@ -609,4 +635,232 @@ pub fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
         ..Default::default()
     };
     write_xlsx(path, &[departments, villages, cadres, notes])
+}
+
+/// Changzhou's county-level units and a few of their towns and streets, for
+/// synthetic rosters of any size.
+const DISTRICTS: &[(&str, &[&str])] = &[
+    (
+        "溧阳市",
+        &[
+            "溧城镇",
+            "天目湖镇",
+            "别桥镇",
+            "上黄镇",
+            "戴埠镇",
+            "社渚镇",
+            "南渡镇",
+            "竹箦镇",
+        ],
+    ),
+    (
+        "金坛区",
+        &[
+            "金城镇",
+            "儒林镇",
+            "直溪镇",
+            "朱林镇",
+            "薛埠镇",
+            "指前镇",
+            "东城街道",
+            "西城街道",
+        ],
+    ),
+    (
+        "武进区",
+        &[
+            "湖塘镇",
+            "牛塘镇",
+            "洛阳镇",
+            "遥观镇",
+            "横林镇",
+            "横山桥镇",
+            "雪堰镇",
+            "前黄镇",
+            "礼嘉镇",
+            "嘉泽镇",
+        ],
+    ),
+    (
+        "新北区",
+        &[
+            "罗溪镇",
+            "西夏墅镇",
+            "薛家镇",
+            "奔牛镇",
+            "孟河镇",
+            "春江镇",
+            "龙虎塘街道",
+            "三井街道",
+        ],
+    ),
+    (
+        "天宁区",
+        &[
+            "郑陆镇",
+            "青龙街道",
+            "茶山街道",
+            "雕庄街道",
+            "红梅街道",
+            "天宁街道",
+        ],
+    ),
+    (
+        "钟楼区",
+        &[
+            "邹区镇",
+            "五星街道",
+            "永红街道",
+            "北港街道",
+            "西林街道",
+            "南大街街道",
+        ],
+    ),
+    (
+        "经开区",
+        &["横林镇", "遥观镇", "潞城街道", "戚墅堰街道", "丁堰街道"],
+    ),
+];
+
+const VILLAGE_STEMS: &[&str] = &[
+    "东湖", "西庄", "南塘", "北桥", "新河", "前进", "红星", "永安", "和平", "万家", "塘桥", "陈巷",
+    "马鞍", "芦墅", "杨庄", "秦巷", "龙潭", "凤凰", "桃园", "梅林", "竹园", "清河", "石桥", "河口",
+    "长荡", "丰收", "跃进", "建设", "光明", "幸福",
+];
+
+const DEPARTMENT_STEMS: &[&str] = &[
+    "发展和改革委员会",
+    "教育局",
+    "科学技术局",
+    "工业和信息化局",
+    "公安局",
+    "民政局",
+    "司法局",
+    "财政局",
+    "人力资源和社会保障局",
+    "自然资源和规划局",
+    "生态环境局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "水利局",
+    "农业农村局",
+    "商务局",
+    "文化广电和旅游局",
+    "卫生健康委员会",
+    "退役军人事务局",
+    "应急管理局",
+    "审计局",
+    "市场监督管理局",
+    "统计局",
+    "医疗保障局",
+    "城市管理局",
+    "机关事务管理局",
+    "信访局",
+    "总工会",
+    "团市委",
+    "妇联",
+];
+
+/// A synthetic city roster with `cadres` cadres, about one village per five
+/// cadres and one department per sixty, written with constant memory.
+pub fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
+    let cadres = cadres.max(1);
+    let villages = (cadres / 5).max(1);
+    let departments = (cadres / 60).clamp(1, 600);
+    let dept_name = |d: usize| {
+        let stem = DEPARTMENT_STEMS[d % DEPARTMENT_STEMS.len()];
+        match d / DEPARTMENT_STEMS.len() {
+            0 => format!("市{stem}"),
+            k => format!("市{stem}第{}分局", k + 1),
+        }
+    };
+    let village = |v: usize| {
+        let (district, towns) = DISTRICTS[v % DISTRICTS.len()];
+        let town = towns[(v / DISTRICTS.len()) % towns.len()];
+        let stem = VILLAGE_STEMS[(v / 3) % VILLAGE_STEMS.len()];
+        let kind = if v % 4 == 3 { "社区" } else { "村" };
+        // The number keeps every name unique.
+        (district, town, format!("{stem}{}{kind}", v + 1))
+    };
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2017, 3, 4)?;
+    workbook.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
+    sheet.set_name("单位")?;
+    for (c, h) in ["单位名称", "联系人", "联系电话"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    for d in 0..departments {
+        let r = d as u32 + 1;
+        sheet.write_string(r, 0, dept_name(d))?;
+        sheet.write_string(
+            r,
+            1,
+            format!("{}{}", SURNAMES[d % SURNAMES.len()], GIVEN[d % GIVEN.len()]),
+        )?;
+        sheet.write_string(r, 2, format!("0519-856{:05}", d))?;
+    }
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
+    sheet.set_name("村（社区）")?;
+    for (c, h) in [
+        "市（区）",
+        "镇（街道）",
+        "村（社区）",
+        "类型",
+        "书记",
+        "书记电话",
+        "挂钩单位",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    for v in 0..villages {
+        let (district, town, name) = village(v);
+        let r = v as u32 + 1;
+        sheet.write_string(r, 0, district)?;
+        sheet.write_string(r, 1, town)?;
+        sheet.write_string(r, 2, &name)?;
+        sheet.write_string(
+            r,
+            4,
+            format!(
+                "{}{}",
+                SURNAMES[(v + 3) % SURNAMES.len()],
+                GIVEN[(v + 5) % GIVEN.len()]
+            ),
+        )?;
+        sheet.write_string(r, 5, format!("137{:08}", v))?;
+        sheet.write_string(r, 6, dept_name(v % departments))?;
+    }
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
+    sheet.set_name("干部")?;
+    for (c, h) in ["姓名", "单位", "职务", "手机", "走访村（社区）", "走访户数"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    for i in 0..cadres {
+        let v = i % villages;
+        let (_, town, name) = village(v);
+        let r = i as u32 + 1;
+        sheet.write_string(
+            r,
+            0,
+            format!(
+                "{}{}{}",
+                SURNAMES[i % SURNAMES.len()],
+                GIVEN[(i / 15) % GIVEN.len()],
+                i
+            ),
+        )?;
+        sheet.write_string(r, 1, dept_name(v % departments))?;
+        sheet.write_string(r, 2, ["科员", "科长", "处长", "副主任"][i % 4])?;
+        sheet.write_number(r, 3, 13_800_000_000.0 + i as f64)?;
+        sheet.write_string(r, 4, format!("{town}{name}"))?;
+        sheet.write_number(r, 5, (30 + i % 4) as f64)?;
+    }
+    workbook.save(path)
 }

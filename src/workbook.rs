@@ -49,6 +49,8 @@ pub struct SheetSpec {
     /// Dropdowns on data rows: (column, list). The list is either values
     /// separated by commas, or a formula such as `='单位'!$A$3:$A$300`.
     pub dropdowns: Vec<(usize, String)>,
+    /// Written row by row with constant memory (no merges, no dropdowns).
+    pub large: bool,
 }
 
 /// Data rows that carry the dropdowns, so that rows added later get them too.
@@ -74,7 +76,11 @@ pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
         .set_align(FormatAlign::Center);
     let text_format = Format::new().set_num_format("@");
     for spec in sheets {
-        let sheet = workbook.add_worksheet();
+        let sheet = if spec.large {
+            workbook.add_worksheet_with_constant_memory()?
+        } else {
+            workbook.add_worksheet()
+        };
         sheet.set_name(&spec.name)?;
         let mut row: u32 = 0;
         if let Some(title) = &spec.title {

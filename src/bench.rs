@@ -1,0 +1,191 @@
+//! `zoufang bench`: the speed and memory of `kits` and `summary` on synthetic
+//! cities, measured on this machine in one run, written as a Markdown report.
+//! Each measured command runs as a child process; its peak memory is the
+//! kernel's high-water mark (`VmHWM`), polled until it exits.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One measured run of a child process.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub seconds: f64,
+    pub peak_mb: f64,
+    pub ok: bool,
+}
+
+/// Runs a command, polling its peak resident memory until it exits.
+pub fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kb) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Measured {
+        seconds: started.elapsed().as_secs_f64(),
+        peak_mb: peak_kb as f64 / 1024.0,
+        ok: status.success(),
+    })
+}
+
+/// Pages and bytes of the PDFs listed in a kits manifest.
+fn kit_output(out: &Path) -> (u64, u64) {
+    let Ok(text) = std::fs::read_to_string(out.join(crate::render::MANIFEST)) else {
+        return (0, 0);
+    };
+    let mut reader =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut pages = 0;
+    let mut bytes = 0;
+    for record in reader.records().flatten() {
+        pages += record
+            .get(2)
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0);
+        bytes += std::fs::metadata(out.join(record.get(0).unwrap_or("")))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    }
+    (pages, bytes)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "未知".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map(|kb| format!("{:.0} GiB", kb as f64 / 1_048_576.0))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cpu}，{cores} 核，内存 {memory}")
+}
+
+/// Runs the benchmark in `dir` for the given city sizes (cadres) and returns
+/// the Markdown report.
+pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut report = String::new();
+    let _ = writeln!(report, "# 性能测试（zoufang bench）\n");
+    let _ = writeln!(report, "机器：{}\n", machine());
+    let _ = writeln!(report, "## kits（生成全部打印材料）\n");
+    let _ = writeln!(
+        report,
+        "| 干部人数 | 页数 | 用时（秒） | 页/秒 | 峰值内存（MB） | 平均每页（KB） |"
+    );
+    let _ = writeln!(report, "| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &n in sizes {
+        let roster = dir.join(format!("city-{n}.xlsx"));
+        crate::sample::write_city_roster(&roster, n).map_err(|e| e.to_string())?;
+        let out = dir.join(format!("kits-{n}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let m = measure(&exe, &["kits", path(&roster), "-o", path(&out), "-q"])
+            .map_err(|e| e.to_string())?;
+        let (pages, bytes) = kit_output(&out);
+        eprintln!(
+            "kits {n}: {pages} 页，{:.1} 秒，{:.0} MB",
+            m.seconds, m.peak_mb
+        );
+        let _ = writeln!(
+            report,
+            "| {n} | {pages} | {:.1} | {:.0} | {:.0} | {:.1} |{}",
+            m.seconds,
+            pages as f64 / m.seconds,
+            m.peak_mb,
+            bytes as f64 / 1024.0 / pages.max(1) as f64,
+            if m.ok { "" } else { " 运行失败" }
+        );
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    let _ = writeln!(report, "\n## summary（汇总交回的录入表）\n");
+    let _ = writeln!(
+        report,
+        "| 入户调查行数 | 问题行数 | 用时（秒） | 行/秒 | 峰值内存（MB） | 只用 calamine 读同样文件（秒） | 倍数 |"
+    );
+    let _ = writeln!(report, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &cadres in summary_sizes {
+        let roster = dir.join(format!("returns-city-{cadres}.xlsx"));
+        crate::sample::write_city_roster(&roster, cadres).map_err(|e| e.to_string())?;
+        let input = crate::read::read_input(&roster);
+        let checked =
+            crate::roster::build(&input.sheets, &crate::settings::Settings::default(), "");
+        let returns_dir = dir.join(format!("returns-{cadres}"));
+        let files = crate::sample::write_demo_returns(&checked.roster, &returns_dir, true)
+            .map_err(|e| e.to_string())?;
+        let file = files.first().cloned().unwrap_or_default();
+        let raw = time_calamine(&file);
+        let out = dir.join(format!("summary-{cadres}"));
+        let m = measure(&exe, &["summary", path(&file), "-o", path(&out), "-q"])
+            .map_err(|e| e.to_string())?;
+        let input = crate::read::read_input(&file);
+        let mut returns = crate::returns::Returns::default();
+        crate::returns::read_returns(&input.sheets, "", &mut returns);
+        let (h, p) = (returns.households.read, returns.problem_rows.read);
+        eprintln!("summary {h} + {p} 行：{:.1} 秒", m.seconds);
+        let _ = writeln!(
+            report,
+            "| {h} | {p} | {:.1} | {:.0} | {:.0} | {:.1} | {:.2} |",
+            m.seconds,
+            (h + p) as f64 / m.seconds,
+            m.peak_mb,
+            raw,
+            m.seconds / raw.max(0.001)
+        );
+    }
+    let _ = writeln!(
+        report,
+        "\n说明：每项都是在同一次运行中、同一台机器上测得；`kits` 的页数含联系卡、附件1、附件3、附件4，\
+         文件数含每个单位的录入表。Typst 命令行对照：本机没有 `typst` 可执行文件时不测。"
+    );
+    Ok(report)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap_or("")
+}
+
+/// Seconds calamine alone takes to read every sheet of a file.
+fn time_calamine(file: &PathBuf) -> f64 {
+    use calamine::Reader;
+    let started = Instant::now();
+    if let Ok(mut workbook) = calamine::open_workbook_auto(file) {
+        for name in workbook.sheet_names() {
+            let _ = workbook.worksheet_range(&name);
+        }
+    }
+    started.elapsed().as_secs_f64()
+}
