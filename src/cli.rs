@@ -71,7 +71,7 @@ pub enum Command {
         )]
         dir: PathBuf,
         /// kits 测试的干部人数
-        #[arg(long, value_name = "人数", value_delimiter = ',', default_values_t = [200, 1000])]
+        #[arg(long, value_name = "人数", value_delimiter = ',', default_values_t = [200, 1000, 6000])]
         cadres: Vec<usize>,
         /// summary 测试的干部人数（每人约 31 户、每户约 0.25 个问题）
         #[arg(long = "summary-cadres", value_name = "人数", value_delimiter = ',', default_values_t = [300, 6000])]
