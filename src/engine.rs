@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime};
@@ -423,6 +422,3 @@ pub fn evict_caches() {
         typst::comemo::evict(2);
     }
 }
-
-/// Shares an engine across threads.
-pub type SharedEngine = Arc<Engine>;

@@ -200,13 +200,4 @@ impl Settings {
             Err(problems)
         }
     }
-
-    /// The settings for a campaign year: the document date moves with it.
-    pub fn for_year(year: i32) -> Self {
-        Settings {
-            campaign_year: year,
-            document_date: (year, 1, 1),
-            ..Settings::default()
-        }
-    }
 }
