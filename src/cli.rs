@@ -195,26 +195,20 @@ impl SettingsArgs {
             }
         });
         let file = self.config.clone().or(beside.filter(|p| p.is_file()));
-        let mut settings = match &file {
-            Some(path) => Settings::load(path)?,
-            None => Settings::default(),
-        };
-        let date_in_file = file
-            .as_ref()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .is_some_and(|t| {
-                t.lines()
-                    .any(|l| l.trim_start().starts_with("document_date"))
-            });
-        if !date_in_file
-            && let Some(date) = std::env::var("SOURCE_DATE_EPOCH")
-                .ok()
-                .and_then(|v| v.trim().parse::<i64>().ok())
+        // SOURCE_DATE_EPOCH gives the default date; a date in the file wins over it.
+        let mut base = Settings::default();
+        if let Some(date) = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
             && let Some((y, m, d)) =
                 crate::returns::from_serial(date.div_euclid(86_400) as f64 + 25_569.0)
         {
-            settings.document_date = (y, m as u8, d as u8);
+            base.document_date = (y, m as u8, d as u8);
         }
+        let mut settings = match &file {
+            Some(path) => Settings::load(path, base)?,
+            None => base,
+        };
         if let Some(y) = self.year {
             settings.campaign_year = y;
         }

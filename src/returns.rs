@@ -154,7 +154,6 @@ impl Returns {
 
 const H_SERIAL: usize = 0;
 const H_HEAD: usize = 1;
-const H_PHONE: usize = 2;
 const H_DISTRICT: usize = 10;
 const H_TOWN: usize = 11;
 const H_VILLAGE: usize = 12;
@@ -249,7 +248,6 @@ pub static HOUSEHOLDS: TableSpec = TableSpec {
     ],
 };
 
-const P_VISITED: usize = 1;
 const P_DISTRICT: usize = 2;
 const P_TOWN: usize = 3;
 const P_VILLAGE: usize = 4;
@@ -742,7 +740,6 @@ fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<L
 
 fn read_visit(row: &Row) -> Result<Visit, Problem> {
     required(row, H_HEAD)?;
-    let _ = row.text(H_PHONE);
     Ok(Visit {
         serial: half_width(&row.text(H_SERIAL)).replace(' ', ""),
         location: location(row, H_DISTRICT, H_TOWN, H_VILLAGE)?,
@@ -784,7 +781,6 @@ fn read_problem(row: &Row) -> Result<ProblemRecord, Problem> {
     } else {
         Some(date_of(row, P_DATE)?)
     };
-    let _ = row.text(P_VISITED);
     Ok(ProblemRecord {
         location,
         department,

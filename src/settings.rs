@@ -88,9 +88,9 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Reads a settings file over the defaults. Every problem is reported with
+    /// Reads a settings file over `base` (the defaults). Every problem is reported with
     /// the file, the line and the key.
-    pub fn load(path: &Path) -> Result<Settings, Vec<Problem>> {
+    pub fn load(path: &Path, base: Settings) -> Result<Settings, Vec<Problem>> {
         let file = path.display().to_string();
         let text = std::fs::read(path).map_err(|e| {
             vec![Problem::fault(
@@ -118,7 +118,7 @@ impl Settings {
                 .position(|l| l.trim_start().starts_with(key) && l.contains('='))
                 .map(|i| i as u32 + 1)
         };
-        let mut settings = Settings::default();
+        let mut settings = base;
         let mut problems = Vec::new();
         for (key, value) in &table {
             let place = Place {
