@@ -14,16 +14,29 @@ pub struct Measured {
     pub seconds: f64,
     pub peak_mb: f64,
     pub ok: bool,
+    /// The exit code; `None` when killed (by a signal or for running too long).
+    pub code: Option<i32>,
 }
 
-/// Runs a command, polling its peak resident memory until it exits.
+/// Runs a command with its output thrown away, polling its peak resident
+/// memory until it exits.
 pub fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
-    let started = Instant::now();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
+        .stderr(Stdio::null());
+    measure_command(&mut command, None)
+}
+
+/// Runs a prepared command, polling its peak resident memory (`VmHWM`) until
+/// it exits; past `limit` it is killed and counts as failed.
+pub fn measure_command(
+    command: &mut Command,
+    limit: Option<Duration>,
+) -> std::io::Result<Measured> {
+    let started = Instant::now();
+    let mut child = command.spawn()?;
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak_kb = 0u64;
     let status = loop {
@@ -37,14 +50,20 @@ pub fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
             peak_kb = peak_kb.max(kb);
         }
         if let Some(status) = child.try_wait()? {
-            break status;
+            break Some(status);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        if limit.is_some_and(|l| started.elapsed() > l) {
+            child.kill()?;
+            child.wait()?;
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     };
     Ok(Measured {
         seconds: started.elapsed().as_secs_f64(),
         peak_mb: peak_kb as f64 / 1024.0,
-        ok: status.success(),
+        ok: status.is_some_and(|s| s.success()),
+        code: status.and_then(|s| s.code()),
     })
 }
 

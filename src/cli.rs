@@ -756,6 +756,15 @@ fn report_problems(problems: &[Problem]) {
 fn verdict(checked: &Checked) -> ExitCode {
     let faults = checked.problems.iter().filter(|p| p.is_fault()).count();
     let warnings = checked.problems.len() - faults;
+    let rows = checked.rows;
+    if rows.reported == 0 {
+        println!("名单共 {} 行数据，全部读入。", rows.read);
+    } else {
+        println!(
+            "名单共 {} 行数据：读入 {} 行，另有 {} 行没有读入，原因见上面的错误或提醒。",
+            rows.read, rows.used, rows.reported
+        );
+    }
     if faults > 0 {
         println!("名单有 {faults} 处错误、{warnings} 处提醒：改正错误后才能打印。");
         ExitCode::from(1)

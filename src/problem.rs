@@ -57,6 +57,9 @@ impl fmt::Display for Place {
     }
 }
 
+/// Characters of a cell value quoted in a message.
+const VALUE_SHOWN: usize = 40;
+
 /// One thing wrong with the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -88,9 +91,17 @@ impl Problem {
         }
     }
 
-    /// Attaches the offending cell value.
+    /// Attaches the offending cell value; a very long one is cut to its
+    /// first characters and its length, which is enough to find the cell.
     pub fn with_value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
+        let value = value.into();
+        let chars = value.chars().count();
+        self.value = Some(if chars > VALUE_SHOWN {
+            let head: String = value.chars().take(VALUE_SHOWN).collect();
+            format!("{head}……（共{chars}字）")
+        } else {
+            value
+        });
         self
     }
 

@@ -183,28 +183,67 @@ fn sniff(bytes: &[u8]) -> Container {
 
 fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
     let file = path.display().to_string();
-    let looks_like_text = sniff(bytes) == Container::Other;
-    if looks_like_text {
-        // A CSV saved with a spreadsheet's extension is still readable.
-        if let Ok(sheet) = csv_sheet(path, bytes)
-            && sheet.rows.iter().any(|r| r.len() > 1)
-        {
-            out.sheets.push(sheet);
-            return;
-        }
-        out.problems.push(Problem::fault(
-            Place::file(&file),
-            "这个文件不是电子表格（不是 Excel、WPS 或 ODS 格式）",
-            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
-        ));
+    let container = sniff(bytes);
+    let refuse = |out: &mut Workbooks, message: String, hint: &str| {
+        out.problems
+            .push(Problem::fault(Place::file(&file), message, hint));
+    };
+    if bytes.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
+        refuse(
+            out,
+            "这个文件是空的，里面什么也没有".to_string(),
+            "文件可能没有保存或拷贝完整：请重新拷贝一份，或打开确认后再保存",
+        );
         return;
     }
-    let ods_merges = if sniff(bytes) == Container::Zip {
+    match container {
+        Container::Other => {
+            // A CSV saved with a spreadsheet's extension is still readable.
+            if let Ok(sheet) = csv_sheet(path, bytes)
+                && sheet.rows.iter().any(|r| r.len() > 1)
+            {
+                out.sheets.push(sheet);
+                return;
+            }
+            let (message, hint) = match markup_kind(bytes) {
+                Some(Markup::Html) => (
+                    "这个文件其实是网页（HTML）格式，只是扩展名像表格（业务系统导出的表格常常这样）",
+                    "请用 Excel 或 WPS 打开它，再「另存为」Excel 工作簿（.xlsx）后使用",
+                ),
+                Some(Markup::SpreadsheetXml) => (
+                    "这个文件是 Excel 2003 XML 表格，程序读不了这种老格式",
+                    "请用 Excel 或 WPS 打开它，再「另存为」Excel 工作簿（.xlsx）后使用",
+                ),
+                None => (
+                    "这个文件不是电子表格（不是 Excel、WPS 或 ODS 格式）",
+                    "请确认选对了文件；如果是表格，请在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
+                ),
+            };
+            refuse(out, message.to_string(), hint);
+            return;
+        }
+        Container::Zip => {
+            if let Err(message) = zip_guard(bytes) {
+                refuse(
+                    out,
+                    message,
+                    "请在 Excel 或 WPS 中打开，删去多余的行列后另存为 .xlsx 再试；如果文件来路不明，请不要使用",
+                );
+                return;
+            }
+        }
+        Container::Ole if is_encrypted_package(bytes) => {
+            refuse(out, PASSWORD_MESSAGE.to_string(), PASSWORD_HINT);
+            return;
+        }
+        Container::Ole => {}
+    }
+    let ods_merges = if container == Container::Zip {
         ods_merges(bytes)
     } else {
         Default::default()
     };
-    let opened = match sniff(bytes) {
+    let opened = match container {
         Container::Ole => open_workbook_from_rs::<Xls<_>, _>(Cursor::new(bytes))
             .map(Sheets::Xls)
             .map_err(|e| e.to_string()),
@@ -219,17 +258,16 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
     };
     let mut workbook = match opened {
         Ok(wb) => wb,
+        Err(text) if text.to_lowercase().contains("password") => {
+            refuse(out, PASSWORD_MESSAGE.to_string(), PASSWORD_HINT);
+            return;
+        }
         Err(text) => {
-            let message = if text.to_lowercase().contains("password") || text.contains("encrypt") {
-                "这个工作簿设置了打开密码，程序读不了".to_string()
-            } else {
-                format!("这个表格文件已损坏或格式无法识别（{text}）")
-            };
-            out.problems.push(Problem::fault(
-                Place::file(&file),
-                message,
-                "请在 Excel 或 WPS 中打开，去掉密码后另存为 .xlsx 再试",
-            ));
+            refuse(
+                out,
+                format!("这个表格文件已损坏或格式无法识别（{text}）"),
+                "文件可能没有下载或拷贝完整：请重新拷贝一份；或在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
+            );
             return;
         }
     };
@@ -240,8 +278,8 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
         .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
         .collect();
     for (name, hidden) in sheets {
-        let range = match workbook.worksheet_range(&name) {
-            Ok(r) => r,
+        let cells = match sheet_cells(&mut workbook, &name) {
+            Ok(cells) => cells,
             Err(e) => {
                 out.problems.push(Problem::fault(
                     Place {
@@ -255,7 +293,7 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             }
         };
         if hidden {
-            if range.used_cells().next().is_some() && !AUXILIARY_SHEETS.contains(&name.as_str()) {
+            if !cells.is_empty() && !AUXILIARY_SHEETS.contains(&name.as_str()) {
                 out.problems.push(Problem::warning(
                     Place {
                         sheet: name.clone(),
@@ -272,19 +310,142 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
             _ => ods_merges.get(&name).cloned().unwrap_or_default(),
         };
-        let (row0, col0) = range.start().unwrap_or((0, 0));
-        let mut rows: Vec<Vec<Cell>> = range
-            .rows()
-            .map(|r| r.iter().map(cell_of).collect())
-            .collect();
-        fill_merges(&mut rows, row0, col0, &merges);
-        out.sheets.push(Sheet {
-            file: file.clone(),
-            name,
-            row0,
-            col0,
-            rows,
-        });
+        let mut sheet = sheet_of_cells(&file, name, cells);
+        fill_merges(&mut sheet.rows, sheet.row0, sheet.col0, &merges);
+        out.sheets.push(sheet);
+    }
+}
+
+const PASSWORD_MESSAGE: &str = "这个工作簿设置了打开密码，程序读不了";
+const PASSWORD_HINT: &str = "请在 Excel 或 WPS 中打开，去掉打开密码后另存为 .xlsx 再试";
+
+/// An encrypted Office file: an OLE container holding an `EncryptedPackage`
+/// stream (how Excel and WPS store a password-protected `.xlsx`).
+fn is_encrypted_package(bytes: &[u8]) -> bool {
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    bytes.windows(name.len()).any(|w| w == name.as_slice())
+}
+
+/// Markup that reaches us under a spreadsheet's extension.
+#[derive(Debug, PartialEq, Eq)]
+enum Markup {
+    Html,
+    SpreadsheetXml,
+}
+
+fn markup_kind(bytes: &[u8]) -> Option<Markup> {
+    let head = decode_text(&bytes[..bytes.len().min(4096)]).to_lowercase();
+    if head.contains("urn:schemas-microsoft-com:office:spreadsheet") {
+        Some(Markup::SpreadsheetXml)
+    } else if head.contains("<html") || head.contains("<table") {
+        Some(Markup::Html)
+    } else {
+        None
+    }
+}
+
+/// An archive member may expand to at most this much…
+const ZIP_ENTRY_LIMIT: u64 = 1 << 30;
+/// …and all of them together to this much.
+const ZIP_TOTAL_LIMIT: u64 = 2 << 30;
+/// Past this size a member must not be more than `ZIP_MAX_RATIO` times its
+/// compressed size: spreadsheets compress about 5 to 20 times; bombs, thousands.
+const ZIP_RATIO_FROM: u64 = 128 << 20;
+const ZIP_MAX_RATIO: u64 = 100;
+
+/// Expands every member of a zip container into nothing, counting bytes, and
+/// refuses one that would expand past the limits (a "zip bomb"), before any
+/// reader holds it in memory. Damage is left to the reader to report.
+fn zip_guard(bytes: &[u8]) -> Result<(), String> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    for i in 0..archive.len() {
+        let Ok(mut member) = archive.by_index(i) else {
+            return Ok(());
+        };
+        let packed = member.compressed_size().max(1);
+        let mut size = 0u64;
+        loop {
+            let n = match std::io::Read::read(&mut member, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n as u64,
+            };
+            size += n;
+            total += n;
+            let bomb = size > ZIP_RATIO_FROM && size / packed > ZIP_MAX_RATIO;
+            if bomb || size > ZIP_ENTRY_LIMIT || total > ZIP_TOTAL_LIMIT {
+                return Err(format!(
+                    "这个文件解压后超过 {} MB（文件本身只有 {} KB），不像正常的表格，为防止电脑卡死没有读取",
+                    size.max(total) >> 20,
+                    bytes.len() >> 10
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The non-empty cells of a sheet as (row, column, value), 0-based. An xlsx
+/// sheet is streamed cell by cell, so a stray value a million rows down costs
+/// one cell, not a million-row grid.
+fn sheet_cells<RS: std::io::Read + std::io::Seek>(
+    workbook: &mut Sheets<RS>,
+    name: &str,
+) -> Result<Vec<(u32, u32, Cell)>, String> {
+    let mut cells = Vec::new();
+    if let Sheets::Xlsx(x) = workbook {
+        let mut reader = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+        while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+            let value = cell_of(&Data::from(cell.get_value().clone()));
+            if value != Cell::Empty {
+                let (r, c) = cell.get_position();
+                cells.push((r, c, value));
+            }
+        }
+        return Ok(cells);
+    }
+    let range = workbook.worksheet_range(name).map_err(|e| e.to_string())?;
+    for (r, c, data) in range.used_cells() {
+        let value = cell_of(data);
+        if value != Cell::Empty {
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            cells.push((r0 + r as u32, c0 + c as u32, value));
+        }
+    }
+    Ok(cells)
+}
+
+/// Lays cells out as rows from the first used row and column. A row with
+/// nothing in it is an empty vector.
+fn sheet_of_cells(file: &str, name: String, cells: Vec<(u32, u32, Cell)>) -> Sheet {
+    let row0 = cells.iter().map(|c| c.0).min().unwrap_or(0);
+    let col0 = cells.iter().map(|c| c.1).min().unwrap_or(0);
+    let last = cells.iter().map(|c| c.0).max().unwrap_or(0);
+    let mut rows: Vec<Vec<Cell>> = if cells.is_empty() {
+        Vec::new()
+    } else {
+        vec![Vec::new(); (last - row0) as usize + 1]
+    };
+    for (r, c, value) in cells {
+        let row = &mut rows[(r - row0) as usize];
+        let c = (c - col0) as usize;
+        if row.len() <= c {
+            row.resize(c + 1, Cell::Empty);
+        }
+        row[c] = value;
+    }
+    Sheet {
+        file: file.to_string(),
+        name,
+        row0,
+        col0,
+        rows,
     }
 }
 
@@ -315,12 +476,14 @@ fn fill_merges(rows: &mut [Vec<Cell>], row0: u32, col0: u32, merges: &[Dimension
             Some(v) if !v.is_empty() => v.clone(),
             _ => continue,
         };
+        let last_col = (m.end.1 - col0) as usize;
         for rr in r..=(m.end.0 - row0) as usize {
             let Some(row) = rows.get_mut(rr) else { break };
-            for cc in c..=(m.end.1 - col0) as usize {
-                if let Some(cell) = row.get_mut(cc)
-                    && cell.is_empty()
-                {
+            if row.len() <= last_col {
+                row.resize(last_col + 1, Cell::Empty);
+            }
+            for cell in &mut row[c..=last_col] {
+                if cell.is_empty() {
                     *cell = value.clone();
                 }
             }
@@ -409,22 +572,90 @@ fn read_csv(path: &Path) -> Result<Sheet, Problem> {
     csv_sheet(path, &bytes)
 }
 
-/// Decodes CSV bytes: UTF-8 (with or without BOM) when valid, else GB18030
-/// (which includes GBK), as Excel on Chinese Windows writes.
+/// Decodes CSV bytes: UTF-16 (with a byte-order mark, or the telltale zero
+/// bytes of ASCII text), else line by line UTF-8 (with or without BOM) when
+/// valid and GB18030 (which includes GBK) when not, so that a file pasted
+/// together from a UTF-8 export and a GBK one reads right throughout.
 pub fn decode_text(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GB18030
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return encoding_rs::UTF_16LE
+            .decode_without_bom_handling(rest)
+            .0
+            .into_owned();
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return encoding_rs::UTF_16BE
+            .decode_without_bom_handling(rest)
+            .0
+            .into_owned();
+    }
+    let head = &bytes[..bytes.len().min(1024) & !1];
+    let zeros_at = |odd: usize| {
+        head.iter()
+            .skip(odd)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    if head.len() >= 8 && zeros_at(1) * 10 > head.len() * 4 && zeros_at(0) == 0 {
+        return encoding_rs::UTF_16LE
             .decode_without_bom_handling(bytes)
             .0
-            .into_owned(),
+            .into_owned();
     }
+    if head.len() >= 8 && zeros_at(0) * 10 > head.len() * 4 && zeros_at(1) == 0 {
+        return encoding_rs::UTF_16BE
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned();
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    let mut text = String::with_capacity(bytes.len() * 3 / 2);
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        match std::str::from_utf8(line) {
+            Ok(s) => text.push_str(s),
+            Err(_) => text.push_str(&encoding_rs::GB18030.decode_without_bom_handling(line).0),
+        }
+    }
+    text
+}
+
+/// Text that is really binary (a picture, a program, a damaged file): many
+/// control characters or undecodable bytes near the start.
+fn looks_binary(text: &str) -> bool {
+    let head = text.chars().filter(|&c| c != '\0').take(8192);
+    let (mut all, mut odd) = (0usize, 0usize);
+    for c in head {
+        all += 1;
+        if c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\t' | '\r' | '\n')) {
+            odd += 1;
+        }
+    }
+    odd * 20 > all
 }
 
 fn csv_sheet(path: &Path, bytes: &[u8]) -> Result<Sheet, Problem> {
-    let text = decode_text(bytes).replace('\0', "");
+    let text = decode_text(bytes);
+    if looks_binary(&text) {
+        return Err(Problem::fault(
+            Place::file(path.display().to_string()),
+            "这个文件不是文字表格（CSV），里面是图片或程序之类的内容，或者文件已损坏",
+            "请确认选对了文件；表格请在 Excel 或 WPS 中另存为 .xlsx 或 .csv 再试",
+        ));
+    }
+    // NUL characters come from damaged files or editors that pad; they carry nothing.
+    let text = text.replace('\0', "");
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
+        b'\t'
+    } else {
+        b','
+    };
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());

@@ -258,6 +258,20 @@ fn summary_workbook(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
 
 /// The problems of one route's villages, with texts and handling notes; no
 /// household names, and phone numbers in the texts masked.
+/// Characters an Excel cell holds.
+const EXCEL_CELL_CHARS: usize = 32_767;
+
+/// Text cut to what an Excel cell holds, saying so at the end.
+fn fit_cell(text: String) -> String {
+    let chars = text.chars().count();
+    if chars <= EXCEL_CELL_CHARS {
+        return text;
+    }
+    let note = format!("……（原文共{chars}字，这里只列出前面部分，全文见原录入表）");
+    let keep = EXCEL_CELL_CHARS - note.chars().count();
+    text.chars().take(keep).collect::<String>() + &note
+}
+
 fn problem_list(
     summary: &Summary,
     returns: &Returns,
@@ -306,8 +320,8 @@ fn problem_list(
         sheet.write_string(r, 3, &p.department)?;
         sheet.write_string(r, 4, TYPES[p.kind])?;
         sheet.write_string(r, 5, CATEGORIES[p.category])?;
-        sheet.write_string(r, 6, mask_phones(&p.text))?;
-        sheet.write_string(r, 7, mask_phones(&p.handling))?;
+        sheet.write_string(r, 6, fit_cell(mask_phones(&p.text)))?;
+        sheet.write_string(r, 7, fit_cell(mask_phones(&p.handling)))?;
         sheet.write_string(r, 8, if p.solved { "已解决" } else { "待解决" })?;
         sheet.write_string_with_format(r, 9, p.date.map(show_date).unwrap_or_default(), &text)?;
     }

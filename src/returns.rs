@@ -698,6 +698,18 @@ fn is_blank_form(row: &Row, prefilled: &[usize]) -> bool {
         .all(|c| row.cell(c).is_empty())
 }
 
+/// A row with a formula error in any of its columns is not counted: the
+/// error stands for a value nobody can see.
+fn no_error_cells(row: &Row) -> Result<(), Problem> {
+    match (0..row.table.columns.len()).find_map(|c| row.error_cell(c)) {
+        Some(mut p) => {
+            p.hint += "，这一行没有计入汇总";
+            Err(p)
+        }
+        None => Ok(()),
+    }
+}
+
 fn required(row: &Row, col: usize) -> Result<String, Problem> {
     let value = row.text(col);
     if value.is_empty() {
@@ -739,6 +751,7 @@ fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<L
 }
 
 fn read_visit(row: &Row) -> Result<Visit, Problem> {
+    no_error_cells(row)?;
     required(row, H_HEAD)?;
     Ok(Visit {
         serial: half_width(&row.text(H_SERIAL)).replace(' ', ""),
@@ -750,6 +763,7 @@ fn read_visit(row: &Row) -> Result<Visit, Problem> {
 }
 
 fn read_problem(row: &Row) -> Result<ProblemRecord, Problem> {
+    no_error_cells(row)?;
     let location = location(row, P_DISTRICT, P_TOWN, P_VILLAGE)?;
     let kind = parse_type(&required(row, P_TYPE)?).ok_or_else(|| {
         Problem::fault(
@@ -813,6 +827,7 @@ fn count_of(row: &Row, col: usize) -> Result<u64, Problem> {
 }
 
 fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
+    no_error_cells(row)?;
     let location = location(row, S_DISTRICT, S_TOWN, S_VILLAGE)?;
     let kind_of_village = Kind::parse(&required(row, S_KIND)?).ok_or_else(|| {
         Problem::fault(
@@ -862,6 +877,7 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
 }
 
 fn read_weekly_row(row: &Row) -> Result<(String, Figures, Figures), Problem> {
+    no_error_cells(row)?;
     let department = required(row, W_DEPARTMENT)?;
     let n = |c: usize| count_of(row, c);
     let period = Figures {

@@ -2,14 +2,14 @@
 //! communities, cadres), with every problem found on the way. Nothing here
 //! stops at the first problem: a clerk fixes the whole roster in one pass.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::problem::{Place, Problem};
 use crate::read::{Cell, Sheet};
 use crate::settings::Settings;
-use crate::table::{ColumnSpec, Row, TableSpec, find_tables};
+use crate::table::{ColumnSpec, Row, Table, TableSpec, find_tables};
 use crate::text::{Phone, clean, clean_name, half_width, is_blank_char, parse_phone};
 
 /// A department (市级机关部门/单位).
@@ -108,6 +108,15 @@ pub struct Roster {
 pub struct Checked {
     pub roster: Roster,
     pub problems: Vec<Problem>,
+    pub rows: RowAccount,
+}
+
+/// Data rows of the roster's tables: every one read is either used or reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RowAccount {
+    pub read: u64,
+    pub used: u64,
+    pub reported: u64,
 }
 
 impl Checked {
@@ -573,8 +582,45 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
     }
     assign_ids(&mut roster.cadres, &pending_ids, &ids);
     campaign_warnings(&roster, &mut problems);
+    let rows = account_rows(&tables, &roster, &mut problems);
     crate::problem::sort(&mut problems);
-    Checked { roster, problems }
+    Checked {
+        roster,
+        problems,
+        rows,
+    }
+}
+
+/// Sorts every data row of every table into used (it became a department,
+/// village or cadre) or reported (a problem names it). A row that is neither
+/// would be lost silently; it is reported here so that it cannot be.
+fn account_rows(tables: &[Vec<Table>], roster: &Roster, problems: &mut Vec<Problem>) -> RowAccount {
+    let key = |p: &Place| (p.file.clone(), p.sheet.clone(), p.row);
+    let used: HashSet<_> = (roster.departments.iter().map(|d| key(&d.place)))
+        .chain(roster.villages.iter().map(|v| key(&v.place)))
+        .chain(roster.cadres.iter().map(|c| key(&c.place)))
+        .collect();
+    let reported: HashSet<_> = problems.iter().map(|p| key(&p.place)).collect();
+    let mut account = RowAccount::default();
+    let mut lost = Vec::new();
+    for row in tables.iter().flatten().flat_map(|t| t.data_rows()) {
+        account.read += 1;
+        let k = key(&row.row_place());
+        if used.contains(&k) {
+            account.used += 1;
+        } else if reported.contains(&k) {
+            account.reported += 1;
+        } else {
+            lost.push(Problem::fault(
+                row.row_place(),
+                "这一行没有读入，程序也没有说明原因",
+                "这是程序的问题：请把名单文件发给维护人员；这一行的内容请先核对",
+            ));
+            account.reported += 1;
+        }
+    }
+    problems.extend(lost);
+    account
 }
 
 /// Gives cadres without a 编号 the next free `ZF0001`-style number, in roster order.
@@ -622,11 +668,21 @@ fn campaign_warnings(roster: &Roster, problems: &mut Vec<Problem>) {
     }
 }
 
-/// A row holding only a note such as `注：…` or `填表人：…` below a table.
-///
-/// Also reports the row's formula errors (`#N/A`); such cells read as empty.
+/// Longest text a roster cell may hold: names, titles and places are short;
+/// anything longer is a paste gone wrong.
+const ROSTER_CELL_LIMIT: usize = 100;
+
+/// Whether a data row is not roster data: a note such as `注：…` or `填表人：…`
+/// below a table (reported as a warning) or a row with an absurdly long cell
+/// (reported as a fault). Also reports the row's formula errors (`#N/A`);
+/// such cells read as empty.
 fn skip_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
     problems.extend(row.error_cells());
+    let long = row.long_cells(ROSTER_CELL_LIMIT);
+    if !long.is_empty() {
+        problems.extend(long);
+        return true;
+    }
     let cells = row.filled_cells();
     let is_note = cells.len() == 1
         && ["注", "说明", "备注", "填表", "制表", "审核", "合计", "总计"]

@@ -108,21 +108,47 @@ impl Row<'_, '_> {
         self.table.sheet.row0 + self.row as u32 + 1
     }
 
-    /// Faults for cells of optional spec columns holding a formula error such
-    /// as `#N/A` (required columns report it as a missing value).
+    /// A fault for a spec column's cell holding a formula error such as `#N/A`.
+    pub fn error_cell(&self, col: usize) -> Option<Problem> {
+        match self.cell(col) {
+            Cell::Error(e) => Some(
+                Problem::fault(
+                    self.place(col),
+                    "这个单元格是公式算出的错误值，不是数据",
+                    "请改正公式，或直接填写内容",
+                )
+                .with_value(e.clone()),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Faults for cells of optional spec columns holding a formula error
+    /// (required columns report it as a missing value).
     pub fn error_cells(&self) -> Vec<Problem> {
         (0..self.table.columns.len())
             .filter(|&col| !self.table.spec.columns[col].required)
-            .filter_map(|col| match self.cell(col) {
-                Cell::Error(e) => Some(
+            .filter_map(|col| self.error_cell(col))
+            .collect()
+    }
+
+    /// Faults for cells of spec columns holding more than `limit` characters.
+    pub fn long_cells(&self, limit: usize) -> Vec<Problem> {
+        (0..self.table.columns.len())
+            .filter_map(|col| {
+                let text = self.cell(col).display();
+                let n = text.chars().count();
+                (n > limit).then(|| {
                     Problem::fault(
                         self.place(col),
-                        "这个单元格是公式算出的错误值，不是数据",
-                        "请改正公式，或直接填写内容",
+                        format!(
+                            "这个单元格有{n}个字，太长了，不像是{}",
+                            self.table.spec.columns[col].name
+                        ),
+                        format!("请检查是否粘贴错了位置；这一列最多{limit}个字"),
                     )
-                    .with_value(e.clone()),
-                ),
-                _ => None,
+                    .with_value(text)
+                })
             })
             .collect()
     }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use zoufang::bench::{Measured, measure_command};
 pub use zoufang::workbook::{SheetSpec, Value, write_xlsx};
 
 /// What a run of the binary gave.
@@ -25,6 +26,26 @@ pub fn zoufang(args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `zoufang` killed after `limit`, with its peak memory: for inputs
+/// that must not hang it or blow up its memory.
+pub fn zoufang_bounded(args: &[&str], limit: std::time::Duration) -> (Run, Measured) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zoufang"));
+    command
+        .args(args)
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"));
+    let measured = measure_command(&mut command, Some(limit)).expect("binary runs");
+    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).expect("output")).into_owned();
+    let run = Run {
+        code: measured.code.unwrap_or(-1),
+        stdout: read(&out),
+        stderr: read(&err),
+    };
+    (run, measured)
 }
 
 /// The text of a PDF, as a reader's copy-paste would give it, with the
