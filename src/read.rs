@@ -140,7 +140,7 @@ pub fn read_input(path: &Path) -> Workbooks {
                     Err(p) => out.problems.push(p),
                 }
             } else {
-                read_workbook(path, &bytes, &mut out);
+                read_workbook_guarded(path, &bytes, &mut out);
             }
         }
         Err(e) => out.problems.push(unreadable(path, &e.to_string())),
@@ -178,6 +178,44 @@ fn sniff(bytes: &[u8]) -> Container {
         Container::Zip
     } else {
         Container::Other
+    }
+}
+
+thread_local! {
+    /// Set while a third-party reader runs under `read_workbook_guarded`.
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Reads a workbook; a panic inside the spreadsheet library (it has a few
+/// on damaged files) becomes a message about the file instead of a crash,
+/// and whatever the file gave before it is dropped rather than half used.
+fn read_workbook_guarded(path: &Path, bytes: &[u8], out: &mut Workbooks) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(|q| q.get()) {
+                default(info);
+            }
+        }));
+    });
+    QUIET_PANICS.with(|q| q.set(true));
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut own = Workbooks::default();
+        read_workbook(path, bytes, &mut own);
+        own
+    }));
+    QUIET_PANICS.with(|q| q.set(false));
+    match read {
+        Ok(mut own) => {
+            out.sheets.append(&mut own.sheets);
+            out.problems.append(&mut own.problems);
+        }
+        Err(_) => out.problems.push(Problem::fault(
+            Place::file(path.display().to_string()),
+            "这个表格文件已损坏，读到一半读不下去了",
+            CORRUPT_HINT,
+        )),
     }
 }
 
@@ -266,7 +304,7 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             refuse(
                 out,
                 format!("这个表格文件已损坏或格式无法识别（{text}）"),
-                "文件可能没有下载或拷贝完整：请重新拷贝一份；或在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
+                CORRUPT_HINT,
             );
             return;
         }
@@ -316,6 +354,8 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
     }
 }
 
+const CORRUPT_HINT: &str =
+    "文件可能没有下载或拷贝完整：请重新拷贝一份；或在 Excel 或 WPS 中打开后另存为 .xlsx 再试";
 const PASSWORD_MESSAGE: &str = "这个工作簿设置了打开密码，程序读不了";
 const PASSWORD_HINT: &str = "请在 Excel 或 WPS 中打开，去掉打开密码后另存为 .xlsx 再试";
 

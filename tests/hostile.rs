@@ -147,11 +147,17 @@ fn damaged_disguised_and_encrypted_files_are_named_with_what_to_do() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/previews/附件4_问题清单.png"),
     )
     .unwrap();
+    let et = std::fs::read(fixture("messy-roster-wps.et")).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "截断.xlsx",
             good[..good.len() / 2].to_vec(),
             "这个表格文件已损坏或格式无法识别",
+        ),
+        (
+            "截断.et",
+            et[..et.len() * 6 / 100].to_vec(),
+            "这个表格文件已损坏",
         ),
         ("照片.xlsx", png.clone(), "这个文件不是电子表格"),
         ("照片.csv", png, "这个文件不是文字表格（CSV）"),
