@@ -118,8 +118,12 @@ pub fn pdf_bytes_of(
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, so
-/// that no half-written file ever carries the final name.
+/// Writes `bytes` to `path` so that no half-written file ever carries the
+/// final name, and a run killed part way leaves nothing behind: on Linux the
+/// bytes go to an unnamed file (`O_TMPFILE`) that gets a name only when
+/// complete; elsewhere, or where the file system cannot, to a temporary
+/// `.name.PID.tmp` that is renamed (and that `sweep_stale_temps` removes
+/// after a crash).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -127,15 +131,103 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!(".{name}.{}{TEMP_SUFFIX}", std::process::id()));
+    #[cfg(target_os = "linux")]
+    if let Some(result) = unnamed::write(dir, &tmp, bytes) {
+        return result.and_then(|()| rename_or_clean(&tmp, path));
+    }
     {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
     }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
+    rename_or_clean(&tmp, path)
+}
+
+/// How temporary files end: `.name.PID.tmp`.
+const TEMP_SUFFIX: &str = ".tmp";
+
+fn rename_or_clean(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::rename(tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(tmp);
     })
+}
+
+#[cfg(target_os = "linux")]
+mod unnamed {
+    use std::ffi::CString;
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    use std::path::Path;
+
+    /// Writes `bytes` to an unnamed file in `dir` and links it as `tmp`.
+    /// `None` when the file system has no unnamed files (the caller then
+    /// uses a named temporary file).
+    pub fn write(dir: &Path, tmp: &Path, bytes: &[u8]) -> Option<std::io::Result<()>> {
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .mode(0o644)
+            .custom_flags(libc::O_TMPFILE)
+            .open(dir)
+        {
+            Ok(file) => file,
+            Err(_) => return None,
+        };
+        let written = file.write_all(bytes).and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            return Some(Err(e));
+        }
+        let source = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
+        let target = CString::new(tmp.as_os_str().as_bytes()).ok()?;
+        let _ = std::fs::remove_file(tmp);
+        // SAFETY: both are valid NUL-terminated paths that outlive the call.
+        let linked = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                source.as_ptr(),
+                libc::AT_FDCWD,
+                target.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if linked != 0 {
+            // Without /proc (some containers) the unnamed file cannot be named.
+            return None;
+        }
+        Some(Ok(()))
+    }
+}
+
+/// Removes the `.name.PID.tmp` files a crashed or killed run of zoufang left
+/// in `dir` and its subfolders down to `depth` (those of a run still going
+/// are kept).
+pub fn sweep_stale_temps(dir: &Path, depth: u32) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if depth > 0 {
+                sweep_stale_temps(&path, depth - 1);
+            }
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        let alive = pid == std::process::id()
+            || (cfg!(target_os = "linux") && Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// Where and what `render_all` writes besides the PDFs.
@@ -163,6 +255,8 @@ pub fn render_all(
         emit_data,
         progress,
     } = *output;
+    sweep_stale_temps(out, 2);
+    let before = listed_in_manifest(out);
     let render_one = |doc: &Document| -> Result<Written, Problem> {
         if let Some(dir) = emit_data {
             let path = dir.join(&doc.path).with_extension("json");
@@ -279,8 +373,46 @@ pub fn render_all(
             format!("清单文件写不进去（{e}）"),
             "请检查输出文件夹是否可写",
         ));
+    } else {
+        remove_unlisted(out, &before, &report.written);
     }
     report
+}
+
+/// The files a previous run listed in the folder's manifest.
+fn listed_in_manifest(out: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(out.join(MANIFEST)) else {
+        return Vec::new();
+    };
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    reader
+        .records()
+        .flatten()
+        .filter_map(|r| r.get(0).map(PathBuf::from))
+        .collect()
+}
+
+/// Removes what a previous run wrote and this one did not (a cadre taken off
+/// the roster must not leave a kit to be printed); nothing else is touched:
+/// only PDFs inside the folder that the old manifest listed, then their
+/// folders if that left them empty.
+fn remove_unlisted(out: &Path, before: &[PathBuf], written: &[Written]) {
+    let now: std::collections::HashSet<&Path> = written.iter().map(|w| w.path.as_path()).collect();
+    for rel in before {
+        let inside = rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        let pdf = rel.extension().is_some_and(|e| e == "pdf");
+        if !inside || !pdf || now.contains(rel.as_path()) {
+            continue;
+        }
+        if std::fs::remove_file(out.join(rel)).is_ok()
+            && let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            // Fails, as it should, when the folder still holds anything.
+            let _ = std::fs::remove_dir(out.join(parent));
+        }
+    }
 }
 
 /// Maps `f` over `items` on one worker thread per core, each taking the next

@@ -91,6 +91,7 @@ pub fn write_summary(
     returns: &Returns,
     out: &Path,
 ) -> Result<Vec<Written>, Problem> {
+    crate::render::sweep_stale_temps(out, 2);
     let mut written = Vec::new();
     let note = period_note(summary);
     let io = |path: &Path, e: String| {

@@ -862,5 +862,6 @@ pub fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
         sheet.write_string(r, 4, format!("{town}{name}"))?;
         sheet.write_number(r, 5, (30 + i % 4) as f64)?;
     }
-    workbook.save(path)
+    let bytes = workbook.save_to_buffer()?;
+    crate::render::write_atomic(path, &bytes).map_err(XlsxError::IoError)
 }

@@ -160,5 +160,6 @@ pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
             )?;
         }
     }
-    workbook.save(path)
+    let bytes = workbook.save_to_buffer()?;
+    crate::render::write_atomic(path, &bytes).map_err(XlsxError::IoError)
 }
