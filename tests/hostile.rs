@@ -536,3 +536,92 @@ fn returns_with_formulas_errors_and_huge_text_add_up() {
         &cut[cut.len() - 200..]
     );
 }
+
+/// A one-cadre roster with the given department, village and position.
+fn named_roster(path: &Path, dept: &str, village: &str, position: &str) {
+    let depts = sheet(
+        "单位",
+        DEPT_HEADERS,
+        vec![vec![t(dept), t("欧阳娜娜"), t("0519-85681596")]],
+    );
+    let villages = sheet(
+        "村（社区）",
+        VILLAGE_HEADERS,
+        vec![vec![
+            t("常州国家高新技术产业开发区（新北区）"),
+            t("常州西太湖科技产业园管理委员会（西太湖街道）"),
+            t(village),
+            t("村"),
+            t("阿卜杜热依木·买买提明"),
+            t("13806110011"),
+            t(dept),
+        ]],
+    );
+    let cadres = sheet(
+        "干部",
+        CADRE_HEADERS,
+        vec![vec![
+            t("阿卜杜热依木·买买提明"),
+            t(dept),
+            t(position),
+            t("13800001001"),
+            t(village),
+            n(30.0),
+            t(""),
+        ]],
+    );
+    write_xlsx(path, &[depts, villages, cadres]).unwrap();
+}
+
+/// Each output's pages, in manifest order.
+fn kit_pages(dir: &Path, roster: &Path) -> (PathBuf, Vec<(String, Vec<String>)>) {
+    let out = dir.join(roster.file_stem().unwrap());
+    let run = zoufang(&[
+        "kits",
+        roster.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let manifest = read_csv(&out.join(zoufang::render::MANIFEST));
+    let pages = manifest[1..]
+        .iter()
+        .filter(|row| row[0].ends_with(".pdf"))
+        .map(|row| (row[0].clone(), pdf_pages(&out.join(&row[0]))))
+        .collect();
+    (out, pages)
+}
+
+#[test]
+fn long_names_shrink_to_fit_their_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let dept = "市农业农村局（市乡村振兴局）市委农村工作领导小组办公室综合服务保障中心";
+    let village =
+        "横山桥镇东城湾村民委员会暨芳茂山生态农业示范园区联合党总支部委员会所在地东城湾村";
+    assert_eq!(village.chars().count(), 40);
+    let position = "市委农村工作领导小组办公室综合协调处副处长（主持工作）兼机关党委委员";
+    let short = dir.path().join("短.xlsx");
+    named_roster(&short, "市民政局", "东城湾村", "科员");
+    let long = dir.path().join("长.xlsx");
+    named_roster(&long, dept, village, position);
+    let (_, expected) = kit_pages(dir.path(), &short);
+    let (_, printed) = kit_pages(dir.path(), &long);
+    assert_eq!(printed.len(), expected.len());
+    for ((file, pages), (_, short_pages)) in printed.iter().zip(&expected) {
+        // Every form keeps to the pages it has with short names…
+        assert_eq!(pages.len(), short_pages.len(), "{file}");
+        for (i, page) in pages.iter().enumerate() {
+            // …and every name on it is printed whole.
+            let at = format!("{file} page {}", i + 1);
+            if page.contains("群众入户调查表") || page.contains("村（社区）调查表") {
+                assert!(page.contains(village), "{at}");
+            }
+            if page.contains("群众入户调查表") || page.contains("问题清单") {
+                assert!(page.contains(dept), "{at}");
+            }
+            if page.contains("联系卡") && page.contains("手机") {
+                assert!(page.contains(position), "{at}");
+            }
+        }
+    }
+}
