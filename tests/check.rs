@@ -257,14 +257,7 @@ fn gbk_csv_folder_as_offices_write_it() {
     assert_eq!(numbers, ["2", "2", "60", "60", "88"]);
 
     let out = dir.path().join("out");
-    let run = zoufang(&[
-        "kits",
-        folder.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let manifest = read_csv(&out.join("清单.csv"));
+    let manifest = kits_manifest(&folder, &out);
     let zhang = manifest.iter().find(|r| r[4] == "张三").unwrap();
     assert_eq!(zhang[5], "ZF0001");
     assert_eq!(

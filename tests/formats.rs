@@ -61,14 +61,7 @@ fn every_format_reads_the_same() {
 fn wps_file_prints_with_merged_cells_filled() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = zoufang(&[
-        "kits",
-        fixture("messy-roster-wps.et").to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let manifest = read_csv(&out.join("清单.csv"));
+    let manifest = kits_manifest(&fixture("messy-roster-wps.et"), &out);
     let pan = manifest.iter().find(|r| r[4] == "潘#明").unwrap();
     // 舜山村's district and town come from merged cells above it.
     assert_eq!(&pan[6..9], ["天宁区", "郑陆镇", "舜山村"]);

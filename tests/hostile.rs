@@ -576,14 +576,7 @@ fn named_roster(path: &Path, dept: &str, village: &str, position: &str) {
 /// Each output's pages, in manifest order.
 fn kit_pages(dir: &Path, roster: &Path) -> (PathBuf, Vec<(String, Vec<String>)>) {
     let out = dir.join(roster.file_stem().unwrap());
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let manifest = read_csv(&out.join(zoufang::render::MANIFEST));
+    let manifest = kits_manifest(roster, &out);
     let pages = manifest[1..]
         .iter()
         .filter(|row| row[0].ends_with(".pdf"))

@@ -214,14 +214,7 @@ fn special_characters_print_as_written() {
         .collect();
     let roster = small_roster(dir.path(), &cadres);
     let out = dir.path().join("out");
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let manifest = read_csv(&out.join("清单.csv"));
+    let manifest = kits_manifest(&roster, &out);
     for name in names {
         let row = manifest
             .iter()

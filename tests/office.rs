@@ -39,14 +39,7 @@ fn settings_file_next_to_the_roster_is_used_and_checked() {
     std::fs::write(&config, edited).unwrap();
     let out = dir.path().join("out");
     let roster = office.join("名单.xlsx");
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let manifest = read_csv(&out.join("清单.csv"));
+    let manifest = kits_manifest(&roster, &out);
     let village = manifest
         .iter()
         .find(|r| r[1].starts_with("村（社区）调查表"))

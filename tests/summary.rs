@@ -541,14 +541,7 @@ fn kits_write_an_entry_workbook_that_summary_reads() {
         &[("潘#明", "13800138001", 3.0), ("李堃", "13800138002", 2.0)],
     );
     let out = dir.path().join("kits");
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let manifest = read_csv(&out.join("清单.csv"));
+    let manifest = kits_manifest(&roster, &out);
     let entry = manifest
         .iter()
         .find(|r| r[1].starts_with("录入表"))

@@ -28,6 +28,19 @@ pub fn zoufang(args: &[&str]) -> Run {
     }
 }
 
+/// Runs `kits` on a roster into `out`, which must succeed, and gives the
+/// rows of the manifest it wrote, header first.
+pub fn kits_manifest(roster: &Path, out: &Path) -> Vec<Vec<String>> {
+    let run = zoufang(&[
+        "kits",
+        roster.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    read_csv(&out.join(zoufang::render::MANIFEST))
+}
+
 /// Runs `zoufang` killed after `limit`, with its peak memory: for inputs
 /// that must not hang it or blow up its memory.
 pub fn zoufang_bounded(args: &[&str], limit: std::time::Duration) -> (Run, Measured) {
