@@ -95,6 +95,9 @@ pub const OPTIONS_SHEET: &str = "下拉选项";
 /// Sheets of zoufang's own workbooks that hold no table: never reported.
 pub const AUXILIARY_SHEETS: &[&str] = &["说明", OPTIONS_SHEET];
 
+/// Largest input file read: a whole city's returns are some tens of MB.
+const MAX_INPUT_BYTES: u64 = 1 << 30;
+
 /// Largest merged region (in cells) whose value is copied into every cell.
 const MAX_MERGE_FILL: u64 = 100_000;
 
@@ -127,6 +130,19 @@ pub fn read_input(path: &Path) -> Workbooks {
                 Err(p) => out.problems.push(p),
             }
         }
+        return out;
+    }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_INPUT_BYTES
+    {
+        out.problems.push(Problem::fault(
+            Place::file(path.display().to_string()),
+            format!(
+                "这个文件有 {} MB，太大了，不像是名单或录入表",
+                meta.len() >> 20
+            ),
+            "请确认选对了文件；录入表太大时可以按单位分成几个文件",
+        ));
         return out;
     }
     match std::fs::read(path) {
@@ -269,6 +285,14 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
                 );
                 return;
             }
+            if let Some(kind) = other_office_document(bytes) {
+                refuse(
+                    out,
+                    format!("这个文件是{kind}，不是电子表格"),
+                    "请确认选对了文件；名单和录入表要用 Excel 或 WPS 表格保存",
+                );
+                return;
+            }
         }
         Container::Ole if is_encrypted_package(bytes) => {
             refuse(out, PASSWORD_MESSAGE.to_string(), PASSWORD_HINT);
@@ -367,6 +391,25 @@ fn is_encrypted_package(bytes: &[u8]) -> bool {
         .flat_map(|u| u.to_le_bytes())
         .collect();
     bytes.windows(name.len()).any(|w| w == name.as_slice())
+}
+
+/// A Word or PowerPoint file (also zip containers), by its members.
+fn other_office_document(bytes: &[u8]) -> Option<&'static str> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let names: Vec<String> = archive
+        .file_names()
+        .flatten()
+        .map(|n| n.into_owned())
+        .collect();
+    if names.iter().any(|n| n.starts_with("xl/")) {
+        None
+    } else if names.iter().any(|n| n.starts_with("word/")) {
+        Some("Word 文档")
+    } else if names.iter().any(|n| n.starts_with("ppt/")) {
+        Some("PowerPoint 演示文稿")
+    } else {
+        None
+    }
 }
 
 /// Markup that reaches us under a spreadsheet's extension.

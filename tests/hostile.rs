@@ -139,6 +139,18 @@ fn roster(dir: &Path) -> PathBuf {
     )
 }
 
+/// A minimal .docx: a zip holding `word/document.xml`.
+fn word_document() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("[Content_Types].xml", options).unwrap();
+    zip.write_all(b"<Types/>").unwrap();
+    zip.start_file("word/document.xml", options).unwrap();
+    zip.write_all("<w:document><w:body>关于开展走访活动的通知</w:body></w:document>".as_bytes())
+        .unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
 #[test]
 fn damaged_disguised_and_encrypted_files_are_named_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
@@ -160,6 +172,7 @@ fn damaged_disguised_and_encrypted_files_are_named_with_what_to_do() {
             "这个表格文件已损坏",
         ),
         ("照片.xlsx", png.clone(), "这个文件不是电子表格"),
+        ("通知.xlsx", word_document(), "这个文件是Word 文档，不是电子表格"),
         ("照片.csv", png, "这个文件不是文字表格（CSV）"),
         ("空文件.xlsx", Vec::new(), "这个文件是空的"),
         (
