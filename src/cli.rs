@@ -447,13 +447,14 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
         Ok(p) => p,
         Err(code) => return code,
     };
-    let mut pages: Vec<(&str, crate::engine::Template, serde_json::Value, usize)> = Vec::new();
+    // (file name, document, page): the document's template, data and files.
+    let mut pages: Vec<(&str, crate::plan::Document, usize)> = Vec::new();
     if let Some(doc) = plan
         .documents
         .iter()
         .find(|d| d.template == crate::engine::Template::Village)
     {
-        pages.push(("附件1_村（社区）调查表", doc.template, doc.data.clone(), 0));
+        pages.push(("附件1_村（社区）调查表", doc.clone(), 0));
     }
     if let Some(doc) = plan
         .documents
@@ -461,20 +462,10 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
         .find(|d| d.template == crate::engine::Template::Kit)
     {
         let cards = crate::plan::card_pages(doc.cards) as usize;
-        pages.push(("附件2_走访联系卡_正面", doc.template, doc.data.clone(), 0));
-        pages.push(("附件2_走访联系卡_反面", doc.template, doc.data.clone(), 1));
-        pages.push((
-            "附件3_群众入户调查表",
-            doc.template,
-            doc.data.clone(),
-            cards,
-        ));
-        pages.push((
-            "附件4_问题清单",
-            doc.template,
-            doc.data.clone(),
-            doc.pages as usize - 1,
-        ));
+        pages.push(("附件2_走访联系卡_正面", doc.clone(), 0));
+        pages.push(("附件2_走访联系卡_反面", doc.clone(), 1));
+        pages.push(("附件3_群众入户调查表", doc.clone(), cards));
+        pages.push(("附件4_问题清单", doc.clone(), doc.pages as usize - 1));
     }
     if !returns_files.is_empty() {
         let mut returns = Returns::default();
@@ -487,13 +478,20 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
             .annex5
             .iter()
             .find(|t| t.level == crate::summary::Level::Village)
+            && let Some(first) = plan.documents.first()
         {
             let data = serde_json::json!({"title": t.title(), "tables": [crate::report::table_data(t, "")]});
-            pages.push(("附件5_汇总表", crate::engine::Template::Summary, data, 0));
+            let doc = crate::plan::Document {
+                template: crate::engine::Template::Summary,
+                data,
+                files: Vec::new(),
+                ..first.clone()
+            };
+            pages.push(("附件5_汇总表", doc, 0));
         }
     }
-    for (name, template, data, page) in pages {
-        let typeset = match engine.typeset(template, &data) {
+    for (name, doc, page) in pages {
+        let typeset = match engine.typeset(doc.template, &doc.data, &doc.files) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("{name} 排不出来：{e:?}");

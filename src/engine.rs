@@ -241,6 +241,7 @@ impl Engine {
         &self,
         template: Template,
         data: &serde_json::Value,
+        files: &[(String, Bytes)],
     ) -> Result<Typeset, RenderError> {
         let json =
             serde_json::to_vec(data).map_err(|e| RenderError::Template(vec![e.to_string()]))?;
@@ -248,6 +249,10 @@ impl Engine {
             engine: self,
             main: file_id(&format!("/{}", template.main_file())),
             data: Bytes::new(json),
+            files: files
+                .iter()
+                .map(|(path, bytes)| (file_id(path), bytes.clone()))
+                .collect(),
         };
         let result = typst::compile::<PagedDocument>(&world).output;
         let document = result.map_err(|errors| RenderError::Template(self.describe(&errors)))?;
@@ -299,6 +304,7 @@ fn self_world(engine: &Engine) -> DocumentWorld<'_> {
         engine,
         main: engine.data_id,
         data: Bytes::new(Vec::<u8>::new()),
+        files: Vec::new(),
     }
 }
 
@@ -370,6 +376,8 @@ struct DocumentWorld<'a> {
     engine: &'a Engine,
     main: FileId,
     data: Bytes,
+    /// The document's own further files (QR code images).
+    files: Vec<(FileId, Bytes)>,
 }
 
 impl World for DocumentWorld<'_> {
@@ -397,6 +405,9 @@ impl World for DocumentWorld<'_> {
         if id == self.engine.data_id {
             return Ok(self.data.clone());
         }
+        if let Some((_, bytes)) = self.files.iter().find(|(f, _)| *f == id) {
+            return Ok(bytes.clone());
+        }
         match self.engine.sources.get(&id) {
             Some(source) => Ok(Bytes::from_string(source.clone())),
             None => Err(not_found(id)),
@@ -412,13 +423,12 @@ impl World for DocumentWorld<'_> {
     }
 }
 
-/// Keeps Typst's process-wide caches from growing without bound in long runs.
-/// Evicting after every document throws away what documents share (measured:
-/// three times slower), so the caches are trimmed every few documents.
+/// Keeps Typst's process-wide caches from growing with the run: after each
+/// document, what no document used since the previous one goes. What the
+/// next document shares with the last (fonts, the templates' evaluated
+/// code, the laid-out form tables) stays, so this costs no speed (measured
+/// at 1,000 cadres: the same time as trimming every 20 documents, with
+/// 260 MB instead of 640 MB at peak; clearing everything would be slower).
 pub fn evict_caches() {
-    static DOCUMENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = DOCUMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-    if n.is_multiple_of(20) {
-        typst::comemo::evict(2);
-    }
+    typst::comemo::evict(1);
 }

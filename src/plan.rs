@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use typst::foundations::Bytes;
 
 use crate::engine::Template;
 use crate::problem::Problem;
@@ -41,7 +42,17 @@ pub struct Document {
     pub serials: Option<(String, String)>,
     /// What the template receives as `/data.json`.
     pub data: Value,
+    /// Further files the template may read, such as the QR codes' images.
+    pub files: Files,
 }
+
+/// Virtual files served to one document: (absolute path, bytes). Images go
+/// this way rather than inside the JSON, where every byte would become a
+/// number value (a QR code's 1.5 kB PNG became 48 kB in memory, per card).
+pub type Files = Vec<(String, Bytes)>;
+
+/// A card's data and its QR code image file.
+type Card = (Value, (String, Bytes));
 
 /// Per-department totals, for the plan shown by `check`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -143,8 +154,14 @@ fn village_data(v: &Village) -> Value {
     })
 }
 
-/// A cadre's card as the card template receives it, with its QR code.
-fn card_data(cadre: &Cadre, department: &str, settings: &Settings) -> Result<Value, QrError> {
+/// A cadre's card as the card template receives it, and its QR code's image
+/// as a file (the card names it by path).
+fn card_data(
+    index: usize,
+    cadre: &Cadre,
+    department: &str,
+    settings: &Settings,
+) -> Result<Card, QrError> {
     let contact = Contact {
         id: &cadre.id,
         name: &cadre.name,
@@ -154,14 +171,16 @@ fn card_data(cadre: &Cadre, department: &str, settings: &Settings) -> Result<Val
         note: &settings.campaign_title,
     };
     let qr = crate::qr::make(&payload(&settings.qr_mode, &contact))?;
-    Ok(json!({
+    let path = format!("/qr/{index}.png");
+    let card = json!({
         "id": cadre.id,
         "name": cadre.name,
         "department": department,
         "position": cadre.position,
         "mobile": cadre.mobile,
-        "qr": qr.png,
-    }))
+        "qr": path,
+    });
+    Ok((card, (path, Bytes::new(qr.png))))
 }
 
 /// Makes the plan. Department folders and file names are made unique and safe.
@@ -173,10 +192,11 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
     let mut used_dirs = HashSet::new();
     let campaign = campaign_data(settings);
     // QR codes are made and checked by decoding them: on all cores at once.
-    let cards: Vec<Result<Value, QrError>> = roster
+    let cards: Vec<Result<Card, QrError>> = roster
         .cadres
         .par_iter()
-        .map(|c| card_data(c, &roster.departments[c.department].name, settings))
+        .enumerate()
+        .map(|(i, c)| card_data(i, c, &roster.departments[c.department].name, settings))
         .collect();
     for (d, dept) in roster.departments.iter().enumerate() {
         let dir = unique(&mut used_dirs, safe_file_name(&dept.name));
@@ -212,16 +232,18 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                     "village": village_data(village),
                     "department": dept_data,
                 }),
+                files: Files::new(),
             });
         }
         let mut department_cards = Vec::new();
+        let mut department_qrs = Files::new();
         for (c, cadre) in roster
             .cadres
             .iter()
             .enumerate()
             .filter(|(_, c)| c.department == d)
         {
-            let card = match &cards[c] {
+            let (card, qr) = match &cards[c] {
                 Ok(card) => card.clone(),
                 Err(e) => {
                     problems.push(qr_problem(cadre, e.clone()));
@@ -240,6 +262,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
             totals.pages += pages as u64;
             let kit_cards = json!([{"card": card, "count": cadre.quota}]);
             department_cards.push(json!({"card": card, "count": cadre.quota}));
+            department_qrs.push(qr.clone());
             documents.push(Document {
                 template: Template::Kit,
                 path: PathBuf::from(&dir).join(format!("{file}.pdf")),
@@ -265,6 +288,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                     "problem_pages": settings.problem_pages,
                     "problem_rows": settings.problem_rows_per_page,
                 }),
+                files: vec![qr],
             });
         }
         if !department_cards.is_empty() {
@@ -293,6 +317,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                     "hotline": settings.hotline,
                     "cards": department_cards,
                 }),
+                files: department_qrs,
             });
         }
         departments.push((dept.name.clone(), totals));

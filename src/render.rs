@@ -75,6 +75,7 @@ pub fn pdf_bytes(
         engine,
         doc.template,
         &doc.data,
+        &doc.files,
         &doc.path.to_string_lossy(),
         pdf_a,
     )
@@ -84,10 +85,11 @@ fn typeset_pdf(
     engine: &Engine,
     template: Template,
     data: &serde_json::Value,
+    files: &[(String, typst::foundations::Bytes)],
     ident: &str,
     pdf_a: bool,
 ) -> Result<(Typeset, Vec<u8>), RenderError> {
-    let typeset = engine.typeset(template, data)?;
+    let typeset = engine.typeset(template, data, files)?;
     let bytes = typst_pdf::pdf(
         &typeset.document,
         &pdf_options(engine.today(), ident, pdf_a),
@@ -107,7 +109,7 @@ pub fn pdf_bytes_of(
     ident: &str,
     pdf_a: bool,
 ) -> Result<(usize, Vec<u8>), String> {
-    let result = typeset_pdf(engine, template, data, ident, pdf_a);
+    let result = typeset_pdf(engine, template, data, &[], ident, pdf_a);
     evict_caches();
     match result {
         Ok((typeset, bytes)) => Ok((typeset.document.pages().len(), bytes)),

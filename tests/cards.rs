@@ -119,7 +119,9 @@ fn duplex_backs_carry_their_fronts_qr() {
         .expect("department card file");
     assert_eq!(doc.cards, 12);
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    let typeset = engine.typeset(Template::Cards, &doc.data).unwrap();
+    let typeset = engine
+        .typeset(Template::Cards, &doc.data, &doc.files)
+        .unwrap();
     let pages = typeset.document.pages();
     assert_eq!(pages.len(), 4, "two sheets, front and back");
 
@@ -247,7 +249,9 @@ fn url_mode_and_kits_hold_as_many_cards_as_forms() {
         .find(|d| d.template == Template::Cards)
         .unwrap();
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    let typeset = engine.typeset(Template::Cards, &doc.data).unwrap();
+    let typeset = engine
+        .typeset(Template::Cards, &doc.data, &doc.files)
+        .unwrap();
     let back = render(&typeset.document.pages()[1]);
     assert_eq!(
         decode(&back, card_rect(1, 0)).as_deref(),
