@@ -51,6 +51,10 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../typst-templates/village.typ"),
     ),
     ("kit.typ", include_str!("../typst-templates/kit.typ")),
+    (
+        "household.typ",
+        include_str!("../typst-templates/household.typ"),
+    ),
     ("cards.typ", include_str!("../typst-templates/cards.typ")),
     ("annex5.typ", include_str!("../typst-templates/annex5.typ")),
     (
@@ -70,6 +74,9 @@ pub enum Template {
     Cards,
     /// Annex-5 tables, one page each.
     Summary,
+    /// One household form of a kit without its serial number, which the kit
+    /// prints once per household (see `Engine::typeset`).
+    Household,
 }
 
 impl Template {
@@ -80,6 +87,7 @@ impl Template {
             Template::Kit => "kit.typ",
             Template::Cards => "cards.typ",
             Template::Summary => "summary.typ",
+            Template::Household => "household.typ",
         }
     }
 }
@@ -237,22 +245,49 @@ impl Engine {
     }
 
     /// Typesets one document from its data.
+    ///
+    /// A kit's household forms are all the same page but for the serial
+    /// number, and laying out the same table thirty times cost three quarters
+    /// of a run. So the form is typeset once (`Template::Household`), turned
+    /// into a one-page PDF, and the kit places that page (`/household.pdf`)
+    /// under each serial: its text stays text, embedded once per kit. (Not
+    /// for PDF/A, which forbids embedded PDF pages: the kit's data says.)
     pub fn typeset(
         &self,
         template: Template,
         data: &serde_json::Value,
         files: &[(String, Bytes)],
     ) -> Result<Typeset, RenderError> {
+        let mut files: Vec<(FileId, Bytes)> = files
+            .iter()
+            .map(|(path, bytes)| (file_id(path), bytes.clone()))
+            .collect();
+        let stamp = data.get("household_pdf") == Some(&serde_json::Value::Bool(true));
         let json =
             serde_json::to_vec(data).map_err(|e| RenderError::Template(vec![e.to_string()]))?;
+        let data = Bytes::new(json);
+        if template == Template::Kit && stamp {
+            let household = self.compile(Template::Household, data.clone(), files.clone())?;
+            let options = crate::render::pdf_options(self.today, "household", false);
+            let pdf = typst_pdf::pdf(&household.document, &options).map_err(|errors| {
+                RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
+            })?;
+            files.push((file_id("/household.pdf"), Bytes::new(pdf)));
+        }
+        self.compile(template, data, files)
+    }
+
+    fn compile(
+        &self,
+        template: Template,
+        data: Bytes,
+        files: Vec<(FileId, Bytes)>,
+    ) -> Result<Typeset, RenderError> {
         let world = DocumentWorld {
             engine: self,
             main: file_id(&format!("/{}", template.main_file())),
-            data: Bytes::new(json),
-            files: files
-                .iter()
-                .map(|(path, bytes)| (file_id(path), bytes.clone()))
-                .collect(),
+            data,
+            files,
         };
         let result = typst::compile::<PagedDocument>(&world).output;
         let document = result.map_err(|errors| RenderError::Template(self.describe(&errors)))?;

@@ -61,10 +61,89 @@ pub fn zoufang_bounded(args: &[&str], limit: std::time::Duration) -> (Run, Measu
     (run, measured)
 }
 
+/// The PDF's bytes, made readable for `pdf-extract`: it caches fonts by
+/// resource name across a page and the form XObjects the page draws (a
+/// kit's household form is one), so a page's `/f0` and its form's `/f0`
+/// are confused and text comes out garbled (poppler reads these PDFs right).
+/// The forms' fonts are renamed `/xf0`, … so that names are unique.
+fn readable_pdf(path: &Path) -> Vec<u8> {
+    use lopdf::{Dictionary, Document, Object};
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut doc = Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let forms: Vec<_> = doc
+        .objects
+        .iter()
+        .filter_map(|(id, o)| match o {
+            Object::Stream(s)
+                if s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(&b"Form"[..]) =>
+            {
+                Some(*id)
+            }
+            _ => None,
+        })
+        .collect();
+    let resolve = |doc: &Document, o: &Object| -> Option<Dictionary> {
+        match o {
+            Object::Reference(r) => doc.get_dictionary(*r).ok().cloned(),
+            Object::Dictionary(d) => Some(d.clone()),
+            _ => None,
+        }
+    };
+    for id in forms {
+        let Ok(Object::Stream(stream)) = doc.get_object(id).cloned() else {
+            continue;
+        };
+        let Some(mut resources) = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|r| resolve(&doc, r))
+        else {
+            continue;
+        };
+        let Some(fonts) = resources.get(b"Font").ok().and_then(|f| resolve(&doc, f)) else {
+            continue;
+        };
+        let mut content = stream
+            .decompressed_content()
+            .unwrap_or_else(|_| stream.content.clone());
+        let mut renamed = Dictionary::new();
+        for (name, font) in fonts.iter() {
+            let mut new = b"x".to_vec();
+            new.extend_from_slice(name);
+            let (from, to) = (
+                [b"/", &name[..], b" "].concat(),
+                [b"/", &new[..], b" "].concat(),
+            );
+            let mut out = Vec::with_capacity(content.len());
+            let mut i = 0;
+            while i < content.len() {
+                if content[i..].starts_with(&from) {
+                    out.extend_from_slice(&to);
+                    i += from.len();
+                } else {
+                    out.push(content[i]);
+                    i += 1;
+                }
+            }
+            content = out;
+            renamed.set(new, font.clone());
+        }
+        resources.set("Font", renamed);
+        if let Ok(Object::Stream(s)) = doc.get_object_mut(id) {
+            s.dict.set("Resources", resources);
+            s.set_plain_content(content);
+        }
+    }
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("save pdf");
+    out
+}
+
 /// The text of a PDF, as a reader's copy-paste would give it, with the
 /// spaces Typst puts between CJK and Latin removed.
 pub fn pdf_text(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let bytes = readable_pdf(path);
     let text = pdf_extract::extract_text_from_mem(&bytes)
         .unwrap_or_else(|e| panic!("extract {}: {e}", path.display()));
     text.chars().filter(|c| !c.is_whitespace()).collect()
@@ -72,7 +151,7 @@ pub fn pdf_text(path: &Path) -> String {
 
 /// The text of each page of a PDF, spaces removed.
 pub fn pdf_pages(path: &Path) -> Vec<String> {
-    let bytes = std::fs::read(path).expect("read pdf");
+    let bytes = readable_pdf(path);
     pdf_extract::extract_text_from_mem_by_pages(&bytes)
         .expect("extract pages")
         .into_iter()
