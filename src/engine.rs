@@ -52,6 +52,10 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ),
     ("kit.typ", include_str!("../typst-templates/kit.typ")),
     (
+        "cardsheet.typ",
+        include_str!("../typst-templates/cardsheet.typ"),
+    ),
+    (
         "household.typ",
         include_str!("../typst-templates/household.typ"),
     ),
@@ -77,6 +81,9 @@ pub enum Template {
     /// One household form of a kit without its serial number, which the kit
     /// prints once per household (see `Engine::typeset`).
     Household,
+    /// One full sheet of a kit's card, front and back, which the kit prints
+    /// for each of its full sheets.
+    CardSheet,
 }
 
 impl Template {
@@ -88,6 +95,7 @@ impl Template {
             Template::Cards => "cards.typ",
             Template::Summary => "summary.typ",
             Template::Household => "household.typ",
+            Template::CardSheet => "cardsheet.typ",
         }
     }
 }
@@ -262,17 +270,30 @@ impl Engine {
             .iter()
             .map(|(path, bytes)| (file_id(path), bytes.clone()))
             .collect();
+        let data_value = data;
         let stamp = data.get("household_pdf") == Some(&serde_json::Value::Bool(true));
         let json =
             serde_json::to_vec(data).map_err(|e| RenderError::Template(vec![e.to_string()]))?;
         let data = Bytes::new(json);
         if template == Template::Kit && stamp {
-            let household = self.compile(Template::Household, data.clone(), files.clone())?;
-            let options = crate::render::pdf_options(self.today, "household", false);
-            let pdf = typst_pdf::pdf(&household.document, &options).map_err(|errors| {
-                RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
-            })?;
-            files.push((file_id("/household.pdf"), Bytes::new(pdf)));
+            let full_sheet = data_value
+                .pointer("/cards/0/count")
+                .and_then(|n| n.as_u64())
+                >= Some(10);
+            for (part, path, wanted) in [
+                (Template::Household, "/household.pdf", true),
+                (Template::CardSheet, "/cardsheet.pdf", full_sheet),
+            ] {
+                if !wanted {
+                    continue;
+                }
+                let page = self.compile(part, data.clone(), files.clone())?;
+                let options = crate::render::pdf_options(self.today, part.main_file(), false);
+                let pdf = typst_pdf::pdf(&page.document, &options).map_err(|errors| {
+                    RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
+                })?;
+                files.push((file_id(path), Bytes::new(pdf)));
+            }
         }
         self.compile(template, data, files)
     }

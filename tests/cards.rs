@@ -258,3 +258,38 @@ fn url_mode_and_kits_hold_as_many_cards_as_forms() {
         Some("https://example.gov.cn/c/ZF0001")
     );
 }
+
+#[test]
+fn a_kits_full_card_sheets_print_the_sheet_typeset_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = small_roster(dir.path(), &[("欧阳明月", "13800138002", 12.0)]);
+    let settings = Settings::default();
+    let input = zoufang::read::read_input(&roster);
+    let checked = zoufang::roster::build(&input.sheets, &settings, "名单.xlsx");
+    let (plan, _) = zoufang::plan::plan(&checked.roster, &settings);
+    let doc = plan
+        .documents
+        .iter()
+        .find(|d| d.template == Template::Kit)
+        .unwrap();
+    let engine = Engine::new(&[], settings.document_date, None).unwrap();
+    let typeset = engine
+        .typeset(Template::Kit, &doc.data, &doc.files)
+        .unwrap();
+    let pages = typeset.document.pages();
+    // The full sheet (10 cards) comes from the stamp, the second (2 cards)
+    // is laid out; both backs scan, every slot in its mirrored place.
+    for (back, cards) in [(1, 10), (3, 2)] {
+        let image = render(&pages[back]);
+        for slot in 0..10 {
+            let (col, row) = (slot % 2, slot / 2);
+            let decoded = decode(&image, card_rect(1 - col, row));
+            if slot < cards {
+                let payload = decoded.unwrap_or_else(|| panic!("page {back} slot {slot}"));
+                assert!(payload.contains("\r\nFN:欧阳明月\r\n"), "{payload}");
+            } else {
+                assert!(decoded.is_none(), "page {back} slot {slot} is empty");
+            }
+        }
+    }
+}
