@@ -240,18 +240,7 @@ fn url_mode_and_kits_hold_as_many_cards_as_forms() {
         qr_mode: zoufang::qr::QrMode::Url("https://example.gov.cn/c/{编号}".into()),
         ..Settings::default()
     };
-    let input = zoufang::read::read_input(&roster);
-    let checked = zoufang::roster::build(&input.sheets, &settings, "名单.xlsx");
-    let (plan, _) = zoufang::plan::plan(&checked.roster, &settings);
-    let doc = plan
-        .documents
-        .iter()
-        .find(|d| d.template == Template::Cards)
-        .unwrap();
-    let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    let typeset = engine
-        .typeset(Template::Cards, &doc.data, &doc.files)
-        .unwrap();
+    let typeset = typeset_first(&roster, &settings, Template::Cards);
     let back = render(&typeset.document.pages()[1]);
     assert_eq!(
         decode(&back, card_rect(1, 0)).as_deref(),
@@ -259,23 +248,29 @@ fn url_mode_and_kits_hold_as_many_cards_as_forms() {
     );
 }
 
+/// The first document of the roster's plan made with `template`, typeset.
+fn typeset_first(
+    roster: &std::path::Path,
+    settings: &Settings,
+    template: Template,
+) -> zoufang::engine::Typeset {
+    let input = zoufang::read::read_input(roster);
+    let checked = zoufang::roster::build(&input.sheets, settings, "名单.xlsx");
+    let (plan, _) = zoufang::plan::plan(&checked.roster, settings);
+    let doc = plan
+        .documents
+        .iter()
+        .find(|d| d.template == template)
+        .unwrap();
+    let engine = Engine::new(&[], settings.document_date, None).unwrap();
+    engine.typeset(template, &doc.data, &doc.files).unwrap()
+}
+
 #[test]
 fn a_kits_full_card_sheets_print_the_sheet_typeset_once() {
     let dir = tempfile::tempdir().unwrap();
     let roster = small_roster(dir.path(), &[("欧阳明月", "13800138002", 12.0)]);
-    let settings = Settings::default();
-    let input = zoufang::read::read_input(&roster);
-    let checked = zoufang::roster::build(&input.sheets, &settings, "名单.xlsx");
-    let (plan, _) = zoufang::plan::plan(&checked.roster, &settings);
-    let doc = plan
-        .documents
-        .iter()
-        .find(|d| d.template == Template::Kit)
-        .unwrap();
-    let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    let typeset = engine
-        .typeset(Template::Kit, &doc.data, &doc.files)
-        .unwrap();
+    let typeset = typeset_first(&roster, &Settings::default(), Template::Kit);
     let pages = typeset.document.pages();
     // The full sheet (10 cards) comes from the stamp, the second (2 cards)
     // is laid out; both backs scan, every slot in its mirrored place.
