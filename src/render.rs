@@ -424,7 +424,7 @@ fn remove_unlisted(out: &Path, before: &[PathBuf], written: &[Written]) {
 /// rayon worker waiting for that work steals other jobs — it would start
 /// further documents while one is half done, and memory grew with the roster
 /// (1,000 cadres: 3.9 GB). Plain threads keep one document per thread in flight.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)

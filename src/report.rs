@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::engine::{Engine, Template};
 use crate::plan::safe_file_name;
 use crate::problem::{Place, Problem};
-use crate::render::{Written, pdf_bytes_of, write_atomic};
+use crate::render::{Written, in_parallel, pdf_bytes_of, write_atomic};
 use crate::returns::{CATEGORIES, Returns, TYPES, show_date};
 use crate::returns::{SUMMARY_ROWS, WEEKLY_ROWS};
 use crate::roster::Kind;
@@ -101,7 +101,28 @@ pub fn write_summary(
             "请检查输出文件夹是否可写",
         )
     };
-    let mut pdf = |rel: PathBuf, title: String, tables: Vec<Value>| -> Result<(), Problem> {
+    // (file, title, tables) of every annex-5 PDF: the roll-ups in one file,
+    // then one per village or community, routed by kind.
+    let rollups: Vec<Value> = [Level::City, Level::District, Level::Town, Level::Department]
+        .iter()
+        .flat_map(|level| summary.annex5.iter().filter(move |t| t.level == *level))
+        .map(|t| table_data(t, &note))
+        .collect();
+    let mut jobs = vec![(
+        PathBuf::from("附件5_汇总（全市、各市区、各镇街道、各单位）.pdf"),
+        "汇总".to_string(),
+        rollups,
+    )];
+    for t in summary.annex5.iter().filter(|t| t.level == Level::Village) {
+        let folder = format!("报{}", route(t.kind.unwrap_or(Kind::Village)));
+        let name = safe_file_name(&format!("附件5_{}", t.title()));
+        jobs.push((
+            PathBuf::from(folder).join(format!("{name}.pdf")),
+            t.title(),
+            vec![table_data(t, &note)],
+        ));
+    }
+    let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
         let data = json!({"title": title, "tables": tables});
         let (pages, bytes) = pdf_bytes_of(
             engine,
@@ -117,33 +138,16 @@ pub fn write_summary(
                 "请检查模板文件",
             )
         })?;
-        let path = out.join(&rel);
+        let path = out.join(rel);
         write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
-        written.push(Written {
-            path: rel,
+        Ok(Written {
+            path: rel.clone(),
             pages,
             bytes: bytes.len(),
-        });
-        Ok(())
+        })
     };
-    let rollups: Vec<Value> = [Level::City, Level::District, Level::Town, Level::Department]
-        .iter()
-        .flat_map(|level| summary.annex5.iter().filter(move |t| t.level == *level))
-        .map(|t| table_data(t, &note))
-        .collect();
-    pdf(
-        PathBuf::from("附件5_汇总（全市、各市区、各镇街道、各单位）.pdf"),
-        "汇总".into(),
-        rollups,
-    )?;
-    for t in summary.annex5.iter().filter(|t| t.level == Level::Village) {
-        let folder = format!("报{}", route(t.kind.unwrap_or(Kind::Village)));
-        let name = safe_file_name(&format!("附件5_{}", t.title()));
-        pdf(
-            PathBuf::from(folder).join(format!("{name}.pdf")),
-            t.title(),
-            vec![table_data(t, &note)],
-        )?;
+    for result in in_parallel(&jobs, pdf) {
+        written.push(result?);
     }
 
     let path = out.join(SUMMARY_WORKBOOK);
