@@ -483,7 +483,7 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
             let data = serde_json::json!({"title": t.title(), "tables": [crate::report::table_data(t, "")]});
             let doc = crate::plan::Document {
                 template: crate::engine::Template::Summary,
-                data,
+                data: typst::foundations::Bytes::new(serde_json::to_vec(&data).unwrap_or_default()),
                 files: Vec::new(),
                 ..first.clone()
             };

@@ -263,23 +263,33 @@ impl Engine {
     pub fn typeset(
         &self,
         template: Template,
-        data: &serde_json::Value,
+        data: &Bytes,
         files: &[(String, Bytes)],
     ) -> Result<Typeset, RenderError> {
+        let data = data.clone();
         let mut files: Vec<(FileId, Bytes)> = files
             .iter()
             .map(|(path, bytes)| (file_id(path), bytes.clone()))
             .collect();
-        let data_value = data;
-        let stamp = data.get("household_pdf") == Some(&serde_json::Value::Bool(true));
-        let json =
-            serde_json::to_vec(data).map_err(|e| RenderError::Template(vec![e.to_string()]))?;
-        let data = Bytes::new(json);
-        if template == Template::Kit && stamp {
-            let full_sheet = data_value
-                .pointer("/cards/0/count")
-                .and_then(|n| n.as_u64())
-                >= Some(10);
+        /// What a kit's data says about its stamps.
+        #[derive(serde::Deserialize, Default)]
+        struct Stamps {
+            #[serde(default)]
+            household_pdf: bool,
+            #[serde(default)]
+            cards: Vec<CardCount>,
+        }
+        #[derive(serde::Deserialize)]
+        struct CardCount {
+            count: u64,
+        }
+        let stamps: Stamps = if template == Template::Kit {
+            serde_json::from_slice(data.as_slice()).unwrap_or_default()
+        } else {
+            Stamps::default()
+        };
+        if stamps.household_pdf {
+            let full_sheet = stamps.cards.first().is_some_and(|c| c.count >= 10);
             for (part, path, wanted) in [
                 (Template::Household, "/household.pdf", true),
                 (Template::CardSheet, "/cardsheet.pdf", full_sheet),

@@ -14,6 +14,7 @@ use crate::problem::{Place, Problem};
 use crate::progress::Progress;
 use crate::roster::Roster;
 use crate::settings::Settings;
+use typst::foundations::Bytes;
 
 /// The manifest's file name at the output root.
 pub const MANIFEST: &str = "清单.csv";
@@ -84,8 +85,8 @@ pub fn pdf_bytes(
 fn typeset_pdf(
     engine: &Engine,
     template: Template,
-    data: &serde_json::Value,
-    files: &[(String, typst::foundations::Bytes)],
+    data: &Bytes,
+    files: &[(String, Bytes)],
     ident: &str,
     pdf_a: bool,
 ) -> Result<(Typeset, Vec<u8>), RenderError> {
@@ -109,7 +110,8 @@ pub fn pdf_bytes_of(
     ident: &str,
     pdf_a: bool,
 ) -> Result<(usize, Vec<u8>), String> {
-    let result = typeset_pdf(engine, template, data, &[], ident, pdf_a);
+    let data = Bytes::new(serde_json::to_vec(data).unwrap_or_default());
+    let result = typeset_pdf(engine, template, &data, &[], ident, pdf_a);
     evict_caches();
     match result {
         Ok((typeset, bytes)) => Ok((typeset.document.pages().len(), bytes)),
@@ -262,7 +264,9 @@ pub fn render_all(
     let render_one = |doc: &Document| -> Result<Written, Problem> {
         if let Some(dir) = emit_data {
             let path = dir.join(&doc.path).with_extension("json");
-            let json = serde_json::to_vec_pretty(&doc.data).unwrap_or_default();
+            let value: serde_json::Value =
+                serde_json::from_slice(doc.data.as_slice()).unwrap_or_default();
+            let json = serde_json::to_vec_pretty(&value).unwrap_or_default();
             write_atomic(&path, &json).map_err(|e| {
                 Problem::fault(
                     Place::file(path.display().to_string()),
