@@ -255,11 +255,13 @@ impl Engine {
     /// Typesets one document from its data.
     ///
     /// A kit's household forms are all the same page but for the serial
-    /// number, and laying out the same table thirty times cost three quarters
-    /// of a run. So the form is typeset once (`Template::Household`), turned
-    /// into a one-page PDF, and the kit places that page (`/household.pdf`)
-    /// under each serial: its text stays text, embedded once per kit. (Not
-    /// for PDF/A, which forbids embedded PDF pages: the kit's data says.)
+    /// number, and its full card sheets are all alike; laying them out again
+    /// and again was most of a run. So the form (`Template::Household`) and
+    /// one full card sheet (`Template::CardSheet`) are typeset once per kit,
+    /// turned into PDFs, and the kit places their pages (`/household.pdf`,
+    /// `/cardsheet.pdf`) under each serial and for each full sheet: their text
+    /// stays text, embedded once per kit. (Not for PDF/A, which forbids
+    /// embedded PDF pages: the kit's data says.)
     pub fn typeset(
         &self,
         template: Template,
@@ -289,7 +291,10 @@ impl Engine {
             Stamps::default()
         };
         if stamps.household_pdf {
-            let full_sheet = stamps.cards.first().is_some_and(|c| c.count >= 10);
+            let full_sheet = stamps
+                .cards
+                .first()
+                .is_some_and(|c| c.count >= u64::from(crate::plan::CARDS_PER_SHEET));
             for (part, path, wanted) in [
                 (Template::Household, "/household.pdf", true),
                 (Template::CardSheet, "/cardsheet.pdf", full_sheet),
