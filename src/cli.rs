@@ -447,25 +447,25 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
         Ok(p) => p,
         Err(code) => return code,
     };
-    // (file name, document, page): the document's template, data and files.
-    let mut pages: Vec<(&str, crate::plan::Document, usize)> = Vec::new();
-    if let Some(doc) = plan
-        .documents
-        .iter()
-        .find(|d| d.template == crate::engine::Template::Village)
-    {
-        pages.push(("附件1_村（社区）调查表", doc.clone(), 0));
+    use crate::engine::Template;
+    use typst::foundations::Bytes;
+    // Each document typeset once: (template, data, files, [(picture, page)]).
+    type Pictures = Vec<(&'static str, usize)>;
+    let mut documents: Vec<(Template, Bytes, crate::plan::Files, Pictures)> = Vec::new();
+    let first = |template| plan.documents.iter().find(|d| d.template == template);
+    if let Some(doc) = first(Template::Village) {
+        let pictures = vec![("附件1_村（社区）调查表", 0)];
+        documents.push((doc.template, doc.data.clone(), doc.files.clone(), pictures));
     }
-    if let Some(doc) = plan
-        .documents
-        .iter()
-        .find(|d| d.template == crate::engine::Template::Kit)
-    {
+    if let Some(doc) = first(Template::Kit) {
         let cards = crate::plan::card_pages(doc.cards) as usize;
-        pages.push(("附件2_走访联系卡_正面", doc.clone(), 0));
-        pages.push(("附件2_走访联系卡_反面", doc.clone(), 1));
-        pages.push(("附件3_群众入户调查表", doc.clone(), cards));
-        pages.push(("附件4_问题清单", doc.clone(), doc.pages as usize - 1));
+        let pictures = vec![
+            ("附件2_走访联系卡_正面", 0),
+            ("附件2_走访联系卡_反面", 1),
+            ("附件3_群众入户调查表", cards),
+            ("附件4_问题清单", doc.pages as usize - 1),
+        ];
+        documents.push((doc.template, doc.data.clone(), doc.files.clone(), pictures));
     }
     if !returns_files.is_empty() {
         let mut returns = Returns::default();
@@ -478,42 +478,43 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
             .annex5
             .iter()
             .find(|t| t.level == crate::summary::Level::Village)
-            && let Some(first) = plan.documents.first()
         {
             let data = serde_json::json!({"title": t.title(), "tables": [crate::report::table_data(t, "")]});
-            let doc = crate::plan::Document {
-                template: crate::engine::Template::Summary,
-                data: typst::foundations::Bytes::new(serde_json::to_vec(&data).unwrap_or_default()),
-                files: Vec::new(),
-                ..first.clone()
-            };
-            pages.push(("附件5_汇总表", doc, 0));
+            let data = Bytes::new(serde_json::to_vec(&data).unwrap_or_default());
+            documents.push((
+                Template::Summary,
+                data,
+                Vec::new(),
+                vec![("附件5_汇总表", 0)],
+            ));
         }
     }
-    for (name, doc, page) in pages {
-        let typeset = match engine.typeset(doc.template, &doc.data, &doc.files) {
+    let options = typst_render::RenderOptions {
+        pixel_per_pt: 1.5.into(),
+        render_bleed: false,
+    };
+    for (template, data, files, pictures) in documents {
+        let typeset = match engine.typeset(template, &data, &files) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("{name} 排不出来：{e:?}");
+                eprintln!("{} 排不出来：{e:?}", pictures[0].0);
                 return ExitCode::from(1);
             }
         };
-        let Some(page) = typeset.document.pages().get(page) else {
-            continue;
-        };
-        let options = typst_render::RenderOptions {
-            pixel_per_pt: 1.5.into(),
-            render_bleed: false,
-        };
-        let png = typst_render::render(page, &options)
-            .encode_png()
-            .unwrap_or_default();
-        let path = out.join(format!("{name}.png"));
-        if let Err(e) = write_atomic(&path, &png) {
-            eprintln!("预览图写不进去：{}（{e}）", path.display());
-            return ExitCode::from(2);
+        for (name, page) in pictures {
+            let Some(page) = typeset.document.pages().get(page) else {
+                continue;
+            };
+            let png = typst_render::render(page, &options)
+                .encode_png()
+                .unwrap_or_default();
+            let path = out.join(format!("{name}.png"));
+            if let Err(e) = write_atomic(&path, &png) {
+                eprintln!("预览图写不进去：{}（{e}）", path.display());
+                return ExitCode::from(2);
+            }
+            println!("{}", path.display());
         }
-        println!("{}", path.display());
     }
     ExitCode::SUCCESS
 }

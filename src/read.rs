@@ -277,15 +277,18 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             return;
         }
         Container::Zip => {
-            if let Err(message) = zip_guard(bytes) {
-                refuse(
-                    out,
-                    message,
-                    "请在 Excel 或 WPS 中打开，删去多余的行列后另存为 .xlsx 再试；如果文件来路不明，请不要使用",
-                );
-                return;
-            }
-            if let Some(kind) = other_office_document(bytes) {
+            let members = match zip_members(bytes) {
+                Ok(members) => members,
+                Err(message) => {
+                    refuse(
+                        out,
+                        message,
+                        "请在 Excel 或 WPS 中打开，删去多余的行列后另存为 .xlsx 再试；如果文件来路不明，请不要使用",
+                    );
+                    return;
+                }
+            };
+            if let Some(kind) = other_office_document(&members) {
                 refuse(
                     out,
                     format!("这个文件是{kind}，不是电子表格"),
@@ -393,14 +396,8 @@ fn is_encrypted_package(bytes: &[u8]) -> bool {
     bytes.windows(name.len()).any(|w| w == name.as_slice())
 }
 
-/// A Word or PowerPoint file (also zip containers), by its members.
-fn other_office_document(bytes: &[u8]) -> Option<&'static str> {
-    let archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
-    let names: Vec<String> = archive
-        .file_names()
-        .flatten()
-        .map(|n| n.into_owned())
-        .collect();
+/// A Word or PowerPoint file (also zip containers), by its member names.
+fn other_office_document(names: &[String]) -> Option<&'static str> {
     if names.iter().any(|n| n.starts_with("xl/")) {
         None
     } else if names.iter().any(|n| n.starts_with("word/")) {
@@ -439,18 +436,24 @@ const ZIP_TOTAL_LIMIT: u64 = 2 << 30;
 const ZIP_RATIO_FROM: u64 = 128 << 20;
 const ZIP_MAX_RATIO: u64 = 100;
 
-/// Expands every member of a zip container into nothing, counting bytes, and
-/// refuses one that would expand past the limits (a "zip bomb"), before any
-/// reader holds it in memory. Damage is left to the reader to report.
-fn zip_guard(bytes: &[u8]) -> Result<(), String> {
+/// The member names of a zip container, after expanding every member into
+/// nothing, counting bytes: one that would expand past the limits (a "zip
+/// bomb") is refused before any reader holds it in memory. Damage is left to
+/// the reader to report.
+fn zip_members(bytes: &[u8]) -> Result<Vec<String>, String> {
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
+    let names: Vec<String> = archive
+        .file_names()
+        .flatten()
+        .map(|n| n.into_owned())
+        .collect();
     let mut total = 0u64;
     let mut buf = vec![0u8; 1 << 16];
     for i in 0..archive.len() {
         let Ok(mut member) = archive.by_index(i) else {
-            return Ok(());
+            return Ok(names);
         };
         let packed = member.compressed_size().max(1);
         let mut size = 0u64;
@@ -471,7 +474,7 @@ fn zip_guard(bytes: &[u8]) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(names)
 }
 
 /// The non-empty cells of a sheet as (row, column, value), 0-based. An xlsx
@@ -494,10 +497,10 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek>(
         return Ok(cells);
     }
     let range = workbook.worksheet_range(name).map_err(|e| e.to_string())?;
+    let (r0, c0) = range.start().unwrap_or((0, 0));
     for (r, c, data) in range.used_cells() {
         let value = cell_of(data);
         if value != Cell::Empty {
-            let (r0, c0) = range.start().unwrap_or((0, 0));
             cells.push((r0 + r as u32, c0 + c as u32, value));
         }
     }

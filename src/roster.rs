@@ -130,7 +130,7 @@ const D_NAME: usize = 0;
 const D_CONTACT: usize = 1;
 const D_PHONE: usize = 2;
 
-static DEPARTMENTS: TableSpec = TableSpec {
+pub static DEPARTMENTS: TableSpec = TableSpec {
     name: "单位表",
     columns: &[
         ColumnSpec {
@@ -174,7 +174,7 @@ const V_SECRETARY: usize = 4;
 const V_SECRETARY_PHONE: usize = 5;
 const V_DEPARTMENT: usize = 6;
 
-static VILLAGES: TableSpec = TableSpec {
+pub static VILLAGES: TableSpec = TableSpec {
     name: "村（社区）表",
     columns: &[
         ColumnSpec {
@@ -243,7 +243,7 @@ const C_VILLAGE: usize = 4;
 const C_QUOTA: usize = 5;
 const C_ID: usize = 6;
 
-static CADRES: TableSpec = TableSpec {
+pub static CADRES: TableSpec = TableSpec {
     name: "干部表",
     columns: &[
         ColumnSpec {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use rust_xlsxwriter::XlsxError;
 
+use crate::roster::{CADRES, DEPARTMENTS, VILLAGES};
 use crate::workbook::{SheetSpec, Value, write_xlsx};
 
 fn row(values: &[Value]) -> Vec<Value> {
@@ -26,7 +27,7 @@ pub fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
     let departments = SheetSpec {
         name: "单位".into(),
         title: Some("市级机关部门（单位）名单".into()),
-        headers: vec!["单位名称".into(), "联系人".into(), "联系电话".into()],
+        headers: DEPARTMENTS.headers(),
         rows: vec![
             row(&[t("市发展和改革委员会"), t("周建国"), t("0519-85681234")]),
             row(&[t("市财政局"), t("陈  静"), n(13915012345.0)]),
@@ -40,17 +41,7 @@ pub fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
     let villages = SheetSpec {
         name: "村（社区）".into(),
         title: Some("2017年市级机关部门挂钩村（社区）名单".into()),
-        headers: [
-            "市（区）",
-            "镇（街道）",
-            "村（社区）",
-            "类型",
-            "书记",
-            "书记电话",
-            "挂钩单位",
-        ]
-        .map(String::from)
-        .to_vec(),
+        headers: VILLAGES.headers(),
         rows: vec![
             row(&[
                 t("武进区"),
@@ -299,17 +290,7 @@ pub fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
     let cadres = SheetSpec {
         name: "干部".into(),
         title: Some("走访干部名单（每人走访不少于30户）".into()),
-        headers: [
-            "姓名",
-            "单位",
-            "职务",
-            "手机",
-            "走访村（社区）",
-            "走访户数",
-            "编号",
-        ]
-        .map(String::from)
-        .to_vec(),
+        headers: CADRES.headers(),
         rows: cadre_rows
             .iter()
             .map(|&(name, dept, pos, phone, village, quota)| {
@@ -491,13 +472,10 @@ pub fn write_demo_returns(
                 households.push(row);
             }
         }
-        let headers = |spec: &crate::table::TableSpec| {
-            spec.columns.iter().map(|c| c.name.to_string()).collect()
-        };
         let sheets = [
             SheetSpec {
                 name: "入户调查".into(),
-                headers: headers(&HOUSEHOLDS),
+                headers: HOUSEHOLDS.headers(),
                 rows: households,
                 text_columns: vec![0, 2, 15],
                 large: city,
@@ -505,7 +483,7 @@ pub fn write_demo_returns(
             },
             SheetSpec {
                 name: "问题清单".into(),
-                headers: headers(&PROBLEM_TABLE),
+                headers: PROBLEM_TABLE.headers(),
                 rows: problems,
                 text_columns: vec![12],
                 large: city,
@@ -526,9 +504,7 @@ pub fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
     let departments = SheetSpec {
         name: "单位".into(),
         title: Some("单位名单（每个单位一行）".into()),
-        headers: ["单位名称", "联系人", "联系电话"]
-            .map(String::from)
-            .to_vec(),
+        headers: DEPARTMENTS.headers(),
         rows: vec![
             row(&[t("市民政局"), t("刘启兵"), t("85681596")]),
             row(&[t("市委农工办"), t("刘超锋"), t("85680720、13776880150")]),
@@ -541,17 +517,7 @@ pub fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
     let villages = SheetSpec {
         name: "村（社区）".into(),
         title: Some("挂钩村（社区）名单（每个村或社区一行）".into()),
-        headers: [
-            "市（区）",
-            "镇（街道）",
-            "村（社区）",
-            "类型",
-            "书记",
-            "书记电话",
-            "挂钩单位",
-        ]
-        .map(String::from)
-        .to_vec(),
+        headers: VILLAGES.headers(),
         rows: vec![
             row(&[
                 t("武进区"),
@@ -580,17 +546,7 @@ pub fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
     let cadres = SheetSpec {
         name: "干部".into(),
         title: Some("走访干部名单（每人一行；走访户数不填按30户，编号不填自动编）".into()),
-        headers: [
-            "姓名",
-            "单位",
-            "职务",
-            "手机",
-            "走访村（社区）",
-            "走访户数",
-            "编号",
-        ]
-        .map(String::from)
-        .to_vec(),
+        headers: CADRES.headers(),
         rows: vec![
             row(&[
                 t("张三"),
@@ -761,6 +717,17 @@ const DEPARTMENT_STEMS: &[&str] = &[
     "妇联",
 ];
 
+/// Writes a header row into a sheet written row by row.
+fn write_header(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    headers: &[String],
+) -> Result<(), XlsxError> {
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, h)?;
+    }
+    Ok(())
+}
+
 /// A synthetic city roster with `cadres` cadres, about one village per five
 /// cadres and one department per sixty, written with constant memory.
 pub fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
@@ -787,9 +754,7 @@ pub fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
     workbook.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     let sheet = workbook.add_worksheet_with_constant_memory()?;
     sheet.set_name("单位")?;
-    for (c, h) in ["单位名称", "联系人", "联系电话"].iter().enumerate() {
-        sheet.write_string(0, c as u16, *h)?;
-    }
+    write_header(sheet, &DEPARTMENTS.headers())?;
     for d in 0..departments {
         let r = d as u32 + 1;
         sheet.write_string(r, 0, dept_name(d))?;
@@ -802,20 +767,7 @@ pub fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
     }
     let sheet = workbook.add_worksheet_with_constant_memory()?;
     sheet.set_name("村（社区）")?;
-    for (c, h) in [
-        "市（区）",
-        "镇（街道）",
-        "村（社区）",
-        "类型",
-        "书记",
-        "书记电话",
-        "挂钩单位",
-    ]
-    .iter()
-    .enumerate()
-    {
-        sheet.write_string(0, c as u16, *h)?;
-    }
+    write_header(sheet, &VILLAGES.headers())?;
     for v in 0..villages {
         let (district, town, name) = village(v);
         let r = v as u32 + 1;
@@ -836,12 +788,10 @@ pub fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
     }
     let sheet = workbook.add_worksheet_with_constant_memory()?;
     sheet.set_name("干部")?;
-    for (c, h) in ["姓名", "单位", "职务", "手机", "走访村（社区）", "走访户数"]
-        .iter()
-        .enumerate()
-    {
-        sheet.write_string(0, c as u16, *h)?;
-    }
+    // No 编号 column: the city leaves numbering to zoufang.
+    let mut headers = CADRES.headers();
+    headers.retain(|h| h != "编号");
+    write_header(sheet, &headers)?;
     for i in 0..cadres {
         let v = i % villages;
         let (_, town, name) = village(v);

@@ -24,6 +24,13 @@ pub struct TableSpec {
     pub columns: &'static [ColumnSpec],
 }
 
+impl TableSpec {
+    /// The header row a workbook of this table is written with.
+    pub fn headers(&self) -> Vec<String> {
+        self.columns.iter().map(|c| c.name.to_string()).collect()
+    }
+}
+
 /// How far down a sheet a header row is looked for.
 const HEADER_SEARCH_ROWS: usize = 30;
 
