@@ -78,11 +78,12 @@ pub enum Template {
     Cards,
     /// Annex-5 tables, one page each.
     Summary,
-    /// One household form of a kit without its serial number, which the kit
-    /// prints once per household (see `Engine::typeset`).
+    /// A kit's unchanging pages: its household form without the serial
+    /// number, which the kit prints once per household, then its problem
+    /// list (see `Engine::typeset`).
     Household,
-    /// One full sheet of a kit's card, front and back, which the kit prints
-    /// for each of its full sheets.
+    /// A cadre's card sheets: a full sheet, front and back, then the last,
+    /// short sheet, which kits and card files print for that cadre.
     CardSheet,
 }
 
@@ -124,6 +125,7 @@ pub struct Engine {
     names: HashMap<FileId, String>,
     data_id: FileId,
     today: Datetime,
+    card_stamps: CardStamps,
 }
 
 fn file_id(path: &str) -> FileId {
@@ -207,6 +209,7 @@ impl Engine {
             names,
             data_id: file_id("/data.json"),
             today,
+            card_stamps: CardStamps::default(),
         })
     }
 
@@ -255,62 +258,108 @@ impl Engine {
     /// Typesets one document from its data.
     ///
     /// A kit's household forms are all the same page but for the serial
-    /// number, and its full card sheets are all alike; laying them out again
-    /// and again was most of a run. So the form (`Template::Household`) and
-    /// one full card sheet (`Template::CardSheet`) are typeset once per kit,
-    /// turned into PDFs, and the kit places their pages (`/household.pdf`,
-    /// `/cardsheet.pdf`) under each serial and for each full sheet: their text
-    /// stays text, embedded once per kit. (Not for PDF/A, which forbids
-    /// embedded PDF pages: the kit's data says.)
+    /// number, and a cadre's card sheets are all alike; laying them out again
+    /// and again was most of a run. So a kit's unchanging pages — the
+    /// household form with the frame of its serial box, and the problem list
+    /// (`Template::Household`) — are typeset once per kit, and each cadre's
+    /// card sheets — a full sheet and the last, short one
+    /// (`Template::CardSheet`) — once per cadre, and turned into PDFs
+    /// ("stamps") that the kit or card file places as pages, printing only
+    /// the serial numbers itself: their text stays text, embedded once per
+    /// file, and a kit's own fonts shrink to the digits of its serials. What
+    /// is stamped reaches the template as `/stamps.json`. A card stamp made
+    /// for a kit is kept until the department's card file, which comes after
+    /// the department's kits, takes it (see `CardStamps`). Not for PDF/A,
+    /// which forbids PDF pages as images: the data's `stamps` says.
     pub fn typeset(
         &self,
         template: Template,
         data: &Bytes,
         files: &[(String, Bytes)],
     ) -> Result<Typeset, RenderError> {
-        let data = data.clone();
         let mut files: Vec<(FileId, Bytes)> = files
             .iter()
             .map(|(path, bytes)| (file_id(path), bytes.clone()))
             .collect();
-        /// What a kit's data says about its stamps.
-        #[derive(serde::Deserialize, Default)]
-        struct Stamps {
-            #[serde(default)]
-            household_pdf: bool,
-            #[serde(default)]
-            cards: Vec<CardCount>,
-        }
-        #[derive(serde::Deserialize)]
-        struct CardCount {
-            count: u64,
-        }
-        let stamps: Stamps = if template == Template::Kit {
-            serde_json::from_slice(data.as_slice()).unwrap_or_default()
-        } else {
-            Stamps::default()
+        let per_sheet = u64::from(crate::plan::CARDS_PER_SHEET);
+        let wanted: Stamped = match template {
+            Template::Kit | Template::Cards => {
+                serde_json::from_slice(data.as_slice()).unwrap_or_default()
+            }
+            _ => Stamped::default(),
         };
-        if stamps.household_pdf {
-            let full_sheet = stamps
-                .cards
-                .first()
-                .is_some_and(|c| c.count >= u64::from(crate::plan::CARDS_PER_SHEET));
-            for (part, path, wanted) in [
-                (Template::Household, "/household.pdf", true),
-                (Template::CardSheet, "/cardsheet.pdf", full_sheet),
-            ] {
-                if !wanted {
-                    continue;
-                }
-                let page = self.compile(part, data.clone(), files.clone())?;
-                let options = crate::render::pdf_options(self.today, part.main_file(), false);
-                let pdf = typst_pdf::pdf(&page.document, &options).map_err(|errors| {
-                    RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
-                })?;
-                files.push((file_id(path), Bytes::new(pdf)));
+        let mut household = serde_json::Value::Null;
+        let mut cards = serde_json::Map::new();
+        if wanted.stamps {
+            if template == Template::Kit {
+                let pdf = self.stamp(Template::Household, data.clone(), files.clone())?;
+                files.push((file_id("/household.pdf"), pdf));
+                household = "/household.pdf".into();
+            }
+            // A kit stamps its whole card (full sheets and the last, short
+            // one); a card file the cards that fill sheets on their own.
+            let stamped: Vec<&CardEntry> = match template {
+                Template::Kit => wanted.cards.iter().collect(),
+                _ => wanted.full_sheet_cards(),
+            };
+            for (n, entry) in stamped.into_iter().enumerate() {
+                let stamp_data = Bytes::new(
+                    serde_json::to_vec(&serde_json::json!({
+                        "cards": [{"card": entry.card, "count": entry.count}],
+                        "campaign": wanted.campaign,
+                        "hotline": wanted.hotline,
+                    }))
+                    .unwrap_or_default(),
+                );
+                let pdf = match self.card_stamps.take(&stamp_data) {
+                    Some(pdf) => pdf,
+                    None => {
+                        let pdf =
+                            self.stamp(Template::CardSheet, stamp_data.clone(), files.clone())?;
+                        if template == Template::Kit && entry.count >= per_sheet {
+                            self.card_stamps.keep(stamp_data, pdf.clone());
+                        }
+                        pdf
+                    }
+                };
+                let path = format!("/cardsheet/{n}.pdf");
+                files.push((file_id(&path), pdf));
+                let id = entry
+                    .card
+                    .get("id")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                cards.insert(
+                    id.to_string(),
+                    serde_json::json!({
+                        "path": path,
+                        "full": entry.count >= per_sheet,
+                        "rest": entry.count % per_sheet,
+                    }),
+                );
             }
         }
-        self.compile(template, data, files)
+        let stamps = serde_json::json!({"household": household, "cards": cards});
+        files.push((
+            file_id("/stamps.json"),
+            Bytes::new(serde_json::to_vec(&stamps).unwrap_or_default()),
+        ));
+        self.compile(template, data.clone(), files)
+    }
+
+    /// Typesets a part of a document and turns it into a PDF to be placed.
+    fn stamp(
+        &self,
+        part: Template,
+        data: Bytes,
+        files: Vec<(FileId, Bytes)>,
+    ) -> Result<Bytes, RenderError> {
+        let typeset = self.compile(part, data, files)?;
+        let options = crate::render::pdf_options(self.today, part.main_file(), false);
+        let pdf = typst_pdf::pdf(&typeset.document, &options).map_err(|errors| {
+            RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
+        })?;
+        Ok(Bytes::new(pdf))
     }
 
     fn compile(
@@ -376,6 +425,68 @@ fn self_world(engine: &Engine) -> DocumentWorld<'_> {
         main: engine.data_id,
         data: Bytes::new(Vec::<u8>::new()),
         files: Vec::new(),
+    }
+}
+
+/// What a kit's or card file's data says about its stamps.
+#[derive(serde::Deserialize, Default)]
+struct Stamped {
+    /// False for PDF/A.
+    #[serde(default)]
+    stamps: bool,
+    #[serde(default)]
+    cards: Vec<CardEntry>,
+    #[serde(default)]
+    campaign: serde_json::Value,
+    #[serde(default)]
+    hotline: serde_json::Value,
+}
+
+/// `count` copies of `card`, printed one after another.
+#[derive(serde::Deserialize)]
+struct CardEntry {
+    card: serde_json::Value,
+    count: u64,
+}
+
+impl Stamped {
+    /// The cards that fill at least one sheet on their own, as `card-sheets`
+    /// lays the cards out: one after another, ten to a sheet.
+    fn full_sheet_cards(&self) -> Vec<&CardEntry> {
+        let per_sheet = u64::from(crate::plan::CARDS_PER_SHEET);
+        let mut start = 0u64;
+        let mut out = Vec::new();
+        for entry in &self.cards {
+            let end = start.saturating_add(entry.count);
+            let first_sheet = start.div_ceil(per_sheet).saturating_mul(per_sheet);
+            if first_sheet.saturating_add(per_sheet) <= end {
+                out.push(entry);
+            }
+            start = end;
+        }
+        out
+    }
+}
+
+/// Card sheets typeset for kits, waiting for their department's card file.
+/// At most `CardStamps::LIMIT` are kept (a run's order keeps it far below);
+/// past that a card file typesets the sheet again, with the same bytes.
+#[derive(Default)]
+struct CardStamps(std::sync::Mutex<HashMap<Bytes, Bytes>>);
+
+impl CardStamps {
+    const LIMIT: usize = 512;
+
+    fn keep(&self, data: Bytes, pdf: Bytes) {
+        if let Ok(mut map) = self.0.lock()
+            && map.len() < Self::LIMIT
+        {
+            map.insert(data, pdf);
+        }
+    }
+
+    fn take(&self, data: &Bytes) -> Option<Bytes> {
+        self.0.lock().ok()?.remove(data)
     }
 }
 

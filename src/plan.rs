@@ -294,8 +294,8 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                     "forms": forms,
                     "problem_pages": settings.problem_pages,
                     "problem_rows": settings.problem_rows_per_page,
-                    // PDF/A-2b forbids PDF pages as images; forms are then laid out one by one.
-                    "household_pdf": !settings.pdf_a,
+                    // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
+                    "stamps": !settings.pdf_a,
                 })),
                 files: vec![qr],
             });
@@ -325,6 +325,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                     "campaign": campaign,
                     "hotline": settings.hotline,
                     "cards": department_cards,
+                    "stamps": !settings.pdf_a,
                 })),
                 files: department_qrs,
             });

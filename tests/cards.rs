@@ -272,8 +272,8 @@ fn a_kits_full_card_sheets_print_the_sheet_typeset_once() {
     let roster = small_roster(dir.path(), &[("欧阳明月", "13800138002", 12.0)]);
     let typeset = typeset_first(&roster, &Settings::default(), Template::Kit);
     let pages = typeset.document.pages();
-    // The full sheet (10 cards) comes from the stamp, the second (2 cards)
-    // is laid out; both backs scan, every slot in its mirrored place.
+    // Both sheets, the full one (10 cards) and the short one (2 cards), are
+    // the cadre's card stamp; both backs scan, every slot in its mirrored place.
     for (back, cards) in [(1, 10), (3, 2)] {
         let image = render(&pages[back]);
         for slot in 0..10 {
@@ -287,4 +287,85 @@ fn a_kits_full_card_sheets_print_the_sheet_typeset_once() {
             }
         }
     }
+}
+
+/// The names on a back page of a card sheet, slot by slot (front order),
+/// decoded from the QR codes; `None` for an empty slot.
+fn names_on_back(page: &typst_layout::Page) -> Vec<Option<String>> {
+    let image = render(page);
+    (0..10)
+        .map(|slot| {
+            let (col, row) = (slot % 2, slot / 2);
+            decode(&image, card_rect(1 - col, row)).map(|payload| {
+                let name = payload.split("\r\nFN:").nth(1).unwrap_or_default();
+                name.split("\r\n").next().unwrap_or_default().to_string()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_card_file_mixes_stamped_and_laid_out_sheets_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // 12 + 7 + 25 cards, ten to a sheet: 甲×10 (stamp) | 甲×2 乙×7 丙×1 (laid
+    // out) | 丙×10 | 丙×10 (stamps) | 丙×4 (laid out: not 丙's last 5).
+    let roster = small_roster(
+        dir.path(),
+        &[
+            ("张甲", "13800138001", 12.0),
+            ("李乙", "13800138002", 7.0),
+            ("王丙", "13800138003", 25.0),
+        ],
+    );
+    let typeset = typeset_first(&roster, &Settings::default(), Template::Cards);
+    let pages = typeset.document.pages();
+    assert_eq!(pages.len(), 10);
+    let name = |s: &str| Some(s.to_string());
+    let expected: [Vec<Option<String>>; 5] = [
+        vec![name("张甲"); 10],
+        [
+            vec![name("张甲"); 2],
+            vec![name("李乙"); 7],
+            vec![name("王丙")],
+        ]
+        .concat(),
+        vec![name("王丙"); 10],
+        vec![name("王丙"); 10],
+        [vec![name("王丙"); 4], vec![None; 6]].concat(),
+    ];
+    for (sheet, want) in expected.iter().enumerate() {
+        assert_eq!(
+            &names_on_back(&pages[2 * sheet + 1]),
+            want,
+            "sheet {}",
+            sheet + 1
+        );
+    }
+}
+
+#[test]
+fn a_card_file_is_the_same_whether_its_kits_were_made_first_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = small_roster(
+        dir.path(),
+        &[("张甲", "13800138001", 12.0), ("王丙", "13800138003", 25.0)],
+    );
+    let roster = roster.to_str().unwrap();
+    let kits = dir.path().join("kits");
+    let cards = dir.path().join("cards");
+    assert_eq!(
+        zoufang(&["kits", roster, "-o", kits.to_str().unwrap(), "-q"]).code,
+        0
+    );
+    assert_eq!(
+        zoufang(&["cards", roster, "-o", cards.to_str().unwrap(), "-q"]).code,
+        0
+    );
+    let file = std::path::Path::new("市民政局").join("联系卡_市民政局.pdf");
+    let from_kits = std::fs::read(kits.join(&file)).unwrap();
+    let alone = std::fs::read(cards.join(&file)).unwrap();
+    assert!(from_kits == alone, "the card file differs");
+    let text = pdf_text(&kits.join(&file));
+    assert_eq!(text.matches("张甲").count(), 12, "{text}");
+    assert_eq!(text.matches("王丙").count(), 25, "{text}");
 }
