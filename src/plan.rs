@@ -347,7 +347,6 @@ fn qr_problem(cadre: &Cadre, error: QrError) -> Problem {
             "干部「{}」联系卡二维码的内容太长（{n}字节），做不成二维码",
             cadre.name
         ),
-        QrError::Unreadable => format!("干部「{}」联系卡的二维码自检时扫不出来", cadre.name),
     };
     Problem::fault(
         cadre.place.clone(),
