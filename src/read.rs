@@ -250,6 +250,8 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
         );
         return;
     }
+    // Whether calamine must look for merged cells (see `zip_members`).
+    let mut merged_cells = true;
     match container {
         Container::Other => {
             // A CSV saved with a spreadsheet's extension is still readable.
@@ -278,7 +280,10 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
         }
         Container::Zip => {
             let members = match zip_members(bytes) {
-                Ok(members) => members,
+                Ok(scan) => {
+                    merged_cells = scan.merged_cells;
+                    scan.names
+                }
                 Err(message) => {
                     refuse(
                         out,
@@ -371,7 +376,10 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             continue;
         }
         let merges = match &mut workbook {
-            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            Sheets::Xlsx(x) if merged_cells => {
+                x.merge_cells_by_sheet_name(&name).unwrap_or_default()
+            }
+            Sheets::Xlsx(_) => Vec::new(),
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
             _ => ods_merges.get(&name).cloned().unwrap_or_default(),
         };
@@ -436,34 +444,69 @@ const ZIP_TOTAL_LIMIT: u64 = 2 << 30;
 const ZIP_RATIO_FROM: u64 = 128 << 20;
 const ZIP_MAX_RATIO: u64 = 100;
 
+/// What the zip scan found: the member names, and whether any worksheet
+/// of an xlsx has merged cells.
+struct ZipScan {
+    names: Vec<String>,
+    merged_cells: bool,
+}
+
 /// The member names of a zip container, after expanding every member into
 /// nothing, counting bytes: one that would expand past the limits (a "zip
 /// bomb") is refused before any reader holds it in memory. Damage is left to
-/// the reader to report.
-fn zip_members(bytes: &[u8]) -> Result<Vec<String>, String> {
+/// the reader to report. On the way it notes whether a worksheet has merged
+/// cells: calamine finds them by parsing the whole sheet a second time, which
+/// made reading a large returns workbook (no merges) half as slow again.
+fn zip_members(bytes: &[u8]) -> Result<ZipScan, String> {
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return Ok(Vec::new());
+        return Ok(ZipScan {
+            names: Vec::new(),
+            merged_cells: true,
+        });
     };
     let names: Vec<String> = archive
         .file_names()
         .flatten()
         .map(|n| n.into_owned())
         .collect();
+    let mut scan = ZipScan {
+        names,
+        merged_cells: false,
+    };
+    const MERGE_TAG: &[u8] = b"mergeCell";
+    let finder = memchr::memmem::Finder::new(MERGE_TAG);
     let mut total = 0u64;
     let mut buf = vec![0u8; 1 << 16];
     for i in 0..archive.len() {
         let Ok(mut member) = archive.by_index(i) else {
-            return Ok(names);
+            scan.merged_cells = true;
+            return Ok(scan);
         };
+        // Any member but the shared strings may be a worksheet: writers
+        // name and place them as they like.
+        let worksheet = member
+            .name()
+            .map_or(true, |n| !n.to_ascii_lowercase().contains("sharedstrings"));
         let packed = member.compressed_size().max(1);
         let mut size = 0u64;
+        // The tail of the previous chunk, so that a tag split across two
+        // chunks is still found.
+        let mut carry = 0;
         loop {
-            let n = match std::io::Read::read(&mut member, &mut buf) {
+            let n = match std::io::Read::read(&mut member, &mut buf[carry..]) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => n as u64,
+                Ok(n) => n,
             };
-            size += n;
-            total += n;
+            if worksheet && !scan.merged_cells {
+                let seen = carry + n;
+                scan.merged_cells = finder.find(&buf[..seen]).is_some();
+                carry = (MERGE_TAG.len() - 1).min(seen);
+                buf.copy_within(seen - carry..seen, 0);
+            } else {
+                carry = 0;
+            }
+            size += n as u64;
+            total += n as u64;
             let bomb = size > ZIP_RATIO_FROM && size / packed > ZIP_MAX_RATIO;
             if bomb || size > ZIP_ENTRY_LIMIT || total > ZIP_TOTAL_LIMIT {
                 return Err(format!(
@@ -474,7 +517,7 @@ fn zip_members(bytes: &[u8]) -> Result<Vec<String>, String> {
             }
         }
     }
-    Ok(names)
+    Ok(scan)
 }
 
 /// The non-empty cells of a sheet as (row, column, value), 0-based. An xlsx
