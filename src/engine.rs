@@ -66,6 +66,10 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "summary.typ",
         include_str!("../typst-templates/summary.typ"),
     ),
+    (
+        "annex5frame.typ",
+        include_str!("../typst-templates/annex5frame.typ"),
+    ),
 ];
 
 /// The documents the engine can typeset; each is a main template file.
@@ -86,6 +90,8 @@ pub enum Template {
     /// A cadre's card sheets: a full sheet, front and back, then the last,
     /// short sheet, which kits and card files print for that cadre.
     CardSheet,
+    /// What every village's annex 5 shares, printed under each one's values.
+    Annex5Frame,
 }
 
 impl Template {
@@ -98,6 +104,7 @@ impl Template {
             Template::Summary => "summary.typ",
             Template::Household => "household.typ",
             Template::CardSheet => "cardsheet.typ",
+            Template::Annex5Frame => "annex5frame.typ",
         }
     }
 }
@@ -127,6 +134,8 @@ pub struct Engine {
     data_id: FileId,
     today: Datetime,
     card_stamps: CardStamps,
+    /// The annex-5 frame, typeset once per run (see `Template::Annex5Frame`).
+    annex5_frame: std::sync::OnceLock<Result<Bytes, RenderError>>,
 }
 
 fn file_id(path: &str) -> FileId {
@@ -211,6 +220,7 @@ impl Engine {
             data_id: file_id("/data.json"),
             today,
             card_stamps: CardStamps::default(),
+            annex5_frame: std::sync::OnceLock::new(),
         })
     }
 
@@ -270,8 +280,11 @@ impl Engine {
     /// file, and a kit's own fonts shrink to the digits of its serials. What
     /// is stamped reaches the template as `/stamps.json`. A card stamp made
     /// for a kit is kept until the department's card file, which comes after
-    /// the department's kits, takes it (see `CardStamps`). Not for PDF/A,
-    /// which forbids PDF pages as images: the data's `stamps` says.
+    /// the department's kits, takes it (see `CardStamps`). A summary's
+    /// village tables (annex 5) print the frame every village shares
+    /// (`Template::Annex5Frame`), typeset once per run, under their own
+    /// values. Not for PDF/A, which forbids PDF pages as images: the data's
+    /// `stamps` says.
     pub fn typeset(
         &self,
         template: Template,
@@ -284,14 +297,25 @@ impl Engine {
             .collect();
         let per_sheet = u64::from(crate::plan::CARDS_PER_SHEET);
         let wanted: Stamped = match template {
-            Template::Kit | Template::Cards => {
+            Template::Kit | Template::Cards | Template::Summary => {
                 serde_json::from_slice(data.as_slice()).unwrap_or_default()
             }
             _ => Stamped::default(),
         };
         let mut household = serde_json::Value::Null;
         let mut cards = serde_json::Map::new();
-        if wanted.stamps {
+        let mut annex5 = serde_json::Value::Null;
+        if wanted.stamps && template == Template::Summary {
+            let frame = self.annex5_frame.get_or_init(|| {
+                self.stamp(
+                    Template::Annex5Frame,
+                    Bytes::new(b"{}".to_vec()),
+                    Vec::new(),
+                )
+            });
+            files.push((file_id("/annex5.pdf"), frame.clone()?));
+            annex5 = "/annex5.pdf".into();
+        } else if wanted.stamps {
             if template == Template::Kit {
                 let pdf = self.stamp(Template::Household, data.clone(), files.clone())?;
                 files.push((file_id("/household.pdf"), pdf));
@@ -347,7 +371,7 @@ impl Engine {
                 );
             }
         }
-        let stamps = serde_json::json!({"household": household, "cards": cards});
+        let stamps = serde_json::json!({"household": household, "cards": cards, "annex5": annex5});
         files.push((
             file_id("/stamps.json"),
             Bytes::new(serde_json::to_vec(&stamps).unwrap_or_default()),

@@ -123,7 +123,8 @@ pub fn write_summary(
         ));
     }
     let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
-        let data = json!({"title": title, "tables": tables});
+        // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
+        let data = json!({"title": title, "tables": tables, "stamps": !settings.pdf_a});
         let (pages, bytes) = pdf_bytes_of(
             engine,
             Template::Summary,

@@ -462,10 +462,14 @@ fn annex5_weekly_rejections_and_routing() {
     ] {
         assert!(text.contains(label), "{label} in {text}");
     }
+    // The village's values are printed over the shared frame (labels come
+    // first in the text), row by row: 房屋土地 1 solved, 0 pending, 1 in
+    // all; 医疗卫生 1, 1, 2; … the last row, all problems: 2, 2, 4.
     assert!(
-        text.contains("医疗卫生112"),
-        "已解决 1, 待解决 1, 小计 2: {text}"
+        text.contains("东城湾村101112000"),
+        "房屋土地 1 0 1, 医疗卫生 1 1 2: {text}"
     );
+    assert!(text.contains("011224统计的是"), "合计 2 2 4: {text}");
     assert!(
         out.join("报市民政局/附件5_武进区湖塘镇马杭社区.pdf")
             .exists()
