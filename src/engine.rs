@@ -295,7 +295,6 @@ impl Engine {
             .iter()
             .map(|(path, bytes)| (file_id(path), bytes.clone()))
             .collect();
-        let per_sheet = u64::from(crate::plan::CARDS_PER_SHEET);
         let wanted: Stamped = match template {
             Template::Kit | Template::Cards | Template::Summary => {
                 serde_json::from_slice(data.as_slice()).unwrap_or_default()
@@ -321,55 +320,7 @@ impl Engine {
                 files.push((file_id("/household.pdf"), pdf));
                 household = "/household.pdf".into();
             }
-            // A kit stamps its whole card (full sheets and the last, short
-            // one); a card file the cards that fill sheets on their own, and
-            // it takes every card of its kits from the cache, used or not.
-            let entries: Vec<(&CardEntry, bool)> = match template {
-                Template::Kit => wanted.cards.iter().map(|e| (e, true)).collect(),
-                _ => wanted.sheet_filling_cards(),
-            };
-            let mut n = 0;
-            for (entry, stamped) in entries {
-                let stamp_data = Bytes::new(
-                    serde_json::to_vec(&serde_json::json!({
-                        "cards": [{"card": entry.card, "count": entry.count}],
-                        "campaign": wanted.campaign,
-                        "hotline": wanted.hotline,
-                    }))
-                    .unwrap_or_default(),
-                );
-                let cached = self.card_stamps.take(&stamp_data);
-                if !stamped {
-                    continue;
-                }
-                let pdf = match cached {
-                    Some(pdf) => pdf,
-                    None => {
-                        let pdf =
-                            self.stamp(Template::CardSheet, stamp_data.clone(), files.clone())?;
-                        if template == Template::Kit && entry.count >= per_sheet {
-                            self.card_stamps.keep(stamp_data, pdf.clone());
-                        }
-                        pdf
-                    }
-                };
-                n += 1;
-                let path = format!("/cardsheet/{n}.pdf");
-                files.push((file_id(&path), pdf));
-                let id = entry
-                    .card
-                    .get("id")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default();
-                cards.insert(
-                    id.to_string(),
-                    serde_json::json!({
-                        "path": path,
-                        "full": entry.count >= per_sheet,
-                        "rest": entry.count % per_sheet,
-                    }),
-                );
-            }
+            cards = self.card_stamps_of(template, &wanted, &mut files)?;
         }
         let stamps = serde_json::json!({"household": household, "cards": cards, "annex5": annex5});
         files.push((
@@ -377,6 +328,67 @@ impl Engine {
             Bytes::new(serde_json::to_vec(&stamps).unwrap_or_default()),
         ));
         self.compile(template, data.clone(), files)
+    }
+
+    /// The card stamps of a kit or card file, added to `files`: what
+    /// `/stamps.json` says of them (`id: {path, full, rest}`).
+    fn card_stamps_of(
+        &self,
+        template: Template,
+        wanted: &Stamped,
+        files: &mut Vec<(FileId, Bytes)>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, RenderError> {
+        let per_sheet = u64::from(crate::plan::CARDS_PER_SHEET);
+        let mut cards = serde_json::Map::new();
+        // A kit stamps its whole card (full sheets and the last, short
+        // one); a card file the cards that fill sheets on their own, and
+        // it takes every card of its kits from the cache, used or not.
+        let entries: Vec<(&CardEntry, bool)> = match template {
+            Template::Kit => wanted.cards.iter().map(|e| (e, true)).collect(),
+            _ => wanted.sheet_filling_cards(),
+        };
+        let mut n = 0;
+        for (entry, stamped) in entries {
+            let stamp_data = Bytes::new(
+                serde_json::to_vec(&serde_json::json!({
+                    "cards": [{"card": entry.card, "count": entry.count}],
+                    "campaign": wanted.campaign,
+                    "hotline": wanted.hotline,
+                }))
+                .unwrap_or_default(),
+            );
+            let cached = self.card_stamps.take(&stamp_data);
+            if !stamped {
+                continue;
+            }
+            let pdf = match cached {
+                Some(pdf) => pdf,
+                None => {
+                    let pdf = self.stamp(Template::CardSheet, stamp_data.clone(), files.clone())?;
+                    if template == Template::Kit && entry.count >= per_sheet {
+                        self.card_stamps.keep(stamp_data, pdf.clone());
+                    }
+                    pdf
+                }
+            };
+            n += 1;
+            let path = format!("/cardsheet/{n}.pdf");
+            files.push((file_id(&path), pdf));
+            let id = entry
+                .card
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            cards.insert(
+                id.to_string(),
+                serde_json::json!({
+                    "path": path,
+                    "full": entry.count >= per_sheet,
+                    "rest": entry.count % per_sheet,
+                }),
+            );
+        }
+        Ok(cards)
     }
 
     /// Typesets a part of a document and turns it into a PDF to be placed.
