@@ -295,6 +295,7 @@ pub fn render_all(
         })
     };
     let results = in_parallel(&plan.documents, render_one);
+    crate::engine::release_free_memory();
     let mut report = Report::default();
     for r in results {
         match r {
