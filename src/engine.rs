@@ -399,11 +399,15 @@ impl Engine {
         files: Vec<(FileId, Bytes)>,
     ) -> Result<Bytes, RenderError> {
         let typeset = self.compile(part, data, files)?;
-        let options = crate::render::pdf_options(self.today, part.main_file(), false);
-        let pdf = typst_pdf::pdf(&typeset.document, &options).map_err(|errors| {
+        Ok(Bytes::new(self.pdf(&typeset, part.main_file(), false)?))
+    }
+
+    /// A typeset document as PDF bytes, `ident` naming it in the file.
+    pub fn pdf(&self, typeset: &Typeset, ident: &str, pdf_a: bool) -> Result<Vec<u8>, RenderError> {
+        let options = crate::render::pdf_options(self.today, ident, pdf_a);
+        typst_pdf::pdf(&typeset.document, &options).map_err(|errors| {
             RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
-        })?;
-        Ok(Bytes::new(pdf))
+        })
     }
 
     fn compile(
@@ -670,9 +674,10 @@ pub fn evict_caches() {
 /// Hands memory that is free back to the system. glibc keeps freed memory
 /// in each thread's heap, and over a long run the heaps fragment: peak
 /// memory crept up with the roster (6,000 cadres: 244 MB against 169 MB at
-/// 1,000). Called every 64 documents, and once rendering is done, before
-/// the main thread writes the entry workbooks (it cannot reuse the
-/// workers' free memory, so the end of a city run was its peak).
+/// 1,000). Called every 64 documents, and when the workers are done
+/// (`render::in_parallel`), before the calling thread goes on — writing
+/// entry workbooks or summary workbooks — since it cannot reuse the
+/// workers' free memory (the end of a city run was its peak).
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases memory that is free.

@@ -91,13 +91,7 @@ fn typeset_pdf(
     pdf_a: bool,
 ) -> Result<(Typeset, Vec<u8>), RenderError> {
     let typeset = engine.typeset(template, data, files)?;
-    let bytes = typst_pdf::pdf(
-        &typeset.document,
-        &pdf_options(engine.today(), ident, pdf_a),
-    )
-    .map_err(|errors| {
-        RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
-    })?;
+    let bytes = engine.pdf(&typeset, ident, pdf_a)?;
     Ok((typeset, bytes))
 }
 
@@ -295,7 +289,6 @@ pub fn render_all(
         })
     };
     let results = in_parallel(&plan.documents, render_one);
-    crate::engine::release_free_memory();
     let mut report = Report::default();
     for r in results {
         match r {
@@ -474,6 +467,9 @@ pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) ->
             work();
         }
     });
+    // What comes next runs on the calling thread, which cannot reuse the
+    // workers' free memory (see `release_free_memory`).
+    crate::engine::release_free_memory();
     results
         .into_iter()
         .filter_map(|m| m.into_inner().ok().flatten())
