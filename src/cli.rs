@@ -264,7 +264,26 @@ fn setup(
 /// printable (and printed), 1 when the input has faults, 2 when nothing could be read.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let code = command(cli.command);
+    // Whatever a command wrote and did not flush itself.
+    match sync_written() {
+        Ok(()) => code,
+        Err(failed) => failed,
+    }
+}
+
+/// Flushes what was written to the disk, or says it could not.
+fn sync_written() -> Result<(), ExitCode> {
+    crate::render::sync_written().map_err(|e| {
+        eprintln!(
+            "文件没能全部存到磁盘上（{e}）：请检查输出文件夹所在的磁盘是否已满或已拔出，然后重新运行。"
+        );
+        ExitCode::from(1)
+    })
+}
+
+fn command(command: Command) -> ExitCode {
+    match command {
         Command::Check(args) => {
             let (settings, engine) = match setup(&args.settings, &args.engine, Some(&args.roster)) {
                 Ok(s) => s,
@@ -372,6 +391,9 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
             report.failures.len()
         );
         return ExitCode::from(1);
+    }
+    if let Err(code) = sync_written() {
+        return code;
     }
     let pages: usize = report.written.iter().map(|w| w.pages).sum();
     let bytes: usize = report.written.iter().map(|w| w.bytes).sum();
@@ -587,6 +609,10 @@ fn summary(args: &SummaryArgs) -> ExitCode {
             readable = true;
             read_returns(&input.sheets, &file.display().to_string(), &mut returns);
         }
+        // The sheets' cells are free now; the returns kept from them are a
+        // fraction of their size (see `engine::release_free_memory`).
+        drop(input.sheets);
+        crate::engine::release_free_memory();
         progress.inc(0);
     }
     progress.finish();
@@ -626,6 +652,9 @@ fn summary(args: &SummaryArgs) -> ExitCode {
             eprintln!("JSON 文件写不进去：{}（{e}）", path.display());
             return ExitCode::from(1);
         }
+    }
+    if let Err(code) = sync_written() {
+        return code;
     }
     print_account(&returns);
     print_weekly(&summary);

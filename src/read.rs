@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::collections::HashMap;
 
 use calamine::{
-    Data, Dimensions, Ods, Reader, SheetType, SheetVisible, Sheets, Xls, Xlsx,
+    DataType, Dimensions, Ods, Reader, SheetType, SheetVisible, Sheets, Xls, Xlsx,
     open_workbook_from_rs,
 };
 use quick_xml::events::{BytesStart, Event};
@@ -347,46 +347,112 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
         .filter(|s| s.typ == SheetType::WorkSheet)
         .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
         .collect();
-    for (name, hidden) in sheets {
-        let cells = match sheet_cells(&mut workbook, &name) {
-            Ok(cells) => cells,
-            Err(e) => {
-                out.problems.push(Problem::fault(
-                    Place {
-                        sheet: name.clone(),
-                        ..Place::file(&file)
-                    },
-                    format!("这个工作表读不出来（{e}）"),
-                    "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
-                ));
-                continue;
-            }
-        };
-        if hidden {
-            if !cells.is_empty() && !AUXILIARY_SHEETS.contains(&name.as_str()) {
-                out.problems.push(Problem::warning(
-                    Place {
-                        sheet: name.clone(),
-                        ..Place::file(&file)
-                    },
-                    "这个工作表是隐藏的，没有读取",
-                    "如果其中是要用的名单，请在 Excel 或 WPS 中取消隐藏后再运行",
-                ));
-            }
-            continue;
+    let read = |workbook: &mut Sheets<Cursor<&[u8]>>, (name, hidden): (String, bool)| {
+        read_sheet(workbook, &file, name, hidden, merged_cells, &ods_merges)
+    };
+    let results = match workbook {
+        Sheets::Xlsx(_) if sheets.len() > 1 => in_parallel_sheets(bytes, sheets, read),
+        _ => sheets.into_iter().map(|s| read(&mut workbook, s)).collect(),
+    };
+    for result in results {
+        match result {
+            Ok(Some(sheet)) => out.sheets.push(sheet),
+            Ok(None) => {}
+            Err(problem) => out.problems.push(problem),
         }
-        let merges = match &mut workbook {
-            Sheets::Xlsx(x) if merged_cells => {
-                x.merge_cells_by_sheet_name(&name).unwrap_or_default()
-            }
-            Sheets::Xlsx(_) => Vec::new(),
-            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-            _ => ods_merges.get(&name).cloned().unwrap_or_default(),
-        };
-        let mut sheet = sheet_of_cells(&file, name, cells);
-        fill_merges(&mut sheet.rows, sheet.row0, sheet.col0, &merges);
-        out.sheets.push(sheet);
     }
+}
+
+/// Reads the worksheets of an xlsx on as many threads as there are cores,
+/// each with its own reader over the same bytes, and returns what each gave
+/// in the workbook's order. A returns workbook's two tables then take as long
+/// as the larger one.
+fn in_parallel_sheets<R>(
+    bytes: &[u8],
+    sheets: Vec<(String, bool)>,
+    read: impl Fn(&mut Sheets<Cursor<&[u8]>>, (String, bool)) -> R + Sync,
+) -> Vec<R>
+where
+    R: Send,
+{
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(sheets.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<R>>> =
+        sheets.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                QUIET_PANICS.with(|q| q.set(true));
+                let Ok(own) = open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes)) else {
+                    return;
+                };
+                let mut own = Sheets::Xlsx(own);
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(sheet) = sheets.get(i) else { break };
+                    let result = read(&mut own, sheet.clone());
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    // A thread that panicked (the library has a few panics on damaged
+    // files) leaves its slot empty: the whole file is then refused, as when
+    // reading on one thread.
+    let results: Vec<R> = slots
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().ok().flatten())
+        .collect();
+    if results.len() < sheets.len() {
+        std::panic::resume_unwind(Box::new("a worksheet reader panicked"));
+    }
+    results
+}
+
+/// One worksheet as a sheet; `None` for a hidden sheet, which is not read
+/// (a warning when it holds something that may be meant to be read).
+fn read_sheet(
+    workbook: &mut Sheets<Cursor<&[u8]>>,
+    file: &str,
+    name: String,
+    hidden: bool,
+    merged_cells: bool,
+    ods_merges: &HashMap<String, Vec<Dimensions>>,
+) -> Result<Option<Sheet>, Problem> {
+    let place = |name: &str| Place {
+        sheet: name.to_string(),
+        ..Place::file(file)
+    };
+    let cells = sheet_cells(workbook, &name).map_err(|e| {
+        Problem::fault(
+            place(&name),
+            format!("这个工作表读不出来（{e}）"),
+            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
+        )
+    })?;
+    if hidden {
+        if !cells.is_empty() && !AUXILIARY_SHEETS.contains(&name.as_str()) {
+            return Err(Problem::warning(
+                place(&name),
+                "这个工作表是隐藏的，没有读取",
+                "如果其中是要用的名单，请在 Excel 或 WPS 中取消隐藏后再运行",
+            ));
+        }
+        return Ok(None);
+    }
+    let merges = match workbook {
+        Sheets::Xlsx(x) if merged_cells => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        Sheets::Xlsx(_) => Vec::new(),
+        Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        _ => ods_merges.get(&name).cloned().unwrap_or_default(),
+    };
+    let mut sheet = cells.into_sheet(file, name);
+    fill_merges(&mut sheet.rows, sheet.row0, sheet.col0, &merges);
+    Ok(Some(sheet))
 }
 
 const CORRUPT_HINT: &str =
@@ -520,74 +586,103 @@ fn zip_members(bytes: &[u8]) -> Result<ZipScan, String> {
     Ok(scan)
 }
 
-/// The non-empty cells of a sheet as (row, column, value), 0-based. An xlsx
-/// sheet is streamed cell by cell, so a stray value a million rows down costs
-/// one cell, not a million-row grid.
+/// The non-empty cells of a sheet laid out as rows. An xlsx sheet is
+/// streamed cell by cell into place, without a full grid or a list of cells
+/// in between: a returns sheet of 200,000 rows is held once, not three times.
 fn sheet_cells<RS: std::io::Read + std::io::Seek>(
     workbook: &mut Sheets<RS>,
     name: &str,
-) -> Result<Vec<(u32, u32, Cell)>, String> {
-    let mut cells = Vec::new();
+) -> Result<Grid, String> {
+    let mut grid = Grid::default();
     if let Sheets::Xlsx(x) = workbook {
         let mut reader = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
         while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
-            let value = cell_of(&Data::from(cell.get_value().clone()));
-            if value != Cell::Empty {
-                let (r, c) = cell.get_position();
-                cells.push((r, c, value));
-            }
+            let (r, c) = cell.get_position();
+            grid.put(r, c, cell_of(cell.get_value()));
         }
-        return Ok(cells);
+        return Ok(grid);
     }
     let range = workbook.worksheet_range(name).map_err(|e| e.to_string())?;
     let (r0, c0) = range.start().unwrap_or((0, 0));
     for (r, c, data) in range.used_cells() {
-        let value = cell_of(data);
-        if value != Cell::Empty {
-            cells.push((r0 + r as u32, c0 + c as u32, value));
-        }
+        grid.put(r0 + r as u32, c0 + c as u32, cell_of(data));
     }
-    Ok(cells)
+    Ok(grid)
 }
 
-/// Lays cells out as rows from the first used row and column. A row with
-/// nothing in it is an empty vector.
-fn sheet_of_cells(file: &str, name: String, cells: Vec<(u32, u32, Cell)>) -> Sheet {
-    let row0 = cells.iter().map(|c| c.0).min().unwrap_or(0);
-    let col0 = cells.iter().map(|c| c.1).min().unwrap_or(0);
-    let last = cells.iter().map(|c| c.0).max().unwrap_or(0);
-    let mut rows: Vec<Vec<Cell>> = if cells.is_empty() {
-        Vec::new()
-    } else {
-        vec![Vec::new(); (last - row0) as usize + 1]
-    };
-    for (r, c, value) in cells {
-        let row = &mut rows[(r - row0) as usize];
-        let c = (c - col0) as usize;
+/// A sheet's cells at their 0-based places, filled one by one. A row with
+/// nothing in it is an empty vector, so a stray value a million rows down
+/// costs a million empty rows (24 MB), not a million-row grid of cells.
+#[derive(Default)]
+struct Grid {
+    rows: Vec<Vec<Cell>>,
+}
+
+impl Grid {
+    fn put(&mut self, r: u32, c: u32, value: Cell) {
+        if value == Cell::Empty {
+            return;
+        }
+        let (r, c) = (r as usize, c as usize);
+        if self.rows.len() <= r {
+            self.rows.resize_with(r + 1, Vec::new);
+        }
+        let row = &mut self.rows[r];
         if row.len() <= c {
             row.resize(c + 1, Cell::Empty);
         }
         row[c] = value;
     }
-    Sheet {
-        file: file.to_string(),
-        name,
-        row0,
-        col0,
-        rows,
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows from the first used row and column.
+    fn into_sheet(mut self, file: &str, name: String) -> Sheet {
+        let row0 = self.rows.iter().position(|r| !r.is_empty()).unwrap_or(0);
+        let col0 = self
+            .rows
+            .iter()
+            .filter_map(|r| r.iter().position(|c| *c != Cell::Empty))
+            .min()
+            .unwrap_or(0);
+        self.rows.drain(..row0);
+        if col0 > 0 {
+            for row in &mut self.rows {
+                // A used row holds a value at `col0` or right of it.
+                row.drain(..col0.min(row.len()));
+            }
+        }
+        Sheet {
+            file: file.to_string(),
+            name,
+            row0: row0 as u32,
+            col0: col0 as u32,
+            rows: self.rows,
+        }
     }
 }
 
-fn cell_of(data: &Data) -> Cell {
-    match data {
-        Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
-        Data::Float(f) => Cell::Number(*f),
-        Data::Int(i) => Cell::Number(*i as f64),
-        Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(d) => Cell::Date(d.as_f64()),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-        Data::Error(e) => Cell::Error(format!("{e}")),
+fn cell_of<T: DataType>(data: &T) -> Cell {
+    let text = data
+        .get_string()
+        .or_else(|| data.get_datetime_iso())
+        .or_else(|| data.get_duration_iso());
+    if let Some(s) = text {
+        Cell::Text(s.to_owned())
+    } else if let Some(f) = data.get_float() {
+        Cell::Number(f)
+    } else if let Some(i) = data.get_int() {
+        Cell::Number(i as f64)
+    } else if let Some(b) = data.get_bool() {
+        Cell::Bool(b)
+    } else if let Some(d) = data.get_datetime() {
+        Cell::Date(d.as_f64())
+    } else if let Some(e) = data.get_error() {
+        Cell::Error(format!("{e}"))
+    } else {
+        Cell::Empty
     }
 }
 
@@ -835,6 +930,27 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode("姓名,单位\n张三,市发改委\n");
         assert_eq!(decode_text(&gbk), "姓名,单位\n张三,市发改委\n");
         assert_eq!(decode_text("\u{FEFF}姓名".as_bytes()), "姓名");
+    }
+
+    #[test]
+    fn cells_land_at_their_place_from_the_first_used_row_and_column() {
+        let mut grid = Grid::default();
+        let text = |s: &str| Cell::Text(s.to_string());
+        grid.put(7, 3, text("c"));
+        grid.put(5, 4, text("b"));
+        grid.put(5, 2, text("a"));
+        grid.put(6, 9, Cell::Empty);
+        let sheet = grid.into_sheet("f.xlsx", "表".to_string());
+        assert_eq!((sheet.row0, sheet.col0), (5, 2));
+        assert_eq!(
+            sheet.rows,
+            vec![
+                vec![text("a"), Cell::Empty, text("b")],
+                vec![],
+                vec![Cell::Empty, text("c")],
+            ]
+        );
+        assert_eq!(sheet.place(2, Some((1, "列"))).row, Some(8));
     }
 
     #[test]

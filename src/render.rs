@@ -121,7 +121,9 @@ pub fn pdf_bytes_of(
 /// bytes go to an unnamed file (`O_TMPFILE`) that gets a name only when
 /// complete; elsewhere, or where the file system cannot, to a temporary
 /// `.name.PID.tmp` that is renamed (and that `sweep_stale_temps` removes
-/// after a crash).
+/// after a crash). Unnamed files reach the disk at `sync_written`, once for
+/// the whole run: an fsync for each of a summary's 1,200 small files cost
+/// 0.4 s of its 6.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -153,12 +155,14 @@ fn rename_or_clean(tmp: &Path, path: &Path) -> std::io::Result<()> {
 
 #[cfg(target_os = "linux")]
 mod unnamed {
+    use std::collections::BTreeSet;
     use std::ffi::CString;
     use std::io::Write;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
 
     /// Writes `bytes` to an unnamed file in `dir` and links it as `tmp`.
     /// `None` when the file system has no unnamed files (the caller then
@@ -173,8 +177,7 @@ mod unnamed {
             Ok(file) => file,
             Err(_) => return None,
         };
-        let written = file.write_all(bytes).and_then(|()| file.sync_all());
-        if let Err(e) = written {
+        if let Err(e) = file.write_all(bytes) {
             return Some(Err(e));
         }
         let source = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
@@ -194,8 +197,45 @@ mod unnamed {
             // Without /proc (some containers) the unnamed file cannot be named.
             return None;
         }
+        if let Ok(mut folders) = UNSYNCED.lock() {
+            folders.insert(dir.to_path_buf());
+        }
         Some(Ok(()))
     }
+
+    /// Folders that got files since the last `sync`.
+    static UNSYNCED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+    /// Flushes each file system that got unnamed files to the disk.
+    pub fn sync() -> std::io::Result<()> {
+        let folders = match UNSYNCED.lock() {
+            Ok(mut folders) => std::mem::take(&mut *folders),
+            Err(_) => return Ok(()),
+        };
+        let mut synced = BTreeSet::new();
+        for dir in folders {
+            let Ok(meta) = std::fs::metadata(&dir) else {
+                continue;
+            };
+            if !synced.insert(std::os::unix::fs::MetadataExt::dev(&meta)) {
+                continue;
+            }
+            let folder = std::fs::File::open(&dir)?;
+            // SAFETY: `folder` is an open descriptor for the duration of the call.
+            if unsafe { libc::syncfs(folder.as_raw_fd()) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Makes sure every file `write_atomic` wrote is on the disk, not only in
+/// the system's cache: a command calls it before it says what it wrote.
+pub fn sync_written() -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    unnamed::sync()?;
+    Ok(())
 }
 
 /// Removes the `.name.PID.tmp` files a crashed or killed run of zoufang left
