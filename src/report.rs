@@ -83,6 +83,13 @@ fn period_note(summary: &Summary) -> String {
     }
 }
 
+/// One file of a summary: an annex-5 PDF (file, title, tables), or a
+/// workbook (the summary workbook, or the problem list of a route).
+enum Job<'a> {
+    Pdf(&'a (PathBuf, String, Vec<Value>)),
+    Workbook(Option<Kind>),
+}
+
 /// Writes every output of a summary into `out`.
 pub fn write_summary(
     engine: &Engine,
@@ -108,7 +115,7 @@ pub fn write_summary(
         .flat_map(|level| summary.annex5.iter().filter(move |t| t.level == *level))
         .map(|t| table_data(t, &note))
         .collect();
-    let mut jobs = vec![(
+    let mut pdfs = vec![(
         PathBuf::from("附件5_汇总（全市、各市区、各镇街道、各单位）.pdf"),
         "汇总".to_string(),
         rollups,
@@ -116,12 +123,18 @@ pub fn write_summary(
     for t in summary.annex5.iter().filter(|t| t.level == Level::Village) {
         let folder = format!("报{}", route(t.kind.unwrap_or(Kind::Village)));
         let name = safe_file_name(&format!("附件5_{}", t.title()));
-        jobs.push((
+        pdfs.push((
             PathBuf::from(folder).join(format!("{name}.pdf")),
             t.title(),
             vec![table_data(t, &note)],
         ));
     }
+    // The workbooks are made alongside the PDFs, first, as the longest jobs:
+    // each is one thread's work, which the other core spent idle when they
+    // came after the PDFs.
+    let mut jobs: Vec<Job> = vec![Job::Workbook(None)];
+    jobs.extend([Kind::Village, Kind::Community].map(|k| Job::Workbook(Some(k))));
+    jobs.extend(pdfs.iter().map(Job::Pdf));
     let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
         // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
         let data = json!({"title": title, "tables": tables, "stamps": !settings.pdf_a});
@@ -147,32 +160,36 @@ pub fn write_summary(
             bytes: bytes.len(),
         })
     };
-    for result in in_parallel(&jobs, pdf) {
-        written.push(result?);
-    }
-
-    let path = out.join(SUMMARY_WORKBOOK);
-    let bytes = summary_workbook(summary).map_err(|e| io(&path, e.to_string()))?;
-    write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
-    written.push(Written {
-        path: PathBuf::from(SUMMARY_WORKBOOK),
-        pages: 0,
-        bytes: bytes.len(),
-    });
-
-    for kind in [Kind::Village, Kind::Community] {
-        let rel = PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx");
+    let workbook = |kind: Option<Kind>| -> Result<Option<Written>, Problem> {
+        let (rel, bytes) = match kind {
+            None => (PathBuf::from(SUMMARY_WORKBOOK), Some(summary_workbook(summary))),
+            Some(kind) => (
+                PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx"),
+                problem_list(summary, returns, kind).transpose(),
+            ),
+        };
         let path = out.join(&rel);
-        if let Some(bytes) =
-            problem_list(summary, returns, kind).map_err(|e| io(&path, e.to_string()))?
-        {
-            write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
-            written.push(Written {
-                path: rel,
-                pages: 0,
-                bytes: bytes.len(),
-            });
-        }
+        let Some(bytes) = bytes.transpose().map_err(|e| io(&path, e.to_string()))? else {
+            return Ok(None);
+        };
+        write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
+        Ok(Some(Written {
+            path: rel,
+            pages: 0,
+            bytes: bytes.len(),
+        }))
+    };
+    let done = in_parallel(&jobs, |job| match job {
+        Job::Pdf(p) => pdf(p).map(Some),
+        Job::Workbook(kind) => workbook(*kind),
+    });
+    // Said in the order the files were always listed: PDFs, then workbooks.
+    let (books, pdfs): (Vec<_>, Vec<_>) = jobs
+        .iter()
+        .zip(done)
+        .partition(|(job, _)| matches!(job, Job::Workbook(_)));
+    for (_, result) in pdfs.into_iter().chain(books) {
+        written.extend(result?);
     }
     Ok(written)
 }
