@@ -162,7 +162,10 @@ pub fn write_summary(
     };
     let workbook = |kind: Option<Kind>| -> Result<Option<Written>, Problem> {
         let (rel, bytes) = match kind {
-            None => (PathBuf::from(SUMMARY_WORKBOOK), Some(summary_workbook(summary))),
+            None => (
+                PathBuf::from(SUMMARY_WORKBOOK),
+                Some(summary_workbook(summary)),
+            ),
             Some(kind) => (
                 PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx"),
                 problem_list(summary, returns, kind).transpose(),
