@@ -14,8 +14,10 @@ use crate::progress::Progress;
 use crate::qr::QrMode;
 use crate::render::write_atomic;
 use crate::render::{MANIFEST, Output, glyph_problems, render_all};
-use crate::report::{json as report_json, write_summary};
-use crate::returns::{Date, Returns, parse_date_text, read_returns, show_date};
+use crate::report::{json as report_json, write_tables, write_workbook};
+use crate::returns::{
+    Date, Returns, holds_households, parse_date_text, read_returns, read_returns_of, show_date,
+};
 use crate::roster::Checked;
 use crate::settings::{SETTINGS_FILE, Settings};
 use crate::summary::{Summary, summarise};
@@ -599,23 +601,10 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         eprintln!("统计期的起始日期晚于截止日期，请检查 --from 和 --to。");
         return ExitCode::from(2);
     }
-    let mut returns = Returns::default();
-    let mut readable = false;
-    let progress = Progress::new(args.files.len() as u64, "表格文件", args.quiet);
-    for file in &args.files {
-        let input = crate::read::read_input(file);
-        returns.notes.extend(input.problems);
-        if !input.sheets.is_empty() {
-            readable = true;
-            read_returns(&input.sheets, &file.display().to_string(), &mut returns);
-        }
-        // The sheets' cells are free now; the returns kept from them are a
-        // fraction of their size (see `engine::release_free_memory`).
-        drop(input.sheets);
-        crate::engine::release_free_memory();
-        progress.inc(0);
-    }
-    progress.finish();
+    let (settings, engine) = match setup(&args.settings, &args.engine, args.roster.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let roster = args.roster.as_ref().map(|path| {
         let input = crate::read::read_input(path);
         let checked = crate::roster::build(&input.sheets, &Settings::default(), &path.display().to_string());
@@ -628,17 +617,88 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         }
         checked.roster
     });
-    report_problems(&returns.notes);
-    report_problems(&returns.rejected);
+    // Every file is read in two goes: first all but its household tables,
+    // then those, while the annex-5 PDFs and the problem lists (which need
+    // only the problems) are made on the other cores.
+    let progress = Progress::new(args.files.len() as u64, "表格文件", args.quiet);
+    let mut first = Vec::new();
+    let mut readable = false;
+    for file in &args.files {
+        let input = crate::read::read_input_deferring(file, &holds_households);
+        let deferred = !input.later.is_empty();
+        let mut part = Returns::default();
+        part.notes.extend(input.problems);
+        if !input.sheets.is_empty() || deferred {
+            readable = true;
+            read_returns_of(
+                &input.sheets,
+                &file.display().to_string(),
+                deferred,
+                &mut part,
+            );
+        }
+        // The sheets' cells are free now; the returns kept from them are a
+        // fraction of their size (see `engine::release_free_memory`).
+        drop(input.sheets);
+        crate::engine::release_free_memory();
+        if !deferred {
+            progress.inc(0);
+        }
+        first.push((part, input.later));
+    }
     if !readable {
+        progress.finish();
+        for (part, _) in &first {
+            report_problems(&part.notes);
+        }
         return ExitCode::from(2);
     }
-    let summary = summarise(&returns, roster.as_ref(), period);
-    let (settings, engine) = match setup(&args.settings, &args.engine, args.roster.as_deref()) {
-        Ok(s) => s,
-        Err(code) => return code,
+    let problems = Returns {
+        problems: first
+            .iter()
+            .flat_map(|(p, _)| p.problems.iter().cloned())
+            .collect(),
+        ..Returns::default()
     };
-    let written = match write_summary(&engine, &settings, &summary, &returns, &args.out) {
+    let annex5 = summarise(&problems, roster.as_ref(), period);
+    let read_rest = || {
+        // In the order one read of each file gave: household tables first.
+        let mut returns = Returns::default();
+        let mut tables_complete = true;
+        for (file, (part, later)) in args.files.iter().zip(first) {
+            if !later.is_empty() {
+                let input = crate::read::read_later(file, later);
+                let mut households = Returns::default();
+                households.notes.extend(input.problems);
+                read_returns(&input.sheets, &file.display().to_string(), &mut households);
+                drop(input.sheets);
+                crate::engine::release_free_memory();
+                progress.inc(0);
+                tables_complete &= households.problems.is_empty();
+                returns.append(households);
+            }
+            returns.append(part);
+        }
+        progress.finish();
+        let summary = summarise(&returns, roster.as_ref(), period);
+        let workbook = write_workbook(&summary, &args.out);
+        (returns, summary, workbook, tables_complete)
+    };
+    let (tables, (returns, summary, workbook, tables_complete)) =
+        write_tables(&engine, &settings, &annex5, &problems, &args.out, read_rest);
+    report_problems(&returns.notes);
+    report_problems(&returns.rejected);
+    // A sheet taken for a household table by its first rows held problems
+    // after all (rows out of order): the tables are made again with them.
+    let tables = if tables_complete {
+        tables
+    } else {
+        write_tables(&engine, &settings, &summary, &returns, &args.out, || ()).0
+    };
+    let written = match tables.and_then(|mut w| {
+        w.push(workbook?);
+        Ok(w)
+    }) {
         Ok(w) => w,
         Err(p) => {
             report_problems(&[p]);

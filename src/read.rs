@@ -87,6 +87,34 @@ impl Sheet {
 pub struct Workbooks {
     pub sheets: Vec<Sheet>,
     pub problems: Vec<Problem>,
+    /// Worksheets left to be read later (see `read_input_deferring`).
+    pub later: Later,
+}
+
+/// Worksheets of a workbook left to be read later, with the bytes of the
+/// file they were picked from (read once, checked once).
+#[derive(Debug, Default)]
+pub struct Later {
+    bytes: Vec<u8>,
+    sheets: Vec<String>,
+}
+
+impl Later {
+    pub fn is_empty(&self) -> bool {
+        self.sheets.is_empty()
+    }
+}
+
+/// Which worksheets of a workbook are read.
+#[derive(Clone, Copy)]
+enum Pick<'a> {
+    All,
+    /// All but those whose first rows (see `peek_sheet`) this picks; their
+    /// names go to `Workbooks::later`.
+    Deferring(&'a (dyn Fn(&Sheet) -> bool + Sync)),
+    /// Only these, of a workbook whose other worksheets were read before
+    /// (`Later`).
+    Only(&'a [String]),
 }
 
 /// The hidden sheet of dropdown lists in the workbooks zoufang writes.
@@ -103,6 +131,28 @@ const MAX_MERGE_FILL: u64 = 100_000;
 
 /// Reads a workbook file or a folder of CSV files.
 pub fn read_input(path: &Path) -> Workbooks {
+    read_picked(path, Pick::All)
+}
+
+/// Reads a workbook but leaves the worksheets whose first rows `later`
+/// picks to `read_later`: a summary starts on the problem lists while the
+/// (much longer) household tables are still being read. Only an xlsx
+/// without merged cells defers anything: there the first rows of a sheet,
+/// read alone, are exactly what the whole read shows of them.
+pub fn read_input_deferring(path: &Path, later: &(dyn Fn(&Sheet) -> bool + Sync)) -> Workbooks {
+    read_picked(path, Pick::Deferring(later))
+}
+
+/// Reads the worksheets `read_input_deferring` left.
+pub fn read_later(path: &Path, later: Later) -> Workbooks {
+    let mut out = Workbooks::default();
+    if !later.is_empty() {
+        read_workbook_guarded(path, &later.bytes, Pick::Only(&later.sheets), &mut out);
+    }
+    out
+}
+
+fn read_picked(path: &Path, pick: Pick) -> Workbooks {
     let mut out = Workbooks::default();
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -156,7 +206,10 @@ pub fn read_input(path: &Path) -> Workbooks {
                     Err(p) => out.problems.push(p),
                 }
             } else {
-                read_workbook_guarded(path, &bytes, &mut out);
+                read_workbook_guarded(path, &bytes, pick, &mut out);
+                if !out.later.is_empty() {
+                    out.later.bytes = bytes;
+                }
             }
         }
         Err(e) => out.problems.push(unreadable(path, &e.to_string())),
@@ -205,7 +258,7 @@ thread_local! {
 /// Reads a workbook; a panic inside the spreadsheet library (it has a few
 /// on damaged files) becomes a message about the file instead of a crash,
 /// and whatever the file gave before it is dropped rather than half used.
-fn read_workbook_guarded(path: &Path, bytes: &[u8], out: &mut Workbooks) {
+fn read_workbook_guarded(path: &Path, bytes: &[u8], pick: Pick, out: &mut Workbooks) {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let default = std::panic::take_hook();
@@ -218,7 +271,7 @@ fn read_workbook_guarded(path: &Path, bytes: &[u8], out: &mut Workbooks) {
     QUIET_PANICS.with(|q| q.set(true));
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut own = Workbooks::default();
-        read_workbook(path, bytes, &mut own);
+        read_workbook(path, bytes, pick, &mut own);
         own
     }));
     QUIET_PANICS.with(|q| q.set(false));
@@ -226,6 +279,7 @@ fn read_workbook_guarded(path: &Path, bytes: &[u8], out: &mut Workbooks) {
         Ok(mut own) => {
             out.sheets.append(&mut own.sheets);
             out.problems.append(&mut own.problems);
+            out.later.sheets.append(&mut own.later.sheets);
         }
         Err(_) => out.problems.push(Problem::fault(
             Place::file(path.display().to_string()),
@@ -235,7 +289,7 @@ fn read_workbook_guarded(path: &Path, bytes: &[u8], out: &mut Workbooks) {
     }
 }
 
-fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
+fn read_workbook(path: &Path, bytes: &[u8], pick: Pick, out: &mut Workbooks) {
     let file = path.display().to_string();
     let container = sniff(bytes);
     let refuse = |out: &mut Workbooks, message: String, hint: &str| {
@@ -278,6 +332,8 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             refuse(out, message.to_string(), hint);
             return;
         }
+        // Worksheets picked earlier from these bytes, which were checked then.
+        Container::Zip if matches!(pick, Pick::Only(_)) => merged_cells = false,
         Container::Zip => {
             let members = match zip_members(bytes) {
                 Ok(scan) => {
@@ -341,12 +397,25 @@ fn read_workbook(path: &Path, bytes: &[u8], out: &mut Workbooks) {
             return;
         }
     };
-    let sheets: Vec<(String, bool)> = workbook
+    let mut sheets: Vec<(String, bool)> = workbook
         .sheets_metadata()
         .iter()
         .filter(|s| s.typ == SheetType::WorkSheet)
         .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
         .collect();
+    match pick {
+        Pick::All => {}
+        Pick::Only(names) => sheets.retain(|(name, _)| names.contains(name)),
+        Pick::Deferring(later) if !merged_cells => sheets.retain(|(name, hidden)| {
+            let defer =
+                !hidden && peek_sheet(&mut workbook, &file, name).is_some_and(|s| later(&s));
+            if defer {
+                out.later.sheets.push(name.clone());
+            }
+            !defer
+        }),
+        Pick::Deferring(_) => {}
+    }
     let read = |workbook: &mut Sheets<Cursor<&[u8]>>, (name, hidden): (String, bool)| {
         read_sheet(workbook, &file, name, hidden, merged_cells, &ods_merges)
     };
@@ -608,6 +677,29 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek>(
         grid.put(r0 + r as u32, c0 + c as u32, cell_of(data));
     }
     Ok(grid)
+}
+
+/// The first rows of an xlsx worksheet, as many as a table's header is
+/// looked for in (see `table::HEADER_SEARCH_ROWS`), without reading on.
+fn peek_sheet(workbook: &mut Sheets<Cursor<&[u8]>>, file: &str, name: &str) -> Option<Sheet> {
+    let Sheets::Xlsx(x) = workbook else {
+        return None;
+    };
+    let mut reader = x.worksheet_cells_reader(name).ok()?;
+    let mut grid = Grid::default();
+    let mut first = None;
+    while let Ok(Some(cell)) = reader.next_cell() {
+        let value = cell_of(cell.get_value());
+        if value == Cell::Empty {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        if r >= *first.get_or_insert(r) + crate::table::HEADER_SEARCH_ROWS as u32 {
+            break;
+        }
+        grid.put(r, c, value);
+    }
+    Some(grid.into_sheet(file, name.to_string()))
 }
 
 /// A sheet's cells at their 0-based places, filled one by one. A row with

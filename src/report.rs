@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::engine::{Engine, Template};
 use crate::plan::safe_file_name;
 use crate::problem::{Place, Problem};
-use crate::render::{Written, in_parallel, pdf_bytes_of, write_atomic};
+use crate::render::{Written, in_parallel_while, pdf_bytes_of, write_atomic};
 use crate::returns::{CATEGORIES, Returns, TYPES, show_date};
 use crate::returns::{SUMMARY_ROWS, WEEKLY_ROWS};
 use crate::roster::Kind;
@@ -83,31 +83,35 @@ fn period_note(summary: &Summary) -> String {
     }
 }
 
-/// One file of a summary: an annex-5 PDF (file, title, tables), or a
-/// workbook (the summary workbook, or the problem list of a route).
+/// One file of a summary made from its problems: an annex-5 PDF (file,
+/// title, tables), or the problem list of a route.
 enum Job<'a> {
     Pdf(&'a (PathBuf, String, Vec<Value>)),
-    Workbook(Option<Kind>),
+    ProblemList(Kind),
 }
 
-/// Writes every output of a summary into `out`.
-pub fn write_summary(
+fn io_fault(path: &Path, e: impl std::fmt::Display) -> Problem {
+    Problem::fault(
+        Place::file(path.display().to_string()),
+        format!("文件写不进去（{e}）"),
+        "请检查输出文件夹是否可写",
+    )
+}
+
+/// Writes what a summary makes of its problems into `out`: the annex-5
+/// PDFs and the routed problem lists. One of the workers first does
+/// `meanwhile` (reading the household tables, see `cli::summary`).
+pub fn write_tables<M: Send>(
     engine: &Engine,
     settings: &Settings,
     summary: &Summary,
     returns: &Returns,
     out: &Path,
-) -> Result<Vec<Written>, Problem> {
+    meanwhile: impl FnOnce() -> M + Send,
+) -> (Result<Vec<Written>, Problem>, M) {
     crate::render::sweep_stale_temps(out, 2);
-    let mut written = Vec::new();
     let note = period_note(summary);
-    let io = |path: &Path, e: String| {
-        Problem::fault(
-            Place::file(path.display().to_string()),
-            format!("文件写不进去（{e}）"),
-            "请检查输出文件夹是否可写",
-        )
-    };
+    let io = |path: &Path, e: String| io_fault(path, e);
     // (file, title, tables) of every annex-5 PDF: the roll-ups in one file,
     // then one per village or community, routed by kind.
     let rollups: Vec<Value> = [Level::City, Level::District, Level::Town, Level::Department]
@@ -129,11 +133,12 @@ pub fn write_summary(
             vec![table_data(t, &note)],
         ));
     }
-    // The workbooks are made alongside the PDFs, first, as the longest jobs:
-    // each is one thread's work, which the other core spent idle when they
-    // came after the PDFs.
-    let mut jobs: Vec<Job> = vec![Job::Workbook(None)];
-    jobs.extend([Kind::Village, Kind::Community].map(|k| Job::Workbook(Some(k))));
+    // The problem lists are made alongside the PDFs, first, as the longest
+    // jobs: each is one thread's work, which the other core spent idle when
+    // they came after the PDFs.
+    let mut jobs: Vec<Job> = [Kind::Village, Kind::Community]
+        .map(Job::ProblemList)
+        .into();
     jobs.extend(pdfs.iter().map(Job::Pdf));
     let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
         // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
@@ -160,19 +165,12 @@ pub fn write_summary(
             bytes: bytes.len(),
         })
     };
-    let workbook = |kind: Option<Kind>| -> Result<Option<Written>, Problem> {
-        let (rel, bytes) = match kind {
-            None => (
-                PathBuf::from(SUMMARY_WORKBOOK),
-                Some(summary_workbook(summary)),
-            ),
-            Some(kind) => (
-                PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx"),
-                problem_list(summary, returns, kind).transpose(),
-            ),
-        };
+    let problem_list = |kind: Kind| -> Result<Option<Written>, Problem> {
+        let rel = PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx");
         let path = out.join(&rel);
-        let Some(bytes) = bytes.transpose().map_err(|e| io(&path, e.to_string()))? else {
+        let Some(bytes) =
+            problem_list(summary, returns, kind).map_err(|e| io(&path, e.to_string()))?
+        else {
             return Ok(None);
         };
         write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
@@ -182,19 +180,39 @@ pub fn write_summary(
             bytes: bytes.len(),
         }))
     };
-    let done = in_parallel(&jobs, |job| match job {
-        Job::Pdf(p) => pdf(p).map(Some),
-        Job::Workbook(kind) => workbook(*kind),
-    });
-    // Said in the order the files were always listed: PDFs, then workbooks.
-    let (books, pdfs): (Vec<_>, Vec<_>) = jobs
+    let (done, meanwhile) = in_parallel_while(
+        &jobs,
+        |job| match job {
+            Job::Pdf(p) => pdf(p).map(Some),
+            Job::ProblemList(kind) => problem_list(*kind),
+        },
+        meanwhile,
+    );
+    // Said in the order the files were always listed: PDFs, then problem lists.
+    let (lists, pdfs): (Vec<_>, Vec<_>) = jobs
         .iter()
         .zip(done)
-        .partition(|(job, _)| matches!(job, Job::Workbook(_)));
-    for (_, result) in pdfs.into_iter().chain(books) {
-        written.extend(result?);
+        .partition(|(job, _)| matches!(job, Job::ProblemList(_)));
+    let mut written = Vec::new();
+    for (_, result) in pdfs.into_iter().chain(lists) {
+        match result {
+            Ok(w) => written.extend(w),
+            Err(p) => return (Err(p), meanwhile),
+        }
     }
-    Ok(written)
+    (Ok(written), meanwhile)
+}
+
+/// Writes the summary workbook (annex-5 figures and weekly figures) into `out`.
+pub fn write_workbook(summary: &Summary, out: &Path) -> Result<Written, Problem> {
+    let path = out.join(SUMMARY_WORKBOOK);
+    let bytes = summary_workbook(summary).map_err(|e| io_fault(&path, e))?;
+    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
+    Ok(Written {
+        path: PathBuf::from(SUMMARY_WORKBOOK),
+        pages: 0,
+        bytes: bytes.len(),
+    })
 }
 
 fn formats() -> (Format, Format) {

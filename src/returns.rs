@@ -147,6 +147,25 @@ pub struct Returns {
 }
 
 impl Returns {
+    /// Adds what `other` read after what this one did.
+    pub fn append(&mut self, mut other: Returns) {
+        self.visits.append(&mut other.visits);
+        self.problems.append(&mut other.problems);
+        self.figures.append(&mut other.figures);
+        self.rejected.append(&mut other.rejected);
+        self.notes.append(&mut other.notes);
+        for (mine, theirs) in [
+            (&mut self.households, other.households),
+            (&mut self.problem_rows, other.problem_rows),
+            (&mut self.summary_rows, other.summary_rows),
+        ] {
+            mine.read += theirs.read;
+            mine.counted += theirs.counted;
+            mine.rejected += theirs.rejected;
+            mine.blank += theirs.blank;
+        }
+    }
+
     pub fn rejected_rows(&self) -> Vec<Rejected> {
         self.rejected.iter().map(Rejected::from_problem).collect()
     }
@@ -593,13 +612,25 @@ pub fn show_date(d: Date) -> String {
 
 /// Reads every returns table of the sheets into `out`.
 pub fn read_returns(sheets: &[Sheet], source: &str, out: &mut Returns) {
+    read_returns_of(sheets, source, false, out);
+}
+
+/// The tables a returns file may hold, in the order they are read.
+const TABLES: [&TableSpec; 4] = [&HOUSEHOLDS, &PROBLEMS, &SUMMARY_ROWS, &WEEKLY_ROWS];
+
+/// Whether a sheet holds the household table (what `read::read_input_deferring`
+/// leaves for later): its first rows decide, as in `read_returns`.
+pub fn holds_households(sheet: &Sheet) -> bool {
+    let tables = find_tables(&TABLES, std::slice::from_ref(sheet), &mut Vec::new());
+    !tables[0].is_empty()
+}
+
+/// `read_returns` for the sheets read first of a file whose household
+/// sheets are read later (`deferred`): finding no table in these is then no fault.
+pub fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, out: &mut Returns) {
     let mut notes = Vec::new();
-    let tables = find_tables(
-        &[&HOUSEHOLDS, &PROBLEMS, &SUMMARY_ROWS, &WEEKLY_ROWS],
-        sheets,
-        &mut notes,
-    );
-    if tables.iter().all(Vec::is_empty) {
+    let tables = find_tables(&TABLES, sheets, &mut notes);
+    if !deferred && tables.iter().all(Vec::is_empty) {
         notes.push(Problem::fault(
             Place::file(source),
             "没有找到入户调查表、问题清单或附件5汇总表",

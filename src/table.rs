@@ -32,7 +32,7 @@ impl TableSpec {
 }
 
 /// How far down a sheet a header row is looked for.
-const HEADER_SEARCH_ROWS: usize = 30;
+pub const HEADER_SEARCH_ROWS: usize = 30;
 
 /// A table found in a sheet.
 #[derive(Debug)]
@@ -92,6 +92,7 @@ impl Row<'_, '_> {
     pub fn text(&self, col: usize) -> String {
         match self.cell(col) {
             Cell::Error(_) => String::new(),
+            Cell::Text(text) => clean(text),
             cell => clean(&cell.display()),
         }
     }
