@@ -832,6 +832,9 @@ pub fn load(path: &Path, settings: &Settings, engine: &Engine) -> Option<(Checke
     crate::problem::sort(&mut problems);
     report_problems(&problems);
     checked.problems = problems;
+    // The roster's cells and the planning's scratch are free now: what a run
+    // holds before it renders should be the plan, not its leftovers.
+    crate::engine::release_free_memory();
     Some((checked, plan))
 }
 

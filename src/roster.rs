@@ -447,6 +447,7 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
         }
     }
 
+    let village_index = VillageIndex::new(&roster.villages);
     let mut mobiles: HashMap<String, Place> = HashMap::new();
     let mut names: HashMap<(usize, String), Place> = HashMap::new();
     let mut ids: HashMap<String, Place> = HashMap::new();
@@ -477,7 +478,13 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
                 problems.push(missing(&row, C_VILLAGE, "走访村（社区）"));
                 None
             } else {
-                resolve_village(&roster.villages, &village_ref, &row, &mut problems)
+                resolve_village(
+                    &roster.villages,
+                    &village_index,
+                    &village_ref,
+                    &row,
+                    &mut problems,
+                )
             };
             ok &= village.is_some();
             let quota = read_quota(&row, settings, &mut problems);
@@ -860,32 +867,57 @@ pub fn village_key(name: &str) -> String {
     s
 }
 
+/// The villages' names, towns and districts as compared (`village_key`),
+/// made once: a city's 6,000 cadres each looked through 1,200 villages.
+struct VillageIndex {
+    /// Indices of the villages by name.
+    by_name: HashMap<String, Vec<usize>>,
+    /// (district, town) of each village.
+    places: Vec<(String, String)>,
+}
+
+impl VillageIndex {
+    fn new(villages: &[Village]) -> VillageIndex {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, v) in villages.iter().enumerate() {
+            by_name.entry(village_key(&v.name)).or_default().push(i);
+        }
+        let places = villages
+            .iter()
+            .map(|v| (village_key(&v.district), village_key(&v.town)))
+            .collect();
+        VillageIndex { by_name, places }
+    }
+}
+
 /// Finds the village a cadre's 走访村（社区） names. A leading district or town
 /// name is allowed (横山桥镇东城湾村); a name found in two towns is a fault
 /// that says how to write it.
 fn resolve_village(
     villages: &[Village],
+    index: &VillageIndex,
     reference: &str,
     row: &Row,
     problems: &mut Vec<Problem>,
 ) -> Option<usize> {
     let key = village_key(reference);
-    let matches: Vec<usize> = villages
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| {
-            let Some(prefix) = key.strip_suffix(&village_key(&v.name)) else {
-                return false;
-            };
-            let district = village_key(&v.district);
-            let town = village_key(&v.town);
-            prefix.is_empty()
-                || prefix == town
-                || prefix == district
-                || prefix == format!("{district}{town}")
+    // Every village whose name ends the reference, with what comes before it.
+    let mut matches: Vec<usize> = key
+        .char_indices()
+        .map(|(at, _)| at)
+        .chain([key.len()])
+        .filter_map(|at| Some((&key[..at], index.by_name.get(&key[at..])?)))
+        .flat_map(|(prefix, found)| {
+            found.iter().copied().filter(move |&i| {
+                let (district, town) = &index.places[i];
+                prefix.is_empty()
+                    || prefix == town
+                    || prefix == district
+                    || prefix == format!("{district}{town}")
+            })
         })
-        .map(|(i, _)| i)
         .collect();
+    matches.sort_unstable();
     match matches.as_slice() {
         [one] => Some(*one),
         [] => {
