@@ -617,75 +617,109 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         }
         checked.roster
     });
-    // Every file is read in two goes: first all but its household tables,
-    // then those, while the annex-5 PDFs and the problem lists (which need
-    // only the problems) are made on the other cores.
+    // A workbook is read in two parts on two threads: its household tables
+    // (known by their first rows), and the rest. The annex-5 PDFs and the
+    // problem lists need only the rest, and are made while the household
+    // tables are still being read.
     let progress = Progress::new(args.files.len() as u64, "表格文件", args.quiet);
-    let mut first = Vec::new();
-    let mut readable = false;
-    for file in &args.files {
-        let input = crate::read::read_input_deferring(file, &holds_households);
-        let deferred = !input.later.is_empty();
+    let source = |file: &PathBuf| file.display().to_string();
+    let read_households = |file: &PathBuf, sheets: crate::read::Later| {
+        let input = crate::read::read_later(file, sheets);
         let mut part = Returns::default();
         part.notes.extend(input.problems);
-        if !input.sheets.is_empty() || deferred {
-            readable = true;
-            read_returns_of(
-                &input.sheets,
-                &file.display().to_string(),
-                deferred,
-                &mut part,
-            );
-        }
-        // The sheets' cells are free now; the returns kept from them are a
-        // fraction of their size (see `engine::release_free_memory`).
+        read_returns(&input.sheets, &source(file), &mut part);
         drop(input.sheets);
         crate::engine::release_free_memory();
-        if !deferred {
-            progress.inc(0);
-        }
-        first.push((part, input.later));
-    }
-    if !readable {
-        progress.finish();
-        for (part, _) in &first {
-            report_problems(&part.notes);
-        }
-        return ExitCode::from(2);
-    }
-    let problems = Returns {
-        problems: first
-            .iter()
-            .flat_map(|(p, _)| p.problems.iter().cloned())
-            .collect(),
-        ..Returns::default()
+        progress.inc(0);
+        (part, input.broken)
     };
-    let annex5 = summarise(&problems, roster.as_ref(), period);
-    let read_rest = || {
-        // In the order one read of each file gave: household tables first.
-        let mut returns = Returns::default();
-        let mut tables_complete = true;
-        for (file, (part, later)) in args.files.iter().zip(first) {
-            if !later.is_empty() {
-                let input = crate::read::read_later(file, later);
-                let mut households = Returns::default();
-                households.notes.extend(input.problems);
-                read_returns(&input.sheets, &file.display().to_string(), &mut households);
-                drop(input.sheets);
-                crate::engine::release_free_memory();
+    let read = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::channel();
+        let households = scope.spawn(move || {
+            receive
+                .into_iter()
+                .map(|(i, sheets)| (i, read_households(&args.files[i], sheets)))
+                .collect::<Vec<_>>()
+        });
+        let mut first = Vec::new();
+        let mut readable = false;
+        for (i, file) in args.files.iter().enumerate() {
+            let mut input = crate::read::read_input_deferring(file, &holds_households);
+            let split = !input.later.is_empty();
+            if split {
+                let _ = send.send((i, std::mem::take(&mut input.later)));
+                let now = crate::read::read_later(file, std::mem::take(&mut input.now));
+                input.sheets = now.sheets;
+                input.problems.extend(now.problems);
+                input.broken |= now.broken;
+            }
+            let mut part = Returns::default();
+            part.notes.append(&mut input.problems);
+            if !input.sheets.is_empty() || split {
+                readable = true;
+                read_returns_of(&input.sheets, &source(file), split, &mut part);
+            }
+            // The sheets' cells are free now; the returns kept from them are
+            // a fraction of their size (see `engine::release_free_memory`).
+            drop(input.sheets);
+            crate::engine::release_free_memory();
+            if !split {
                 progress.inc(0);
+            }
+            first.push((part, input.broken));
+        }
+        drop(send);
+        if !readable {
+            progress.finish();
+            for (part, _) in &first {
+                report_problems(&part.notes);
+            }
+            return None;
+        }
+        let problems = Returns {
+            problems: first
+                .iter()
+                .flat_map(|(p, _)| p.problems.iter().cloned())
+                .collect(),
+            ..Returns::default()
+        };
+        let annex5 = summarise(&problems, roster.as_ref(), period);
+        let read_rest = || {
+            let mut late: Vec<Option<(Returns, bool)>> = first.iter().map(|_| None).collect();
+            for (i, part) in households
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            {
+                late[i] = Some(part);
+            }
+            progress.finish();
+            // In the order one read of each file gave: household tables first.
+            let mut returns = Returns::default();
+            let mut tables_complete = true;
+            for ((part, broken), late) in first.into_iter().zip(late) {
+                let (households, late_broken) = late.unwrap_or_default();
+                if broken || late_broken {
+                    // A file the library gave up on part way counts for nothing.
+                    tables_complete &= part.problems.is_empty();
+                    returns.notes.extend(households.notes);
+                    returns.notes.extend(part.notes);
+                    continue;
+                }
                 tables_complete &= households.problems.is_empty();
                 returns.append(households);
+                returns.append(part);
             }
-            returns.append(part);
-        }
-        progress.finish();
-        let summary = summarise(&returns, roster.as_ref(), period);
-        let workbook = write_workbook(&summary, &args.out);
-        (returns, summary, workbook, tables_complete)
+            let summary = summarise(&returns, roster.as_ref(), period);
+            let workbook = write_workbook(&summary, &args.out);
+            (returns, summary, workbook, tables_complete)
+        };
+        Some(write_tables(
+            &engine, &settings, &annex5, &problems, &args.out, read_rest,
+        ))
+    });
+    let Some((tables, (returns, summary, workbook, tables_complete))) = read else {
+        return ExitCode::from(2);
     };
-    let (tables, (returns, summary, workbook, tables_complete)) =
-        write_tables(&engine, &settings, &annex5, &problems, &args.out, read_rest);
     report_problems(&returns.notes);
     report_problems(&returns.rejected);
     // A sheet taken for a household table by its first rows held problems

@@ -89,15 +89,20 @@ impl Sheet {
 pub struct Workbooks {
     pub sheets: Vec<Sheet>,
     pub problems: Vec<Problem>,
-    /// Worksheets left to be read later (see `read_input_deferring`).
+    /// A workbook that `read_input_deferring` split: its worksheets to be
+    /// read now, and those to be read later (both with `read_later`).
+    pub now: Later,
     pub later: Later,
+    /// The spreadsheet library gave up part way (see `read_workbook_guarded`):
+    /// whatever the file gave in another read is not to be used either.
+    pub broken: bool,
 }
 
-/// Worksheets of a workbook left to be read later, with the bytes of the
-/// file they were picked from (read once, checked once).
+/// Worksheets of a workbook to be read, with the bytes of the file they
+/// were picked from (read once, checked once).
 #[derive(Debug, Default)]
 pub struct Later {
-    bytes: Vec<u8>,
+    bytes: std::sync::Arc<[u8]>,
     sheets: Vec<String>,
 }
 
@@ -111,8 +116,9 @@ impl Later {
 #[derive(Clone, Copy)]
 enum Pick<'a> {
     All,
-    /// All but those whose first rows (see `peek_sheet`) this picks; their
-    /// names go to `Workbooks::later`.
+    /// None, when this picks some of the worksheets by their first rows
+    /// (see `peek_sheet`): they go to `Workbooks::later`, the others to
+    /// `Workbooks::now`. All, when it picks none.
     Deferring(&'a (dyn Fn(&Sheet) -> bool + Sync)),
     /// Only these, of a workbook whose other worksheets were read before
     /// (`Later`).
@@ -136,20 +142,22 @@ pub fn read_input(path: &Path) -> Workbooks {
     read_picked(path, Pick::All)
 }
 
-/// Reads a workbook but leaves the worksheets whose first rows `later`
-/// picks to `read_later`: a summary starts on the problem lists while the
-/// (much longer) household tables are still being read. Only an xlsx
-/// without merged cells defers anything: there the first rows of a sheet,
-/// read alone, are exactly what the whole read shows of them.
+/// Reads a workbook, or splits it when `later` picks some of its worksheets
+/// by their first rows: those are then left in `Workbooks::later`, the
+/// others in `Workbooks::now`, each to be read with `read_later`, on two
+/// threads. A summary so reads the (much longer) household tables while it
+/// reads the problem lists and makes their PDFs. Only an xlsx without merged
+/// cells is split: there the first rows of a sheet, read alone, are exactly
+/// what the whole read shows of them.
 pub fn read_input_deferring(path: &Path, later: &(dyn Fn(&Sheet) -> bool + Sync)) -> Workbooks {
     read_picked(path, Pick::Deferring(later))
 }
 
-/// Reads the worksheets `read_input_deferring` left.
-pub fn read_later(path: &Path, later: Later) -> Workbooks {
+/// Reads the worksheets of a workbook that `read_input_deferring` split.
+pub fn read_later(path: &Path, sheets: Later) -> Workbooks {
     let mut out = Workbooks::default();
-    if !later.is_empty() {
-        read_workbook_guarded(path, &later.bytes, Pick::Only(&later.sheets), &mut out);
+    if !sheets.is_empty() {
+        read_workbook_guarded(path, &sheets.bytes, Pick::Only(&sheets.sheets), &mut out);
     }
     out
 }
@@ -208,10 +216,7 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
                     Err(p) => out.problems.push(p),
                 }
             } else {
-                read_workbook_guarded(path, &bytes, pick, &mut out);
-                if !out.later.is_empty() {
-                    out.later.bytes = bytes;
-                }
+                read_workbook_guarded(path, &bytes.into(), pick, &mut out);
             }
         }
         Err(e) => out.problems.push(unreadable(path, &e.to_string())),
@@ -260,7 +265,12 @@ thread_local! {
 /// Reads a workbook; a panic inside the spreadsheet library (it has a few
 /// on damaged files) becomes a message about the file instead of a crash,
 /// and whatever the file gave before it is dropped rather than half used.
-fn read_workbook_guarded(path: &Path, bytes: &[u8], pick: Pick, out: &mut Workbooks) {
+fn read_workbook_guarded(
+    path: &Path,
+    bytes: &std::sync::Arc<[u8]>,
+    pick: Pick,
+    out: &mut Workbooks,
+) {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let default = std::panic::take_hook();
@@ -281,17 +291,22 @@ fn read_workbook_guarded(path: &Path, bytes: &[u8], pick: Pick, out: &mut Workbo
         Ok(mut own) => {
             out.sheets.append(&mut own.sheets);
             out.problems.append(&mut own.problems);
-            out.later.sheets.append(&mut own.later.sheets);
+            out.now = own.now;
+            out.later = own.later;
         }
-        Err(_) => out.problems.push(Problem::fault(
-            Place::file(path.display().to_string()),
-            "这个表格文件已损坏，读到一半读不下去了",
-            CORRUPT_HINT,
-        )),
+        Err(_) => {
+            out.broken = true;
+            out.problems.push(Problem::fault(
+                Place::file(path.display().to_string()),
+                "这个表格文件已损坏，读到一半读不下去了",
+                CORRUPT_HINT,
+            ));
+        }
     }
 }
 
-fn read_workbook(path: &Path, bytes: &[u8], pick: Pick, out: &mut Workbooks) {
+fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &mut Workbooks) {
+    let bytes: &[u8] = shared;
     let file = path.display().to_string();
     let container = sniff(bytes);
     let refuse = |out: &mut Workbooks, message: String, hint: &str| {
@@ -408,14 +423,24 @@ fn read_workbook(path: &Path, bytes: &[u8], pick: Pick, out: &mut Workbooks) {
     match pick {
         Pick::All => {}
         Pick::Only(names) => sheets.retain(|(name, _)| names.contains(name)),
-        Pick::Deferring(later) if !merged_cells => sheets.retain(|(name, hidden)| {
-            let defer =
-                !hidden && peek_sheet(&mut workbook, &file, name).is_some_and(|s| later(&s));
-            if defer {
-                out.later.sheets.push(name.clone());
+        Pick::Deferring(later) if !merged_cells => {
+            let (deferred, now): (Vec<_>, Vec<_>) = sheets.iter().partition(|(name, hidden)| {
+                !hidden && peek_sheet(&mut workbook, &file, name).is_some_and(|s| later(&s))
+            });
+            if !deferred.is_empty() {
+                let names =
+                    |list: Vec<&(String, bool)>| list.into_iter().map(|s| s.0.clone()).collect();
+                out.later = Later {
+                    bytes: shared.clone(),
+                    sheets: names(deferred),
+                };
+                out.now = Later {
+                    bytes: shared.clone(),
+                    sheets: names(now),
+                };
+                return;
             }
-            !defer
-        }),
+        }
         Pick::Deferring(_) => {}
     }
     let read = |workbook: &mut Sheets<Cursor<&[u8]>>, (name, hidden): (String, bool)| {

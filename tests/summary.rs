@@ -355,6 +355,28 @@ fn annex5_weekly_rejections_and_routing() {
             .unwrap_or_else(|| panic!("{sheet} row {row}: {rejected:?}"))
     };
     assert_eq!(rejected.len(), 4);
+    // In the order of the files, each file's household table first (its
+    // household sheet is read on a thread of its own, after the others).
+    let order: Vec<(String, &str)> = rejected
+        .iter()
+        .map(|r| {
+            let file = r["file"].as_str().unwrap();
+            let name = std::path::Path::new(file).file_name().unwrap();
+            (
+                name.to_string_lossy().into_owned(),
+                r["sheet"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort_by_key(|(file, sheet)| {
+        (
+            order.iter().position(|o| &o.0 == file),
+            *sheet != "入户调查",
+        )
+    });
+    assert_eq!(order, sorted);
+    assert_eq!(order.first().map(|o| o.1), Some("入户调查"));
     let r = find("入户调查", 6);
     assert_eq!(
         (r["column"].as_str().unwrap(), r["value"].as_str().unwrap()),
