@@ -185,12 +185,167 @@ pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<Strin
             m.seconds / raw.max(0.001)
         );
     }
+    let _ = writeln!(report, "\n## 与 Typst 命令行对照\n");
+    match which("typst") {
+        Some(typst) => compare_with_typst_cli(&exe, &typst, dir, &mut report)?,
+        None => {
+            let _ = writeln!(
+                report,
+                "本机 PATH 中没有 `typst` 可执行文件，没有测。装好 Typst 0.15 命令行后再运行 `zoufang bench` 即可。"
+            );
+        }
+    }
     let _ = writeln!(
         report,
         "\n说明：每项都是在同一次运行中、同一台机器上测得；`kits` 的页数含联系卡、附件1、附件3、附件4，\
-         文件数含每个单位的录入表。Typst 命令行对照：本机没有 `typst` 可执行文件时不测。"
+         文件数含每个单位的录入表。"
     );
     Ok(report)
+}
+
+/// The first `name` on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// Cadres of the roster the Typst CLI is compared on: the issue's peer
+/// workload is 200 kits in one document.
+const CLI_CADRES: usize = 200;
+
+/// Every kit of a roster as one document, laid out natively (no stamps),
+/// from `/kits.json`: the way the Typst CLI alone would make them.
+const CLI_MAIN: &str = r#"// zoufang bench: every kit of a roster in one document (see bench.rs).
+#import "style.typ": setup
+#import "card.typ": card-sheets, expand
+#import "annex3.typ": annex3
+#import "annex4.typ": annex4
+
+#let kits = json("/kits.json")
+#show: setup.with(title: "走访材料")
+#for (k, d) in kits.enumerate() {
+  if k > 0 { pagebreak() }
+  card-sheets(expand(d.cards), d.campaign, d.hotline)
+  for (i, serial) in d.forms.enumerate() {
+    if i > 0 { pagebreak() }
+    annex3(d, serial)
+  }
+  for p in range(d.problem_pages) {
+    pagebreak()
+    annex4(d, p)
+  }
+}
+"#;
+
+/// Renders the kits of a 200-cadre city through the Typst CLI as one
+/// document and through `zoufang kits`, in the same run, and reports both.
+fn compare_with_typst_cli(
+    exe: &Path,
+    typst: &Path,
+    dir: &Path,
+    report: &mut String,
+) -> Result<(), String> {
+    let roster = dir.join(format!("city-{CLI_CADRES}.xlsx"));
+    crate::sample::write_city_roster(&roster, CLI_CADRES).map_err(|e| e.to_string())?;
+    let input = crate::read::read_input(&roster);
+    let settings = crate::settings::Settings::default();
+    let checked = crate::roster::build(&input.sheets, &settings, "");
+    let (plan, _) = crate::plan::plan(&checked.roster, &settings);
+    // A Typst project: the built-in templates, the fonts, the QR codes and the kits' data.
+    let project = dir.join("typst-cli");
+    let _ = std::fs::remove_dir_all(&project);
+    let write = |rel: &str, bytes: &[u8]| -> Result<(), String> {
+        let path = project.join(rel.trim_start_matches('/'));
+        crate::render::write_atomic(&path, bytes).map_err(|e| format!("{}：{e}", path.display()))
+    };
+    for (name, text) in crate::engine::BUILTIN_TEMPLATES {
+        write(name, text.as_bytes())?;
+    }
+    for (name, bytes) in crate::engine::EMBEDDED_FONTS {
+        write(&format!("fonts/{name}"), bytes)?;
+    }
+    let mut kits = Vec::new();
+    let mut pages = 0u64;
+    for doc in plan
+        .documents
+        .iter()
+        .filter(|d| d.template == crate::engine::Template::Kit)
+    {
+        let data: serde_json::Value =
+            serde_json::from_slice(doc.data.as_slice()).map_err(|e| e.to_string())?;
+        kits.push(data);
+        pages += doc.pages as u64;
+        for (path, bytes) in &doc.files {
+            write(path, bytes.as_slice())?;
+        }
+    }
+    write(
+        "kits.json",
+        &serde_json::to_vec(&kits).map_err(|e| e.to_string())?,
+    )?;
+    write("bench.typ", CLI_MAIN.as_bytes())?;
+    let fonts = project.join("fonts");
+    let main = project.join("bench.typ");
+    let pdf = project.join("kits.pdf");
+    let cli = measure(
+        typst,
+        &[
+            "compile",
+            "--root",
+            path(&project),
+            "--font-path",
+            path(&fonts),
+            "--ignore-system-fonts",
+            path(&main),
+            path(&pdf),
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+    let out = dir.join(format!("kits-{CLI_CADRES}-cli"));
+    let _ = std::fs::remove_dir_all(&out);
+    let ours = measure(exe, &["kits", path(&roster), "-o", path(&out), "-q"])
+        .map_err(|e| e.to_string())?;
+    let (our_pages, _) = kit_output(&out);
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&project);
+    let version = Command::new(typst)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let cli_rate = pages as f64 / cli.seconds;
+    let our_rate = our_pages as f64 / ours.seconds;
+    eprintln!(
+        "typst 命令行：{pages} 页，{:.1} 秒；zoufang：{our_pages} 页，{:.1} 秒",
+        cli.seconds, ours.seconds
+    );
+    let _ = writeln!(
+        report,
+        "| 方式 | 页数 | 用时（秒） | 页/秒 | 峰值内存（MB） |"
+    );
+    let _ = writeln!(report, "| --- | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(
+        report,
+        "| {version}：{CLI_CADRES} 名干部的走访材料排成一个文件 | {pages} | {:.1} | {cli_rate:.0} | {:.0} |{}",
+        cli.seconds,
+        cli.peak_mb,
+        if cli.ok { "" } else { " 运行失败" }
+    );
+    let _ = writeln!(
+        report,
+        "| zoufang kits：同一份名单（另含附件1、单位联系卡） | {our_pages} | {:.1} | {our_rate:.0} | {:.0} |{}",
+        ours.seconds,
+        ours.peak_mb,
+        if ours.ok { "" } else { " 运行失败" }
+    );
+    let _ = writeln!(
+        report,
+        "\nzoufang 每秒排的页数是 Typst 命令行的 {:.1} 倍，峰值内存是它的 {:.2} 倍。",
+        our_rate / cli_rate.max(0.001),
+        ours.peak_mb / cli.peak_mb.max(0.001)
+    );
+    Ok(())
 }
 
 fn path(p: &Path) -> &str {

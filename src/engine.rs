@@ -21,7 +21,7 @@ use typst_layout::PagedDocument;
 use crate::problem::{Place, Problem};
 
 /// The fonts shipped in `fonts/`, embedded in the binary.
-static EMBEDDED_FONTS: &[(&str, &[u8])] = &[
+pub(crate) static EMBEDDED_FONTS: &[(&str, &[u8])] = &[
     (
         "FandolFang-Regular.otf",
         include_bytes!("../fonts/FandolFang-Regular.otf"),

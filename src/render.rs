@@ -328,7 +328,38 @@ pub fn render_all(
             bytes: bytes.len(),
         })
     };
-    let results = in_parallel(&plan.documents, render_one);
+    // Each department's entry workbook: (department, file), written by one
+    // worker before it starts on the PDFs (the workbooks took a city's run
+    // several seconds at its end, on one core).
+    let books: Vec<(usize, PathBuf)> = if entry_workbooks {
+        roster
+            .departments
+            .iter()
+            .enumerate()
+            .filter_map(|(d, dept)| {
+                let doc = plan
+                    .documents
+                    .iter()
+                    .find(|doc| doc.department == d && doc.template == Template::Kit)?;
+                let folder = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
+                let name = safe_file_name(&format!("录入表_{}", dept.name));
+                Some((d, folder.join(format!("{name}.xlsx"))))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let write_books = || -> Vec<Result<usize, String>> {
+        books
+            .iter()
+            .map(|(d, rel)| {
+                let bytes = crate::entry::entry_workbook(roster, *d).map_err(|e| e.to_string())?;
+                write_atomic(&out.join(rel), &bytes).map_err(|e| e.to_string())?;
+                Ok(bytes.len())
+            })
+            .collect()
+    };
+    let (results, books_written) = in_parallel_while(&plan.documents, render_one, write_books);
     let mut report = Report::default();
     for r in results {
         match r {
@@ -346,65 +377,42 @@ pub fn render_all(
         .zip(&report.written)
         .map(|(d, w)| manifest_row(roster, d, w))
         .collect();
-    if entry_workbooks {
-        for (d, dept) in roster.departments.iter().enumerate() {
-            let Some(doc) = plan
-                .documents
-                .iter()
-                .find(|doc| doc.department == d && doc.template == Template::Kit)
-            else {
-                continue;
-            };
-            let folder = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let rel = folder.join(format!(
-                "{}.xlsx",
-                safe_file_name(&format!("录入表_{}", dept.name))
-            ));
-            let path = out.join(&rel);
-            let result = crate::entry::entry_workbook(roster, d)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    write_atomic(&path, &bytes)
-                        .map(|_| bytes.len())
-                        .map_err(|e| e.to_string())
+    for ((d, rel), result) in books.into_iter().zip(books_written) {
+        match result {
+            Ok(bytes) => {
+                let (first, last) = plan
+                    .documents
+                    .iter()
+                    .filter(|doc| doc.department == d)
+                    .filter_map(|doc| doc.serials.clone())
+                    .fold((String::new(), String::new()), |(f, _), (a, b)| {
+                        (if f.is_empty() { a } else { f }, b)
+                    });
+                rows.push(vec![
+                    rel.to_string_lossy().replace('\\', "/"),
+                    "录入表（走访后填写，交单位汇总）".into(),
+                    String::new(),
+                    roster.departments[d].name.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    first,
+                    last,
+                    String::new(),
+                ]);
+                report.written.push(Written {
+                    path: rel,
+                    pages: 0,
+                    bytes,
                 });
-            match result {
-                Ok(bytes) => {
-                    let written = Written {
-                        path: rel.clone(),
-                        pages: 0,
-                        bytes,
-                    };
-                    let (first, last) = plan
-                        .documents
-                        .iter()
-                        .filter(|doc| doc.department == d)
-                        .filter_map(|doc| doc.serials.clone())
-                        .fold((String::new(), String::new()), |(f, _), (a, b)| {
-                            (if f.is_empty() { a } else { f }, b)
-                        });
-                    rows.push(vec![
-                        rel.to_string_lossy().replace('\\', "/"),
-                        "录入表（走访后填写，交单位汇总）".into(),
-                        String::new(),
-                        dept.name.clone(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        first,
-                        last,
-                        String::new(),
-                    ]);
-                    report.written.push(written);
-                }
-                Err(e) => report.failures.push(Problem::fault(
-                    Place::file(path.display().to_string()),
-                    format!("录入表写不进去（{e}）"),
-                    "请检查输出文件夹是否可写",
-                )),
             }
+            Err(e) => report.failures.push(Problem::fault(
+                Place::file(out.join(&rel).display().to_string()),
+                format!("录入表写不进去（{e}）"),
+                "请检查输出文件夹是否可写",
+            )),
         }
     }
     if let Err(e) = write_manifest(&rows, out) {
