@@ -141,12 +141,10 @@ pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<Strin
         );
         let _ = writeln!(
             report,
-            "| {n} | {pages} | {:.1} | {:.0} | {:.0} | {:.1} |{}",
-            m.seconds,
-            pages as f64 / m.seconds,
-            m.peak_mb,
+            "| {n} | {} | {:.1} |{}",
+            run_cells(pages, &m),
             bytes as f64 / 1024.0 / pages.max(1) as f64,
-            if m.ok { "" } else { " 运行失败" }
+            failed(&m)
         );
         let _ = std::fs::remove_dir_all(&out);
     }
@@ -201,6 +199,21 @@ pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<Strin
          文件数含每个单位的录入表。"
     );
     Ok(report)
+}
+
+/// Pages, seconds, pages per second and peak memory of a run, as table cells.
+fn run_cells(pages: u64, m: &Measured) -> String {
+    format!(
+        "{pages} | {:.1} | {:.0} | {:.0}",
+        m.seconds,
+        pages as f64 / m.seconds,
+        m.peak_mb
+    )
+}
+
+/// What a table row says of a run that failed.
+fn failed(m: &Measured) -> &'static str {
+    if m.ok { "" } else { " 运行失败" }
 }
 
 /// The first `name` on PATH.
@@ -325,19 +338,18 @@ fn compare_with_typst_cli(
         "| 方式 | 页数 | 用时（秒） | 页/秒 | 峰值内存（MB） |"
     );
     let _ = writeln!(report, "| --- | ---: | ---: | ---: | ---: |");
-    let _ = writeln!(
-        report,
-        "| {version}：{CLI_CADRES} 名干部的走访材料排成一个文件 | {pages} | {:.1} | {cli_rate:.0} | {:.0} |{}",
-        cli.seconds,
-        cli.peak_mb,
-        if cli.ok { "" } else { " 运行失败" }
+    let mut row = |route: &str, pages: u64, m: &Measured| {
+        let _ = writeln!(report, "| {route} | {} |{}", run_cells(pages, m), failed(m));
+    };
+    row(
+        &format!("{version}：{CLI_CADRES} 名干部的走访材料排成一个文件"),
+        pages,
+        &cli,
     );
-    let _ = writeln!(
-        report,
-        "| zoufang kits：同一份名单（另含附件1、单位联系卡） | {our_pages} | {:.1} | {our_rate:.0} | {:.0} |{}",
-        ours.seconds,
-        ours.peak_mb,
-        if ours.ok { "" } else { " 运行失败" }
+    row(
+        "zoufang kits：同一份名单（另含附件1、单位联系卡）",
+        our_pages,
+        &ours,
     );
     let _ = writeln!(
         report,
