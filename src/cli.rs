@@ -367,7 +367,7 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let plan = if cards_only { plan.cards_only() } else { plan };
+    let mut plan = if cards_only { plan.cards_only() } else { plan };
     let total = plan.total();
     if !quiet {
         eprintln!(
@@ -384,7 +384,7 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
         emit_data: emit_data.as_deref(),
         progress: &progress,
     };
-    let report = render_all(&engine, &settings, &checked.roster, &plan, &output);
+    let report = render_all(&engine, &settings, &checked.roster, &mut plan, &output);
     progress.finish();
     if !report.failures.is_empty() {
         report_problems(&report.failures);

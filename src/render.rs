@@ -4,12 +4,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use typst::foundations::{Datetime, Smart};
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::engine::{Engine, RenderError, Template, Typeset, evict_caches};
-use crate::plan::{Document, Plan, safe_file_name};
+use crate::plan::{Document, Files, Plan, safe_file_name};
 use crate::problem::{Place, Problem};
 use crate::progress::Progress;
 use crate::roster::Roster;
@@ -67,21 +68,6 @@ pub fn pdf_options(date: Datetime, ident: &str, pdf_a: bool) -> PdfOptions {
 }
 
 /// Typesets a document and turns it into PDF bytes.
-pub fn pdf_bytes(
-    engine: &Engine,
-    doc: &Document,
-    pdf_a: bool,
-) -> Result<(Typeset, Vec<u8>), RenderError> {
-    typeset_pdf(
-        engine,
-        doc.template,
-        &doc.data,
-        &doc.files,
-        &doc.path.to_string_lossy(),
-        pdf_a,
-    )
-}
-
 fn typeset_pdf(
     engine: &Engine,
     template: Template,
@@ -279,12 +265,15 @@ pub struct Output<'a> {
     pub progress: &'a Progress,
 }
 
+/// A document's data and files until a worker takes them to render it.
+type Payload = Mutex<Option<(Bytes, Files)>>;
+
 /// Renders every document of the plan into `output.dir`, then writes the manifest.
 pub fn render_all(
     engine: &Engine,
     settings: &Settings,
     roster: &Roster,
-    plan: &Plan,
+    plan: &mut Plan,
     output: &Output,
 ) -> Report {
     let Output {
@@ -295,11 +284,28 @@ pub fn render_all(
     } = *output;
     sweep_stale_temps(out, 2);
     let before = listed_in_manifest(out);
-    let render_one = |doc: &Document| -> Result<Written, Problem> {
+    // Each document's data and files, handed to the worker that renders it
+    // and freed when it is done: a city's plan holds some 13 MB of them.
+    let payloads: Vec<Payload> = plan
+        .documents
+        .iter_mut()
+        .map(|d| {
+            let data = std::mem::replace(&mut d.data, Bytes::new(Vec::<u8>::new()));
+            Mutex::new(Some((data, std::mem::take(&mut d.files))))
+        })
+        .collect();
+    let plan: &Plan = plan;
+    let jobs: Vec<(&Document, &Payload)> = plan.documents.iter().zip(&payloads).collect();
+    let render_one = |&(doc, payload): &(&Document, &Payload)| -> Result<Written, Problem> {
+        let (data, files) = payload
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take())
+            .unwrap_or_else(|| (Bytes::new(Vec::<u8>::new()), Files::new()));
         if let Some(dir) = emit_data {
             let path = dir.join(&doc.path).with_extension("json");
             let value: serde_json::Value =
-                serde_json::from_slice(doc.data.as_slice()).unwrap_or_default();
+                serde_json::from_slice(data.as_slice()).unwrap_or_default();
             let json = serde_json::to_vec_pretty(&value).unwrap_or_default();
             write_atomic(&path, &json).map_err(|e| {
                 Problem::fault(
@@ -309,7 +315,15 @@ pub fn render_all(
                 )
             })?;
         }
-        let result = pdf_bytes(engine, doc, settings.pdf_a);
+        let result = typeset_pdf(
+            engine,
+            doc.template,
+            &data,
+            &files,
+            &doc.path.to_string_lossy(),
+            settings.pdf_a,
+        );
+        drop((data, files));
         evict_caches();
         let (typeset, bytes) = result.map_err(|e| failure(roster, doc, e))?;
         let path = out.join(&doc.path);
@@ -359,7 +373,7 @@ pub fn render_all(
             })
             .collect()
     };
-    let (results, books_written) = in_parallel_while(&plan.documents, render_one, write_books);
+    let (results, books_written) = in_parallel_while(&jobs, render_one, write_books);
     let mut report = Report::default();
     for r in results {
         match r {
