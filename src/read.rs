@@ -474,9 +474,7 @@ where
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(sheets.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<R>>> =
-        sheets.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let queue = crate::render::Queue::new(sheets.len());
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
@@ -485,24 +483,14 @@ where
                     return;
                 };
                 let mut own = Sheets::Xlsx(own);
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(sheet) = sheets.get(i) else { break };
-                    let result = read(&mut own, sheet.clone());
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(result);
-                    }
-                }
+                queue.work(&sheets, |sheet| read(&mut own, sheet.clone()));
             });
         }
     });
     // A thread that panicked (the library has a few panics on damaged
     // files) leaves its slot empty: the whole file is then refused, as when
     // reading on one thread.
-    let results: Vec<R> = slots
-        .into_iter()
-        .filter_map(|slot| slot.into_inner().ok().flatten())
-        .collect();
+    let results = queue.results();
     if results.len() < sheets.len() {
         std::panic::resume_unwind(Box::new("a worksheet reader panicked"));
     }

@@ -519,17 +519,8 @@ pub fn in_parallel_while<T: Sync, R: Send, M: Send>(
         .map(|n| n.get())
         .unwrap_or(2)
         .min(items.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<R>>> =
-        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let work_loop = || loop {
-        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Some(item) = items.get(i) else { break };
-        let r = f(item);
-        if let Ok(mut slot) = results[i].lock() {
-            *slot = Some(r);
-        }
-    };
+    let queue = Queue::new(items.len());
+    let work_loop = || queue.work(items, &f);
     let work = || match rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .stack_size(STACK_SIZE)
@@ -580,11 +571,46 @@ pub fn in_parallel_while<T: Sync, R: Send, M: Send>(
     // What comes next runs on the calling thread, which cannot reuse the
     // workers' free memory (see `release_free_memory`).
     crate::engine::release_free_memory();
-    let results = results
-        .into_iter()
-        .filter_map(|m| m.into_inner().ok().flatten())
-        .collect();
-    (results, meanwhile)
+    (queue.results(), meanwhile)
+}
+
+/// Items handed out one at a time to whichever thread asks next, with a
+/// slot for each result, so that the results come back in the items' order.
+pub struct Queue<R> {
+    next: std::sync::atomic::AtomicUsize,
+    slots: Vec<Mutex<Option<R>>>,
+}
+
+impl<R> Queue<R> {
+    pub fn new(len: usize) -> Queue<R> {
+        Queue {
+            next: std::sync::atomic::AtomicUsize::new(0),
+            slots: (0..len).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    /// Takes items until none is left, putting what `f` makes of each in its slot.
+    pub fn work<T>(&self, items: &[T], mut f: impl FnMut(&T) -> R) {
+        loop {
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let (Some(item), Some(slot)) = (items.get(i), self.slots.get(i)) else {
+                break;
+            };
+            let r = f(item);
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(r);
+            }
+        }
+    }
+
+    /// The results in the items' order: fewer than the items when a thread
+    /// working on them panicked.
+    pub fn results(self) -> Vec<R> {
+        self.slots
+            .into_iter()
+            .filter_map(|m| m.into_inner().ok().flatten())
+            .collect()
+    }
 }
 
 /// Turns a typesetting failure into a message about the person or village.

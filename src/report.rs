@@ -111,7 +111,6 @@ pub fn write_tables<M: Send>(
 ) -> (Result<Vec<Written>, Problem>, M) {
     crate::render::sweep_stale_temps(out, 2);
     let note = period_note(summary);
-    let io = |path: &Path, e: String| io_fault(path, e);
     // (file, title, tables) of every annex-5 PDF: the roll-ups in one file,
     // then one per village or community, routed by kind.
     let rollups: Vec<Value> = [Level::City, Level::District, Level::Town, Level::Department]
@@ -158,7 +157,7 @@ pub fn write_tables<M: Send>(
             )
         })?;
         let path = out.join(rel);
-        write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
+        write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
         Ok(Written {
             path: rel.clone(),
             pages,
@@ -168,12 +167,11 @@ pub fn write_tables<M: Send>(
     let problem_list = |kind: Kind| -> Result<Option<Written>, Problem> {
         let rel = PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx");
         let path = out.join(&rel);
-        let Some(bytes) =
-            problem_list(summary, returns, kind).map_err(|e| io(&path, e.to_string()))?
+        let Some(bytes) = problem_list(summary, returns, kind).map_err(|e| io_fault(&path, e))?
         else {
             return Ok(None);
         };
-        write_atomic(&path, &bytes).map_err(|e| io(&path, e.to_string()))?;
+        write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
         Ok(Some(Written {
             path: rel,
             pages: 0,
