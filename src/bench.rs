@@ -166,7 +166,7 @@ pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<Strin
         let file = files.first().cloned().unwrap_or_default();
         let out = dir.join(format!("summary-{cadres}"));
         let (calamine, m) = fastest_in_turns(
-            || Ok(time_calamine(&file)),
+            || time_calamine(&exe, &file),
             || {
                 measure(&exe, &["summary", path(&file), "-o", path(&out), "-q"])
                     .map_err(|e| e.to_string())
@@ -202,7 +202,9 @@ pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<Strin
         report,
         "\n说明：每项都是在同一次运行中、同一台机器上测得；`kits` 的页数含联系卡、附件1、附件3、附件4，\
          文件数含每个单位的录入表。要相比的两项（summary 与只用 calamine 读取、Typst 命令行与 zoufang kits）\
-         交替运行 {ROUNDS} 次，各取最快的一次：这台机器的速度时快时慢，相隔几分钟的两次单独运行之比不可靠。"
+         交替运行 {ROUNDS} 次，各取最快的一次：这台机器的速度时快时慢，相隔几分钟的两次单独运行之比不可靠。\
+         “只用 calamine 读”在单独的进程里读出文件的全部工作表，用系统自带的内存分配器（和一个只用 calamine 的程序一样），\
+         不用 zoufang 的 mimalloc。"
     );
     Ok(report)
 }
@@ -399,18 +401,50 @@ fn path(p: &Path) -> &str {
 }
 
 /// How long calamine alone takes to read every sheet of a file (in this process).
-fn time_calamine(file: &PathBuf) -> Measured {
+/// Times calamine alone reading every sheet of `file`: `zoufang
+/// read-with-calamine` in a child process with the system's allocator, as a
+/// plain program using calamine would run (see main.rs).
+fn time_calamine(exe: &Path, file: &Path) -> Result<Measured, String> {
+    let mut command = Command::new(exe);
+    command
+        .args(["read-with-calamine", path(file)])
+        .env("ZOUFANG_SYSTEM_ALLOCATOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let m = measure_command(&mut command, None).map_err(|e| e.to_string())?;
+    if !m.ok {
+        return Err(format!("calamine 读不了 {}", file.display()));
+    }
+    Ok(m)
+}
+
+/// Reads every sheet of each file with calamine and nothing else; false if
+/// a file or sheet could not be read.
+pub fn read_with_calamine(files: &[PathBuf]) -> bool {
     use calamine::Reader;
-    let started = Instant::now();
-    if let Ok(mut workbook) = calamine::open_workbook_auto(file) {
-        for name in workbook.sheet_names() {
-            let _ = workbook.worksheet_range(&name);
+    let mut ok = true;
+    for file in files {
+        match calamine::open_workbook_auto(file) {
+            Ok(mut workbook) => {
+                for name in workbook.sheet_names() {
+                    ok &= workbook.worksheet_range(&name).is_ok();
+                }
+            }
+            Err(_) => ok = false,
         }
     }
-    Measured {
-        seconds: started.elapsed().as_secs_f64(),
-        peak_mb: 0.0,
-        ok: true,
-        code: Some(0),
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calamine_alone_reads_the_sample_and_fails_on_a_file_that_is_not_there() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx");
+        assert!(read_with_calamine(std::slice::from_ref(&sample)));
+        let missing = sample.with_file_name("没有这个文件.xlsx");
+        assert!(!read_with_calamine(&[sample, missing]));
     }
 }

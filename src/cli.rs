@@ -62,6 +62,13 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         returns: Vec<PathBuf>,
     },
+    /// 只用 calamine 读出文件里的全部工作表（性能测试用来对照）
+    #[command(hide = true)]
+    ReadWithCalamine {
+        /// 要读的文件
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// 性能测试：在模拟全市名单上测 kits 和 summary 的速度和内存，结果写入 BENCHMARKS.md
     Bench {
         /// 放测试文件的文件夹
@@ -306,6 +313,13 @@ fn command(command: Command) -> ExitCode {
             cadres,
         } => sample(&out, returns.as_deref(), cadres),
         Command::Init { dir } => init(&dir),
+        Command::ReadWithCalamine { files } => {
+            if crate::bench::read_with_calamine(&files) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Command::Bench {
             dir,
             cadres,

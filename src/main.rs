@@ -1,8 +1,84 @@
-// mimalloc instead of the system allocator: Typst allocates and frees
-// small objects at a high rate from both workers, and glibc's malloc took
-// about a sixth of a kits run's CPU (see BENCHMARKS.md).
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use mimalloc::MiMalloc;
+
+/// The program's allocator: mimalloc. Typst allocates and frees small
+/// objects at a high rate from both workers, and glibc's malloc took about a
+/// sixth of a kits run's CPU (see README). The system's allocator when the
+/// environment has `ZOUFANG_SYSTEM_ALLOCATOR`: `zoufang bench` times
+/// calamine alone as a plain program would run it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Chosen = Chosen;
+
+struct Chosen;
+
+/// 0 before the first allocation, then 1 for mimalloc or 2 for the system's.
+static CHOICE: AtomicU8 = AtomicU8::new(0);
+
+fn system() -> bool {
+    match CHOICE.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            // The first allocation comes before `main`, on the only thread.
+            #[cfg(target_os = "linux")]
+            // SAFETY: a NUL-terminated name; getenv allocates nothing.
+            let set = unsafe { !libc::getenv(c"ZOUFANG_SYSTEM_ALLOCATOR".as_ptr()).is_null() };
+            #[cfg(not(target_os = "linux"))]
+            let set = false;
+            CHOICE.store(if set { 2 } else { 1 }, Ordering::Relaxed);
+            set
+        }
+    }
+}
+
+// SAFETY: every call goes to the allocator chosen before the first one.
+unsafe impl GlobalAlloc for Chosen {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as the caller promised.
+        unsafe {
+            if system() {
+                System.alloc(layout)
+            } else {
+                MiMalloc.alloc(layout)
+            }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as the caller promised.
+        unsafe {
+            if system() {
+                System.alloc_zeroed(layout)
+            } else {
+                MiMalloc.alloc_zeroed(layout)
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from the same allocator.
+        unsafe {
+            if system() {
+                System.dealloc(ptr, layout)
+            } else {
+                MiMalloc.dealloc(ptr, layout)
+            }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from the same allocator.
+        unsafe {
+            if system() {
+                System.realloc(ptr, layout, new_size)
+            } else {
+                MiMalloc.realloc(ptr, layout, new_size)
+            }
+        }
+    }
+}
 
 /// mimalloc's `mi_option_purge_delay`: how long freed memory is kept
 /// before it goes back to the system. 100 ms instead of the default 1 s
