@@ -243,6 +243,19 @@ fn returns_a(dir: &Path) -> PathBuf {
     path
 }
 
+/// 市教育局's solved housing need in 东城湾村.
+fn house_repair() -> Vec<Value> {
+    problem(
+        DONGCHENGWAN,
+        "困难需求",
+        "房屋土地",
+        "已解决",
+        "市教育局",
+        t("2017-03-10"),
+        "危房改造",
+    )
+}
+
 /// Department B: 市教育局 visits 东城湾村 too.
 fn returns_b(dir: &Path) -> PathBuf {
     let path = dir.join("教育局录入表.xlsx");
@@ -258,19 +271,7 @@ fn returns_b(dir: &Path) -> PathBuf {
             t("2017-03-10"),
         )],
     );
-    let problems = sheet(
-        "问题清单",
-        PROBLEM_HEADERS,
-        vec![problem(
-            DONGCHENGWAN,
-            "困难需求",
-            "房屋土地",
-            "已解决",
-            "市教育局",
-            t("2017-03-10"),
-            "危房改造",
-        )],
-    );
+    let problems = sheet("问题清单", PROBLEM_HEADERS, vec![house_repair()]);
     write_xlsx(&path, &[households, problems]).unwrap();
     path
 }
@@ -628,4 +629,115 @@ fn kits_write_an_entry_workbook_that_summary_reads() {
         run.stdout
     );
     assert!(run.stdout.contains("武进区横山桥镇东城湾村"));
+}
+
+/// Copies an xlsx, storing the rows of its first worksheet from row `first`
+/// (1-based, as Excel numbers them) ahead of the others. Excel accepts rows
+/// in any order, and calamine reads them as they are stored.
+fn rows_stored_from(from: &Path, to: &Path, first: u32) {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(from).unwrap()).unwrap();
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(to).unwrap());
+    let number = |row: &str| -> u32 {
+        let at = row.find("<row r=\"").expect("a row element") + "<row r=\"".len();
+        row[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let text = String::from_utf8(bytes).unwrap();
+            let start = text.find("<sheetData>").unwrap() + "<sheetData>".len();
+            let end = text.find("</sheetData>").unwrap();
+            let rows: Vec<&str> = text[start..end].split_inclusive("</row>").collect();
+            let (late, early): (Vec<&str>, Vec<&str>) =
+                rows.into_iter().partition(|row| number(row) >= first);
+            assert!(!late.is_empty() && !early.is_empty());
+            let stored: String = late.into_iter().chain(early).collect();
+            bytes = format!("{}{stored}{}", &text[..start], &text[end..]).into_bytes();
+        }
+        writer
+            .start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(&bytes).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+/// A sheet whose first stored rows are not its first rows: they hold a
+/// household table's header, but the sheet's top is a problem list. summary
+/// reads household sheets (known by their first stored rows) on a thread of
+/// their own and makes annex 5 from the other sheets meanwhile; it must
+/// notice these problems and make annex 5 again with them.
+#[test]
+fn problems_in_a_sheet_stored_out_of_order_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = vec![
+        house_repair(),
+        problem(
+            DONGCHENGWAN,
+            "意见建议",
+            "医疗卫生",
+            "待解决",
+            "市教育局",
+            t("2017-03-10"),
+            "村卫生室缺药",
+        ),
+    ];
+    // Row 41, below where headers are looked for: in the sheet as a whole it
+    // is one more (wrong) row of the problem list. Stored first, then row 81,
+    // it is all a look at a sheet's first stored rows sees.
+    rows.resize(39, Vec::new());
+    rows.push(HOUSEHOLD_HEADERS.iter().map(|h| t(h)).collect());
+    rows.resize(79, Vec::new());
+    rows.push(problem(
+        DONGCHENGWAN,
+        "困难需求",
+        "教育文化",
+        "待解决",
+        "市教育局",
+        t("2017-03-11"),
+        "校车不够",
+    ));
+    let in_order = dir.path().join("按顺序.xlsx");
+    write_xlsx(&in_order, &[sheet("问题清单", PROBLEM_HEADERS, rows)]).unwrap();
+    let out_of_order = dir.path().join("行的存放顺序打乱.xlsx");
+    rows_stored_from(&in_order, &out_of_order, 41);
+    let summarise = |file: &Path, name: &str| {
+        let out = dir.path().join(name);
+        let json = dir.path().join(format!("{name}.json"));
+        let (run, value) = run_json(
+            &[
+                "summary",
+                file.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--json",
+                json.to_str().unwrap(),
+            ],
+            &json,
+        );
+        let pdf = out
+            .join("报市委农工办")
+            .join("附件5_武进区横山桥镇东城湾村.pdf");
+        (run, value, pdf_text(&pdf))
+    };
+    let (run, json, pdf) = summarise(&out_of_order, "打乱");
+    let table = village(&json, "东城湾村");
+    assert_eq!(
+        cell(table, "困难需求", "房屋土地"),
+        (1, 0),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(cell(table, "意见建议", "医疗卫生"), (0, 1));
+    assert_eq!(cell(table, "困难需求", "教育文化"), (0, 1));
+    // The household header, read as a problem row, is turned back.
+    assert!(run.stdout.contains("有 1 行没有计入汇总"), "{}", run.stdout);
+    let (in_order_run, in_order_json, in_order_pdf) = summarise(&in_order, "按顺序");
+    assert_eq!(json["annex5"], in_order_json["annex5"]);
+    assert_eq!(pdf, in_order_pdf);
+    assert_eq!(run.stdout, in_order_run.stdout.replace("按顺序", "打乱"));
 }
