@@ -21,12 +21,17 @@ pub struct Measured {
 /// Runs a command with its output thrown away, polling its peak resident
 /// memory until it exits.
 pub fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
+    measure_command(&mut quiet(program, args), None)
+}
+
+/// A command with its output thrown away.
+fn quiet(program: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(program);
     command
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    measure_command(&mut command, None)
+    command
 }
 
 /// Runs a prepared command, polling its peak resident memory (`VmHWM`) until
@@ -400,17 +405,12 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap_or("")
 }
 
-/// How long calamine alone takes to read every sheet of a file (in this process).
 /// Times calamine alone reading every sheet of `file`: `zoufang
 /// read-with-calamine` in a child process with the system's allocator, as a
 /// plain program using calamine would run (see main.rs).
 fn time_calamine(exe: &Path, file: &Path) -> Result<Measured, String> {
-    let mut command = Command::new(exe);
-    command
-        .args(["read-with-calamine", path(file)])
-        .env("ZOUFANG_SYSTEM_ALLOCATOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut command = quiet(exe, &["read-with-calamine", path(file)]);
+    command.env("ZOUFANG_SYSTEM_ALLOCATOR", "1");
     let m = measure_command(&mut command, None).map_err(|e| e.to_string())?;
     if !m.ok {
         return Err(format!("calamine 读不了 {}", file.display()));

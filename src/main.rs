@@ -16,12 +16,13 @@ struct Chosen;
 /// 0 before the first allocation, then 1 for mimalloc or 2 for the system's.
 static CHOICE: AtomicU8 = AtomicU8::new(0);
 
-fn system() -> bool {
-    match CHOICE.load(Ordering::Relaxed) {
+/// The allocator chosen at the first allocation, which comes before `main`,
+/// on the only thread.
+fn chosen() -> &'static dyn GlobalAlloc {
+    let system = match CHOICE.load(Ordering::Relaxed) {
         1 => false,
         2 => true,
         _ => {
-            // The first allocation comes before `main`, on the only thread.
             #[cfg(target_os = "linux")]
             // SAFETY: a NUL-terminated name; getenv allocates nothing.
             let set = unsafe { !libc::getenv(c"ZOUFANG_SYSTEM_ALLOCATOR".as_ptr()).is_null() };
@@ -30,53 +31,31 @@ fn system() -> bool {
             CHOICE.store(if set { 2 } else { 1 }, Ordering::Relaxed);
             set
         }
-    }
+    };
+    if system { &System } else { &MiMalloc }
 }
 
-// SAFETY: every call goes to the allocator chosen before the first one.
+// SAFETY: every call goes to the allocator chosen before the first one, so
+// memory is freed or grown by the allocator that gave it.
 unsafe impl GlobalAlloc for Chosen {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as the caller promised.
-        unsafe {
-            if system() {
-                System.alloc(layout)
-            } else {
-                MiMalloc.alloc(layout)
-            }
-        }
+        unsafe { chosen().alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as the caller promised.
-        unsafe {
-            if system() {
-                System.alloc_zeroed(layout)
-            } else {
-                MiMalloc.alloc_zeroed(layout)
-            }
-        }
+        unsafe { chosen().alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from the same allocator.
-        unsafe {
-            if system() {
-                System.dealloc(ptr, layout)
-            } else {
-                MiMalloc.dealloc(ptr, layout)
-            }
-        }
+        // SAFETY: as the caller promised.
+        unsafe { chosen().dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` came from the same allocator.
-        unsafe {
-            if system() {
-                System.realloc(ptr, layout, new_size)
-            } else {
-                MiMalloc.realloc(ptr, layout, new_size)
-            }
-        }
+        // SAFETY: as the caller promised.
+        unsafe { chosen().realloc(ptr, layout, new_size) }
     }
 }
 
