@@ -24,13 +24,29 @@ pub fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
     measure_command(&mut quiet(program, args), None)
 }
 
-/// A command with its output thrown away.
+/// A command with its output thrown away, run with the machine's own
+/// setting for transparent huge pages: zoufang turns them off for itself
+/// (see main.rs), and a child would inherit that. The Typst CLI and
+/// calamine alone run as they would from a shell; a zoufang child turns
+/// them off again.
 fn quiet(program: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(program);
     command
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: between fork and exec the child only makes one system
+        // call, which allocates nothing and takes no lock.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+                Ok(())
+            });
+        }
+    }
     command
 }
 
@@ -320,11 +336,12 @@ fn compare_with_typst_cli(
         .iter()
         .filter(|d| d.template == crate::engine::Template::Kit)
     {
+        let (data, files) = plan.payload(doc, &checked.roster, &settings);
         let data: serde_json::Value =
-            serde_json::from_slice(doc.data.as_slice()).map_err(|e| e.to_string())?;
+            serde_json::from_slice(data.as_slice()).map_err(|e| e.to_string())?;
         kits.push(data);
         pages += doc.pages as u64;
-        for (path, bytes) in &doc.files {
+        for (path, bytes) in &files {
             write(path, bytes.as_slice())?;
         }
     }

@@ -381,7 +381,7 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let mut plan = if cards_only { plan.cards_only() } else { plan };
+    let plan = if cards_only { plan.cards_only() } else { plan };
     let total = plan.total();
     if !quiet {
         eprintln!(
@@ -398,7 +398,7 @@ fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
         emit_data: emit_data.as_deref(),
         progress: &progress,
     };
-    let report = render_all(&engine, &settings, &checked.roster, &mut plan, &output);
+    let report = render_all(&engine, &settings, &checked.roster, &plan, &output);
     progress.finish();
     if !report.failures.is_empty() {
         report_problems(&report.failures);
@@ -481,7 +481,7 @@ fn export_templates(dir: &Path) -> ExitCode {
 
 /// `preview`: one PNG of each kind of page, at screen resolution.
 fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode {
-    let (_, engine, checked, plan) = match printable(args, "没有生成预览") {
+    let (settings, engine, checked, plan) = match printable(args, "没有生成预览") {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -493,7 +493,8 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
     let first = |template| plan.documents.iter().find(|d| d.template == template);
     if let Some(doc) = first(Template::Village) {
         let pictures = vec![("附件1_村（社区）调查表", 0)];
-        documents.push((doc.template, doc.data.clone(), doc.files.clone(), pictures));
+        let (data, files) = plan.payload(doc, &checked.roster, &settings);
+        documents.push((doc.template, data, files, pictures));
     }
     if let Some(doc) = first(Template::Kit) {
         let cards = crate::plan::card_pages(doc.cards) as usize;
@@ -503,7 +504,8 @@ fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode
             ("附件3_群众入户调查表", cards),
             ("附件4_问题清单", doc.pages as usize - 1),
         ];
-        documents.push((doc.template, doc.data.clone(), doc.files.clone(), pictures));
+        let (data, files) = plan.payload(doc, &checked.roster, &settings);
+        documents.push((doc.template, data, files, pictures));
     }
     if !returns_files.is_empty() {
         let mut returns = Returns::default();

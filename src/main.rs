@@ -65,7 +65,25 @@ unsafe impl GlobalAlloc for Chosen {
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> std::process::ExitCode {
-    // SAFETY: sets an option of the allocator, read when it purges.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 100) };
+    if !matches!(CHOICE.load(Ordering::Relaxed), 2) {
+        // SAFETY: sets an option of the allocator, read when it purges.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 100) };
+        no_huge_pages();
+    }
     zoufang::cli::run()
+}
+
+/// Turns transparent huge pages off for this process. mimalloc asks for
+/// them, and each time it handed freed memory back and took it again, the
+/// kernel cleared a whole 2 MB page: a tenth of a summary's CPU went to
+/// clearing pages. Without them, 200 cadres' kits take a quarter less
+/// system time and 190 -> 135 MB at peak (see BENCHMARKS.md). Child
+/// processes inherit the setting; `zoufang bench` gives the programs it
+/// compares against the machine's own (`bench::quiet`).
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: a flag of this process; no memory is touched.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }

@@ -34,18 +34,14 @@ pub struct Document {
     pub cadre: Option<usize>,
     /// Contact cards the document holds.
     pub cards: u32,
+    /// The cadres whose cards a department's card file holds, in order.
+    pub card_cadres: Vec<usize>,
     /// The village or community the document is about.
     pub village: usize,
     /// Pages the document will have.
     pub pages: u32,
     /// Serial numbers printed on the household forms, first and last.
     pub serials: Option<(String, String)>,
-    /// What the template receives as `/data.json`, as compact JSON text: a
-    /// city's plan holds thousands of documents, and JSON values took four
-    /// times the room (100 MB at 6,000 cadres).
-    pub data: Bytes,
-    /// Further files the template may read, such as the QR codes' images.
-    pub files: Files,
 }
 
 /// Virtual files served to one document: (absolute path, bytes). Images go
@@ -53,13 +49,14 @@ pub struct Document {
 /// number value (a QR code's 1.5 kB PNG became 48 kB in memory, per card).
 pub type Files = Vec<(String, Bytes)>;
 
+/// What a document's template receives: its `/data.json` as compact JSON
+/// text, and further files such as the QR codes' images.
+pub type Payload = (Bytes, Files);
+
 /// Data as the compact JSON a document keeps.
 fn compact(data: Value) -> Bytes {
     Bytes::new(serde_json::to_vec(&data).unwrap_or_default())
 }
-
-/// A card's data and its QR code image file.
-type Card = (Value, (String, Bytes));
 
 /// Per-department totals, for the plan shown by `check`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,6 +74,8 @@ pub struct Plan {
     pub documents: Vec<Document>,
     /// Totals per department, in roster order.
     pub departments: Vec<(String, Totals)>,
+    /// Each cadre's QR code image (PNG), none when it could not be made.
+    qrs: Vec<Option<Bytes>>,
 }
 
 impl Plan {
@@ -90,6 +89,74 @@ impl Plan {
             totals.household_forms = 0;
         }
         self
+    }
+
+    /// What `doc`'s template receives. Made when the document is rendered,
+    /// not when it is planned: at 6,000 cadres the plan held 10 MB of data
+    /// that a run then freed a document at a time, and peak memory grew
+    /// with the roster.
+    pub fn payload(&self, doc: &Document, roster: &Roster, settings: &Settings) -> Payload {
+        let campaign = campaign_data(settings);
+        let dept = &roster.departments[doc.department];
+        let card = |c: usize| {
+            let qr = self.qrs.get(c).cloned().flatten();
+            let qr = qr.unwrap_or_else(|| Bytes::new(Vec::<u8>::new()));
+            (
+                card_data(c, &roster.cadres[c], &dept.name),
+                (qr_path(c), qr),
+            )
+        };
+        match (doc.template, doc.cadre) {
+            (Template::Kit, Some(c)) => {
+                let cadre = &roster.cadres[c];
+                let (card, qr) = card(c);
+                let data = compact(json!({
+                    "campaign": campaign,
+                    "hotline": settings.hotline,
+                    "cadre": {
+                        "id": cadre.id,
+                        "name": cadre.name,
+                        "department": dept.name,
+                        "position": cadre.position,
+                        "mobile": cadre.mobile,
+                    },
+                    "cards": [{"card": card, "count": cadre.quota}],
+                    "village": village_data(&roster.villages[cadre.village]),
+                    "forms": serials(cadre),
+                    "problem_pages": settings.problem_pages,
+                    "problem_rows": settings.problem_rows_per_page,
+                    // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
+                    "stamps": !settings.pdf_a,
+                }));
+                (data, vec![qr])
+            }
+            (Template::Cards, _) => {
+                let (cards, files): (Vec<Value>, Files) = doc
+                    .card_cadres
+                    .iter()
+                    .map(|&c| {
+                        let (card, qr) = card(c);
+                        (json!({"card": card, "count": roster.cadres[c].quota}), qr)
+                    })
+                    .unzip();
+                let data = compact(json!({
+                    "title": dept.name,
+                    "campaign": campaign,
+                    "hotline": settings.hotline,
+                    "cards": cards,
+                    "stamps": !settings.pdf_a,
+                }));
+                (data, files)
+            }
+            _ => {
+                let data = compact(json!({
+                    "campaign": campaign,
+                    "village": village_data(&roster.villages[doc.village]),
+                    "department": {"name": dept.name, "contact": dept.contact, "phone": dept.phone},
+                }));
+                (data, Files::new())
+            }
+        }
     }
 
     pub fn total(&self) -> Totals {
@@ -161,14 +228,25 @@ fn village_data(v: &Village) -> Value {
     })
 }
 
-/// A cadre's card as the card template receives it, and its QR code's image
-/// as a file (the card names it by path).
-fn card_data(
-    index: usize,
-    cadre: &Cadre,
-    department: &str,
-    settings: &Settings,
-) -> Result<Card, QrError> {
+/// A cadre's card as the card template receives it; the card names its QR
+/// code's image by path (`qr_path`).
+fn card_data(index: usize, cadre: &Cadre, department: &str) -> Value {
+    json!({
+        "id": cadre.id,
+        "name": cadre.name,
+        "department": department,
+        "position": cadre.position,
+        "mobile": cadre.mobile,
+        "qr": qr_path(index),
+    })
+}
+
+fn qr_path(index: usize) -> String {
+    format!("/qr/{index}.png")
+}
+
+/// The QR code image of a cadre's card.
+fn card_qr(cadre: &Cadre, department: &str, settings: &Settings) -> Result<Bytes, QrError> {
     let contact = Contact {
         id: &cadre.id,
         name: &cadre.name,
@@ -178,16 +256,7 @@ fn card_data(
         note: &settings.campaign_title,
     };
     let qr = crate::qr::make(&payload(&settings.qr_mode, &contact))?;
-    let path = format!("/qr/{index}.png");
-    let card = json!({
-        "id": cadre.id,
-        "name": cadre.name,
-        "department": department,
-        "position": cadre.position,
-        "mobile": cadre.mobile,
-        "qr": path,
-    });
-    Ok((card, (path, Bytes::new(qr.png))))
+    Ok(Bytes::new(qr.png))
 }
 
 /// Makes the plan. Department folders and file names are made unique and safe.
@@ -197,19 +266,16 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
     let mut departments = Vec::new();
     let mut problems = Vec::new();
     let mut used_dirs = HashSet::new();
-    let campaign = campaign_data(settings);
-    // QR codes are made and checked by decoding them: on all cores at once.
-    let cards: Vec<Result<Card, QrError>> = roster
+    // QR codes are made on all cores at once.
+    let qrs: Vec<Result<Bytes, QrError>> = roster
         .cadres
         .par_iter()
-        .enumerate()
-        .map(|(i, c)| card_data(i, c, &roster.departments[c.department].name, settings))
+        .map(|c| card_qr(c, &roster.departments[c.department].name, settings))
         .collect();
     for (d, dept) in roster.departments.iter().enumerate() {
         let dir = unique(&mut used_dirs, safe_file_name(&dept.name));
         let mut used_files = HashSet::new();
         let mut totals = Totals::default();
-        let dept_data = json!({"name": dept.name, "contact": dept.contact, "phone": dept.phone});
         for (v, village) in roster
             .villages
             .iter()
@@ -231,33 +297,23 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                 department: d,
                 cadre: None,
                 cards: 0,
+                card_cadres: Vec::new(),
                 village: v,
                 pages: 1,
                 serials: None,
-                data: compact(json!({
-                    "campaign": campaign,
-                    "village": village_data(village),
-                    "department": dept_data,
-                })),
-                files: Files::new(),
             });
         }
-        let mut department_cards = Vec::new();
-        let mut department_qrs = Files::new();
+        let mut card_cadres = Vec::new();
         for (c, cadre) in roster
             .cadres
             .iter()
             .enumerate()
             .filter(|(_, c)| c.department == d)
         {
-            let (card, qr) = match &cards[c] {
-                Ok(card) => card.clone(),
-                Err(e) => {
-                    problems.push(qr_problem(cadre, e.clone()));
-                    continue;
-                }
-            };
-            let forms = serials(cadre);
+            if let Err(e) = &qrs[c] {
+                problems.push(qr_problem(cadre, e.clone()));
+                continue;
+            }
             let pages = card_pages(cadre.quota) + cadre.quota + settings.problem_pages;
             let file = unique(
                 &mut used_files,
@@ -267,40 +323,21 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
             totals.household_forms += cadre.quota as u64;
             totals.cards += cadre.quota as u64;
             totals.pages += pages as u64;
-            let kit_cards = json!([{"card": card, "count": cadre.quota}]);
-            department_cards.push(json!({"card": card, "count": cadre.quota}));
-            department_qrs.push(qr.clone());
+            card_cadres.push(c);
+            let forms = serials(cadre);
             documents.push(Document {
                 template: Template::Kit,
                 path: PathBuf::from(&dir).join(format!("{file}.pdf")),
                 department: d,
                 cadre: Some(c),
                 cards: cadre.quota,
+                card_cadres: Vec::new(),
                 village: cadre.village,
                 pages,
                 serials: forms.first().cloned().zip(forms.last().cloned()),
-                data: compact(json!({
-                    "campaign": campaign,
-                    "hotline": settings.hotline,
-                    "cadre": {
-                        "id": cadre.id,
-                        "name": cadre.name,
-                        "department": dept.name,
-                        "position": cadre.position,
-                        "mobile": cadre.mobile,
-                    },
-                    "cards": kit_cards,
-                    "village": village_data(&roster.villages[cadre.village]),
-                    "forms": forms,
-                    "problem_pages": settings.problem_pages,
-                    "problem_rows": settings.problem_rows_per_page,
-                    // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
-                    "stamps": !settings.pdf_a,
-                })),
-                files: vec![qr],
             });
         }
-        if !department_cards.is_empty() {
+        if let Some(&first) = card_cadres.first() {
             let count = totals.cards as u32;
             let file = unique(
                 &mut used_files,
@@ -313,21 +350,10 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                 department: d,
                 cadre: None,
                 cards: count,
-                village: roster
-                    .cadres
-                    .iter()
-                    .find(|c| c.department == d)
-                    .map_or(0, |c| c.village),
+                village: roster.cadres[first].village,
+                card_cadres,
                 pages: card_pages(count),
                 serials: None,
-                data: compact(json!({
-                    "title": dept.name,
-                    "campaign": campaign,
-                    "hotline": settings.hotline,
-                    "cards": department_cards,
-                    "stamps": !settings.pdf_a,
-                })),
-                files: department_qrs,
             });
         }
         departments.push((dept.name.clone(), totals));
@@ -336,6 +362,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
         Plan {
             documents,
             departments,
+            qrs: qrs.into_iter().map(Result::ok).collect(),
         },
         problems,
     )

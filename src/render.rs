@@ -10,7 +10,7 @@ use typst::foundations::{Datetime, Smart};
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::engine::{Engine, RenderError, Template, Typeset, evict_caches};
-use crate::plan::{Document, Files, Plan, safe_file_name};
+use crate::plan::{Document, Plan, safe_file_name};
 use crate::problem::{Place, Problem};
 use crate::progress::Progress;
 use crate::roster::Roster;
@@ -265,15 +265,12 @@ pub struct Output<'a> {
     pub progress: &'a Progress,
 }
 
-/// A document's data and files until a worker takes them to render it.
-type Payload = Mutex<Option<(Bytes, Files)>>;
-
 /// Renders every document of the plan into `output.dir`, then writes the manifest.
 pub fn render_all(
     engine: &Engine,
     settings: &Settings,
     roster: &Roster,
-    plan: &mut Plan,
+    plan: &Plan,
     output: &Output,
 ) -> Report {
     let Output {
@@ -284,32 +281,15 @@ pub fn render_all(
     } = *output;
     sweep_stale_temps(out, 2);
     let before = listed_in_manifest(out);
-    // Each document's data and files, handed to the worker that renders it
-    // and freed when it is done: a city's plan holds some 13 MB of them.
-    let payloads: Vec<Payload> = plan
-        .documents
-        .iter_mut()
-        .map(|d| {
-            let data = std::mem::replace(&mut d.data, Bytes::new(Vec::<u8>::new()));
-            Mutex::new(Some((data, std::mem::take(&mut d.files))))
-        })
-        .collect();
-    let plan: &Plan = plan;
     // Rendered in the plan's order, except the one-page annex-1 documents,
     // which come last: they fill the other core while the last department's
     // card file (a third of a second at 200 cadres) is still being made.
     let mut order: Vec<usize> = (0..plan.documents.len()).collect();
     order.sort_by_key(|&i| plan.documents[i].template == Template::Village);
-    let jobs: Vec<(&Document, &Payload)> = order
-        .iter()
-        .map(|&i| (&plan.documents[i], &payloads[i]))
-        .collect();
-    let render_one = |&(doc, payload): &(&Document, &Payload)| -> Result<Written, Problem> {
-        let (data, files) = payload
-            .lock()
-            .ok()
-            .and_then(|mut p| p.take())
-            .unwrap_or_else(|| (Bytes::new(Vec::<u8>::new()), Files::new()));
+    let jobs: Vec<&Document> = order.iter().map(|&i| &plan.documents[i]).collect();
+    let render_one = |&doc: &&Document| -> Result<Written, Problem> {
+        // Made here, and freed when the document is done (see `Plan::payload`).
+        let (data, files) = plan.payload(doc, roster, settings);
         if let Some(dir) = emit_data {
             let path = dir.join(&doc.path).with_extension("json");
             let value: serde_json::Value =

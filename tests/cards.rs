@@ -119,9 +119,8 @@ fn duplex_backs_carry_their_fronts_qr() {
         .expect("department card file");
     assert_eq!(doc.cards, 12);
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    let typeset = engine
-        .typeset(Template::Cards, &doc.data, &doc.files)
-        .unwrap();
+    let (data, files) = plan.payload(doc, &checked.roster, &settings);
+    let typeset = engine.typeset(Template::Cards, &data, &files).unwrap();
     let pages = typeset.document.pages();
     assert_eq!(pages.len(), 4, "two sheets, front and back");
 
@@ -263,7 +262,8 @@ fn typeset_first(
         .find(|d| d.template == template)
         .unwrap();
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    engine.typeset(template, &doc.data, &doc.files).unwrap()
+    let (data, files) = plan.payload(doc, &checked.roster, settings);
+    engine.typeset(template, &data, &files).unwrap()
 }
 
 #[test]
