@@ -369,3 +369,45 @@ fn a_card_file_is_the_same_whether_its_kits_were_made_first_or_not() {
     assert_eq!(text.matches("张甲").count(), 12, "{text}");
     assert_eq!(text.matches("王丙").count(), 25, "{text}");
 }
+
+#[test]
+fn a_large_departments_card_file_comes_in_volumes_of_thirty_cadres() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..31)
+        .map(|i| {
+            let surname = ["张", "王", "李", "赵", "刘", "陈"][i % 6];
+            let given = ["一", "二", "三", "四", "五", "六"][i / 6];
+            format!("{surname}{given}")
+        })
+        .collect();
+    let mobiles: Vec<String> = (0..31).map(|i| format!("1380013{i:04}")).collect();
+    let cadres: Vec<(&str, &str, f64)> = names
+        .iter()
+        .zip(&mobiles)
+        .map(|(name, mobile)| (name.as_str(), mobile.as_str(), 2.0))
+        .collect();
+    let roster = small_roster(dir.path(), &cadres);
+    let out = dir.path().join("out");
+    let run = zoufang(&[
+        "cards",
+        roster.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let folder = out.join("市民政局");
+    assert!(!folder.join("联系卡_市民政局.pdf").exists());
+    let first = pdf_text(&folder.join("联系卡_市民政局_第1册（共2册）.pdf"));
+    let second = pdf_text(&folder.join("联系卡_市民政局_第2册（共2册）.pdf"));
+    for (i, name) in names.iter().enumerate() {
+        let (here, there) = if i < 30 {
+            (&first, &second)
+        } else {
+            (&second, &first)
+        };
+        assert_eq!(here.matches(name.as_str()).count(), 2, "{name}: {here}");
+        assert_eq!(there.matches(name.as_str()).count(), 0, "{name}: {there}");
+    }
+    assert!(run.stdout.contains("共 14 页"), "{}", run.stdout);
+}
