@@ -70,7 +70,14 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "annex5frame.typ",
         include_str!("../typst-templates/annex5frame.typ"),
     ),
+    (
+        "householdframe.typ",
+        include_str!("../typst-templates/householdframe.typ"),
+    ),
 ];
+
+/// Household frames kept for the kits that come (see `Engine::household_frame`).
+const KEPT_HOUSEHOLD_FRAMES: usize = 16;
 
 /// The documents the engine can typeset; each is a main template file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,10 +90,13 @@ pub enum Template {
     Cards,
     /// Annex-5 tables, one page each.
     Summary,
-    /// A kit's unchanging pages: its household form without the serial
-    /// number, which the kit prints once per household, then its problem
-    /// list (see `Engine::typeset`).
+    /// A kit's own lines on its household form and problem list: who and
+    /// where, the serial number's box without the number (see
+    /// `Engine::typeset`).
     Household,
+    /// The household form and problem list less a kit's own lines: titles,
+    /// tables, labels, shared by every kit whose lines need the same room.
+    HouseholdFrame,
     /// A cadre's card sheets: a full sheet, front and back, then the last,
     /// short sheet, which kits and card files print for that cadre.
     CardSheet,
@@ -103,6 +113,7 @@ impl Template {
             Template::Cards => "cards.typ",
             Template::Summary => "summary.typ",
             Template::Household => "household.typ",
+            Template::HouseholdFrame => "householdframe.typ",
             Template::CardSheet => "cardsheet.typ",
             Template::Annex5Frame => "annex5frame.typ",
         }
@@ -136,6 +147,9 @@ pub struct Engine {
     card_stamps: CardStamps,
     /// The annex-5 frame, typeset once per run (see `Template::Annex5Frame`).
     annex5_frame: std::sync::OnceLock<Result<Bytes, RenderError>>,
+    /// The latest household frames typeset, with what they were typeset
+    /// from (see `Template::HouseholdFrame`).
+    household_frames: std::sync::Mutex<Vec<(Vec<u8>, Bytes)>>,
 }
 
 fn file_id(path: &str) -> FileId {
@@ -221,6 +235,7 @@ impl Engine {
             today,
             card_stamps: CardStamps::default(),
             annex5_frame: std::sync::OnceLock::new(),
+            household_frames: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -272,7 +287,7 @@ impl Engine {
     /// number, and a cadre's card sheets are all alike; laying them out again
     /// and again was most of a run. So a kit's unchanging pages — the
     /// household form with the frame of its serial box, and the problem list
-    /// (`Template::Household`) — are typeset once per kit, and each cadre's
+    /// — are typeset once per kit, and each cadre's
     /// card sheets — a full sheet and the last, short one
     /// (`Template::CardSheet`) — once per cadre, and turned into PDFs
     /// ("stamps") that the kit or card file places as pages, printing only
@@ -280,7 +295,12 @@ impl Engine {
     /// file, and a kit's own fonts shrink to the digits of its serials. What
     /// is stamped reaches the template as `/stamps.json`. A card stamp made
     /// for a kit is kept until the department's card file, which comes after
-    /// the department's kits, takes it (see `CardStamps`). A summary's
+    /// the department's kits, takes it (see `CardStamps`). A kit's household
+    /// pages are two stamps: its own lines (`Template::Household`) over a
+    /// frame that kits whose lines take the same room share
+    /// (`Template::HouseholdFrame`, typeset once per run for each): the
+    /// frame's titles, tables and labels were most of what a kit's stamps
+    /// took to typeset and to subset fonts for. A summary's
     /// village tables (annex 5) print the frame every village shares
     /// (`Template::Annex5Frame`), typeset once per run, under their own
     /// values. Not for PDF/A, which forbids PDF pages as images: the data's
@@ -316,9 +336,15 @@ impl Engine {
             annex5 = "/annex5.pdf".into();
         } else if wanted.stamps {
             if template == Template::Kit {
-                let pdf = self.stamp(Template::Household, data.clone(), files.clone())?;
-                files.push((file_id("/household.pdf"), pdf));
-                household = "/household.pdf".into();
+                let values = self.compile(Template::Household, data.clone(), files.clone())?;
+                let frame = self.household_frame(&values)?;
+                let pdf = self.pdf(&values, Template::Household.main_file(), false)?;
+                files.push((file_id("/household.pdf"), Bytes::new(pdf)));
+                files.push((file_id("/household-frame.pdf"), frame));
+                household = serde_json::json!({
+                    "frame": "/household-frame.pdf",
+                    "values": "/household.pdf",
+                });
             }
             cards = self.card_stamps_of(template, &wanted, &mut files)?;
         }
@@ -389,6 +415,53 @@ impl Engine {
             );
         }
         Ok(cards)
+    }
+
+    /// The frame under a kit's own household lines (`values`, typeset from
+    /// household.typ): typeset from what they say under the label `<frame>`,
+    /// the first time a kit needs it. A frame is the same bytes whichever
+    /// kit asks first, as it is made from nothing else.
+    fn household_frame(&self, values: &Typeset) -> Result<Bytes, RenderError> {
+        use typst::introspection::Introspector as _;
+        let label = typst::foundations::Label::new(typst::utils::PicoStr::intern("frame"));
+        let said = label
+            .and_then(|label| values.document.introspector().query_label(label).ok())
+            .and_then(|content| {
+                let metadata = content.to_packed::<typst::introspection::MetadataElem>()?;
+                serde_json::to_vec(&metadata.value).ok()
+            })
+            .ok_or_else(|| {
+                RenderError::Template(vec![format!(
+                    "{} 里没有标为 <frame> 的 metadata（入户调查表底版的尺寸；\
+                     可用 zoufang templates export 导出新版模板对照）",
+                    Template::Household.main_file()
+                )])
+            })?;
+        let known = |frames: &Vec<(Vec<u8>, Bytes)>| {
+            frames
+                .iter()
+                .find(|(k, _)| *k == said)
+                .map(|(_, f)| f.clone())
+        };
+        if let Some(frame) = self.household_frames.lock().ok().and_then(|f| known(&f)) {
+            return Ok(frame);
+        }
+        let frame = self.stamp(
+            Template::HouseholdFrame,
+            Bytes::new(said.clone()),
+            Vec::new(),
+        )?;
+        if let Ok(mut frames) = self.household_frames.lock()
+            && known(&frames).is_none()
+        {
+            // A long 走访人 line shrinks to its own size, and so needs its
+            // own frame: only the latest are kept.
+            if frames.len() == KEPT_HOUSEHOLD_FRAMES {
+                frames.remove(0);
+            }
+            frames.push((said, frame.clone()));
+        }
+        Ok(frame)
     }
 
     /// Typesets a part of a document and turns it into a PDF to be placed.

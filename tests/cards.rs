@@ -388,14 +388,7 @@ fn a_large_departments_card_file_comes_in_volumes_of_thirty_cadres() {
         .collect();
     let roster = small_roster(dir.path(), &cadres);
     let out = dir.path().join("out");
-    let run = zoufang(&[
-        "cards",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = print_quietly("cards", &roster, &out);
     let folder = out.join("市民政局");
     assert!(!folder.join("联系卡_市民政局.pdf").exists());
     let first = pdf_text(&folder.join("联系卡_市民政局_第1册（共2册）.pdf"));

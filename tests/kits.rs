@@ -67,16 +67,19 @@ const ANNEX3_LABELS: &[&str] = &[
     "走访日期：",
 ];
 
+/// Annex 4's labels. The 走访人 line is the kit's own, printed over the
+/// frame all kits share (see `Engine::typeset`), so in the file's text it
+/// comes after the frame's labels, though on paper it sits above the table.
 const ANNEX4_LABELS: &[&str] = &[
     "附件4",
     "党员干部走访收集问题清单",
     "(个人填写,交本单位汇总)",
-    "走访人:",
-    "走访时间:",
     "序号",
     "走访对象",
     "反映问题或意见建议",
     "办理意见",
+    "走访人:",
+    "走访时间:",
 ];
 
 /// Labels in the order given appear in the text in that order.
@@ -255,4 +258,46 @@ fn undrawable_character_is_a_fault_naming_the_person() {
         !out.exists(),
         "nothing is written when the roster has faults"
     );
+}
+
+/// The decoded content of every form XObject (placed PDF page) in a PDF.
+fn form_contents(path: &Path) -> HashSet<Vec<u8>> {
+    let doc = lopdf::Document::load(path).unwrap();
+    doc.objects
+        .values()
+        .filter_map(|o| match o {
+            lopdf::Object::Stream(s)
+                if s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(&b"Form"[..]) =>
+            {
+                Some(
+                    s.decompressed_content()
+                        .unwrap_or_else(|_| s.content.clone()),
+                )
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn kits_whose_lines_take_the_same_room_print_one_shared_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = small_roster(
+        dir.path(),
+        &[("张甲", "13800138001", 2.0), ("李乙", "13800138002", 2.0)],
+    );
+    let out = dir.path().join("out");
+    let manifest = kits_manifest(&roster, &out);
+    let kit = |name: &str| out.join(&manifest.iter().find(|r| r[4] == name).unwrap()[0]);
+    let (first, second) = (kit("张甲"), kit("李乙"));
+    // The frame (titles, tables, labels) is the same drawing in both kits;
+    // each kit's own lines are not.
+    let shared = &form_contents(&first) & &form_contents(&second);
+    assert!(!shared.is_empty(), "no form is shared");
+    for (path, name) in [(&first, "张甲"), (&second, "李乙")] {
+        let pages = pdf_pages(path);
+        assert_in_order(&pages[2], ANNEX3_LABELS, name);
+        assert!(pages[2].contains(&format!("采集人(单位)：{name}（市民政局）")));
+        assert!(pages[4].contains(&format!("走访人:{name}（市民政局）")));
+    }
 }

@@ -54,7 +54,9 @@ fn settings_file_next_to_the_roster_is_used_and_checked() {
     assert!(pages[0].contains("监督服务热线：0519-12345"));
     let annex4 = pages.last().unwrap();
     assert!(
-        annex4.ends_with("序号走访对象反映问题或意见建议办理意见12345678910"),
+        // Rows 1 to 10, then the kit's own 走访人 line (printed over the
+        // shared frame, so it comes last in the text).
+        annex4.contains("序号走访对象反映问题或意见建议办理意见12345678910走访人:"),
         "10 rows per annex-4 page: {annex4}"
     );
 

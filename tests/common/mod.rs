@@ -31,14 +31,21 @@ pub fn zoufang(args: &[&str]) -> Run {
 /// Runs `kits` on a roster into `out`, which must succeed, and gives the
 /// rows of the manifest it wrote, header first.
 pub fn kits_manifest(roster: &Path, out: &Path) -> Vec<Vec<String>> {
+    print_quietly("kits", roster, out);
+    read_csv(&out.join(zoufang::render::MANIFEST))
+}
+
+/// Runs `zoufang COMMAND ROSTER -o OUT -q` (`kits` or `cards`), which must succeed.
+pub fn print_quietly(command: &str, roster: &Path, out: &Path) -> Run {
     let run = zoufang(&[
-        "kits",
+        command,
         roster.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
+        "-q",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    read_csv(&out.join(zoufang::render::MANIFEST))
+    run
 }
 
 /// Runs `zoufang` killed after `limit`, with its peak memory: for inputs
@@ -63,9 +70,10 @@ pub fn zoufang_bounded(args: &[&str], limit: std::time::Duration) -> (Run, Measu
 
 /// The PDF's bytes, made readable for `pdf-extract`: it caches fonts by
 /// resource name across a page and the form XObjects the page draws (a
-/// kit's household form is one), so a page's `/f0` and its form's `/f0`
-/// are confused and text comes out garbled (poppler reads these PDFs right).
-/// The forms' fonts are renamed `/xf0`, … so that names are unique.
+/// kit's household form is two: its frame and the kit's own lines), so a
+/// page's `/f0` and its forms' `/f0` are confused and text comes out garbled
+/// or missing (poppler reads these PDFs right). Each form's fonts are
+/// renamed `/x81_f0`, … (its object number) so that names are unique.
 fn readable_pdf(path: &Path) -> Vec<u8> {
     use lopdf::{Dictionary, Document, Object};
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
@@ -109,7 +117,7 @@ fn readable_pdf(path: &Path) -> Vec<u8> {
             .unwrap_or_else(|_| stream.content.clone());
         let mut renamed = Dictionary::new();
         for (name, font) in fonts.iter() {
-            let mut new = b"x".to_vec();
+            let mut new = format!("x{}_", id.0).into_bytes();
             new.extend_from_slice(name);
             let (from, to) = (
                 [b"/", &name[..], b" "].concat(),
