@@ -383,7 +383,8 @@ impl Engine {
                 }))
                 .unwrap_or_default(),
             );
-            let cached = self.card_stamps.take(&stamp_data);
+            let awaited = template != Template::Kit && entry.count >= per_sheet;
+            let cached = self.card_stamps.take(&stamp_data, awaited);
             if !stamped {
                 continue;
             }
@@ -589,23 +590,41 @@ impl Stamped {
 
 /// Card sheets typeset for kits, waiting for their department's card file.
 /// At most `CardStamps::LIMIT` are kept (a run's order keeps it far below);
-/// past that a card file typesets the sheet again, with the same bytes.
+/// past that a card file typesets the sheet again, with the same bytes. A
+/// card file can come before one of its kits is done (the other worker is
+/// still on it): it typesets that sheet itself and leaves word (`None`), so
+/// that the kit does not leave a sheet no one would take. Such sheets piled
+/// up to the limit over a city's run: 6,000 cadres crept up by some 20 MB.
 #[derive(Default)]
-struct CardStamps(std::sync::Mutex<HashMap<Bytes, Bytes>>);
+struct CardStamps(std::sync::Mutex<HashMap<Bytes, Option<Bytes>>>);
 
 impl CardStamps {
     const LIMIT: usize = 512;
 
     fn keep(&self, data: Bytes, pdf: Bytes) {
-        if let Ok(mut map) = self.0.lock()
-            && map.len() < Self::LIMIT
-        {
-            map.insert(data, pdf);
+        let Ok(mut map) = self.0.lock() else {
+            return;
+        };
+        if let Some(None) = map.get(&data) {
+            map.remove(&data);
+        } else if map.len() < Self::LIMIT {
+            map.insert(data, Some(pdf));
         }
     }
 
-    fn take(&self, data: &Bytes) -> Option<Bytes> {
-        self.0.lock().ok()?.remove(data)
+    /// The sheet a kit left for `data`. When none is there but a kit is to
+    /// leave one (`awaited`), it is told not to.
+    fn take(&self, data: &Bytes, awaited: bool) -> Option<Bytes> {
+        let mut map = self.0.lock().ok()?;
+        match map.remove(data) {
+            Some(pdf) => pdf,
+            None => {
+                if awaited && map.len() < Self::LIMIT {
+                    map.insert(data.clone(), None);
+                }
+                None
+            }
+        }
     }
 }
 
