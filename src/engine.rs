@@ -287,7 +287,7 @@ impl Engine {
     /// number, and a cadre's card sheets are all alike; laying them out again
     /// and again was most of a run. So a kit's unchanging pages — the
     /// household form with the frame of its serial box, and the problem list
-    /// — are typeset once per kit, and each cadre's
+    /// — are typeset once per kit (in two layers, below), and each cadre's
     /// card sheets — a full sheet and the last, short one
     /// (`Template::CardSheet`) — once per cadre, and turned into PDFs
     /// ("stamps") that the kit or card file places as pages, printing only

@@ -13,22 +13,25 @@ static ALLOCATOR: Chosen = Chosen;
 
 struct Chosen;
 
-/// 0 before the first allocation, then 1 for mimalloc or 2 for the system's.
-static CHOICE: AtomicU8 = AtomicU8::new(0);
+/// `UNCHOSEN` before the first allocation, then `MIMALLOC` or `SYSTEM`.
+static CHOICE: AtomicU8 = AtomicU8::new(UNCHOSEN);
+const UNCHOSEN: u8 = 0;
+const MIMALLOC: u8 = 1;
+const SYSTEM: u8 = 2;
 
 /// The allocator chosen at the first allocation, which comes before `main`,
 /// on the only thread.
 fn chosen() -> &'static dyn GlobalAlloc {
     let system = match CHOICE.load(Ordering::Relaxed) {
-        1 => false,
-        2 => true,
+        MIMALLOC => false,
+        SYSTEM => true,
         _ => {
             #[cfg(target_os = "linux")]
             // SAFETY: a NUL-terminated name; getenv allocates nothing.
             let set = unsafe { !libc::getenv(c"ZOUFANG_SYSTEM_ALLOCATOR".as_ptr()).is_null() };
             #[cfg(not(target_os = "linux"))]
             let set = false;
-            CHOICE.store(if set { 2 } else { 1 }, Ordering::Relaxed);
+            CHOICE.store(if set { SYSTEM } else { MIMALLOC }, Ordering::Relaxed);
             set
         }
     };
@@ -65,7 +68,7 @@ unsafe impl GlobalAlloc for Chosen {
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> std::process::ExitCode {
-    if !matches!(CHOICE.load(Ordering::Relaxed), 2) {
+    if CHOICE.load(Ordering::Relaxed) != SYSTEM {
         // SAFETY: sets an option of the allocator, read when it purges.
         unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 100) };
         no_huge_pages();

@@ -287,11 +287,7 @@ pub fn render_all(
     let mut order: Vec<usize> = (0..plan.documents.len()).collect();
     order.sort_by_key(|&i| plan.documents[i].template == Template::Village);
     let jobs: Vec<&Document> = order.iter().map(|&i| &plan.documents[i]).collect();
-    // What a worker gives back holds nothing on the heap: kept until the
-    // end among the workers' short-lived memory, a path per document kept
-    // whole pages of it from going back to the system, and a 6,000-cadre
-    // run crept up by some 15 MB. The paths are the plan's.
-    let render_one = |&doc: &&Document| -> Result<(usize, usize), Problem> {
+    let render_one = |&doc: &&Document| -> Result<Written, Problem> {
         // Made here, and freed when the document is done (see `Plan::payload`).
         let (data, files) = plan.payload(doc, roster, settings);
         if let Some(dir) = emit_data {
@@ -328,7 +324,11 @@ pub fn render_all(
         })?;
         let pages = typeset.document.pages().len();
         progress.inc(pages as u64);
-        Ok((pages, bytes.len()))
+        Ok(Written {
+            path: doc.path.clone(),
+            pages,
+            bytes: bytes.len(),
+        })
     };
     // Each department's entry workbook: (department, file), written by one
     // worker before it starts on the PDFs (the workbooks took a city's run
@@ -363,19 +363,15 @@ pub fn render_all(
     };
     let (rendered, books_written) = in_parallel_while(&jobs, render_one, write_books);
     // Back in the plan's order.
-    let mut results: Vec<Option<Result<(usize, usize), Problem>>> =
-        order.iter().map(|_| None).collect();
+    let mut results: Vec<Option<Result<Written, Problem>>> = order.iter().map(|_| None).collect();
     for (&i, r) in order.iter().zip(rendered) {
         results[i] = Some(r);
     }
+    let results = results.into_iter().flatten();
     let mut report = Report::default();
-    for (doc, r) in plan.documents.iter().zip(results) {
-        match r.unwrap_or(Ok((0, 0))) {
-            Ok((pages, bytes)) => report.written.push(Written {
-                path: doc.path.clone(),
-                pages,
-                bytes,
-            }),
+    for r in results {
+        match r {
+            Ok(w) => report.written.push(w),
             Err(p) if report.failures.contains(&p) => {}
             Err(p) => report.failures.push(p),
         }
