@@ -48,14 +48,14 @@ pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("annex4.typ", include_str!("../typst-templates/annex4.typ")),
     ("card.typ", include_str!("../typst-templates/card.typ")),
     (
+        "cardfaces.typ",
+        include_str!("../typst-templates/cardfaces.typ"),
+    ),
+    (
         "village.typ",
         include_str!("../typst-templates/village.typ"),
     ),
     ("kit.typ", include_str!("../typst-templates/kit.typ")),
-    (
-        "cardsheet.typ",
-        include_str!("../typst-templates/cardsheet.typ"),
-    ),
     (
         "household.typ",
         include_str!("../typst-templates/household.typ"),
@@ -97,9 +97,9 @@ pub enum Template {
     /// The household form and problem list less a kit's own lines: titles,
     /// tables, labels, shared by every kit whose lines need the same room.
     HouseholdFrame,
-    /// A cadre's card sheets: a full sheet, front and back, then the last,
-    /// short sheet, which kits and card files print for that cadre.
-    CardSheet,
+    /// A cadre's card, front and back, each on a page the size of a card,
+    /// which kits and card files print wherever that cadre's card goes.
+    CardFaces,
     /// What every village's annex 5 shares, printed under each one's values.
     Annex5Frame,
 }
@@ -114,7 +114,7 @@ impl Template {
             Template::Summary => "summary.typ",
             Template::Household => "household.typ",
             Template::HouseholdFrame => "householdframe.typ",
-            Template::CardSheet => "cardsheet.typ",
+            Template::CardFaces => "cardfaces.typ",
             Template::Annex5Frame => "annex5frame.typ",
         }
     }
@@ -284,13 +284,12 @@ impl Engine {
     /// Typesets one document from its data.
     ///
     /// A kit's household forms are all the same page but for the serial
-    /// number, and a cadre's card sheets are all alike; laying them out again
-    /// and again was most of a run. So a kit's unchanging pages — the
-    /// household form with the frame of its serial box, and the problem list
-    /// — are typeset once per kit (in two layers, below), and each cadre's
-    /// card sheets — a full sheet and the last, short one
-    /// (`Template::CardSheet`) — once per cadre, and turned into PDFs
-    /// ("stamps") that the kit or card file places as pages, printing only
+    /// number, and a cadre's cards are all alike; laying them out again and
+    /// again was most of a run. So a kit's unchanging pages — the household
+    /// form with the frame of its serial box, and the problem list — are
+    /// typeset once per kit (in two layers, below), and each cadre's card,
+    /// front and back (`Template::CardFaces`), once per cadre, and turned
+    /// into PDFs ("stamps") that the kit or card file places, printing only
     /// the serial numbers itself: their text stays text, embedded once per
     /// file, and a kit's own fonts shrink to the digits of its serials. What
     /// is stamped reaches the template as `/stamps.json`. A card stamp made
@@ -357,63 +356,49 @@ impl Engine {
     }
 
     /// The card stamps of a kit or card file, added to `files`: what
-    /// `/stamps.json` says of them (`id: {path, full, rest}`).
+    /// `/stamps.json` says of them (`id: path`). A kit typesets its cadre's
+    /// card and leaves it for the department's card file, which takes each
+    /// of its cards from there and typesets only those no kit left.
     fn card_stamps_of(
         &self,
         template: Template,
         wanted: &Stamped,
         files: &mut Vec<(FileId, Bytes)>,
     ) -> Result<serde_json::Map<String, serde_json::Value>, RenderError> {
-        let per_sheet = u64::from(crate::plan::CARDS_PER_SHEET);
         let mut cards = serde_json::Map::new();
-        // A kit stamps its whole card (full sheets and the last, short
-        // one); a card file the cards that fill sheets on their own, and
-        // it takes every card of its kits from the cache, used or not.
-        let entries: Vec<(&CardEntry, bool)> = match template {
-            Template::Kit => wanted.cards.iter().map(|e| (e, true)).collect(),
-            _ => wanted.sheet_filling_cards(),
-        };
-        let mut n = 0;
-        for (entry, stamped) in entries {
+        for (n, entry) in wanted.cards.iter().enumerate() {
             let stamp_data = Bytes::new(
                 serde_json::to_vec(&serde_json::json!({
-                    "cards": [{"card": entry.card, "count": entry.count}],
+                    "card": entry.card,
                     "campaign": wanted.campaign,
                     "hotline": wanted.hotline,
                 }))
                 .unwrap_or_default(),
             );
-            let awaited = template != Template::Kit && entry.count >= per_sheet;
-            let cached = self.card_stamps.take(&stamp_data, awaited);
-            if !stamped {
-                continue;
-            }
+            let kit = template == Template::Kit;
+            let cached = if kit {
+                None
+            } else {
+                self.card_stamps.take(&stamp_data)
+            };
             let pdf = match cached {
                 Some(pdf) => pdf,
                 None => {
-                    let pdf = self.stamp(Template::CardSheet, stamp_data.clone(), files.clone())?;
-                    if template == Template::Kit && entry.count >= per_sheet {
+                    let pdf = self.stamp(Template::CardFaces, stamp_data.clone(), files.clone())?;
+                    if kit {
                         self.card_stamps.keep(stamp_data, pdf.clone());
                     }
                     pdf
                 }
             };
-            n += 1;
-            let path = format!("/cardsheet/{n}.pdf");
+            let path = format!("/cardfaces/{}.pdf", n + 1);
             files.push((file_id(&path), pdf));
             let id = entry
                 .card
                 .get("id")
                 .and_then(|v| v.as_str())
                 .unwrap_or_default();
-            cards.insert(
-                id.to_string(),
-                serde_json::json!({
-                    "path": path,
-                    "full": entry.count >= per_sheet,
-                    "rest": entry.count % per_sheet,
-                }),
-            );
+            cards.insert(id.to_string(), path.into());
         }
         Ok(cards)
     }
@@ -564,36 +549,18 @@ struct Stamped {
     hotline: serde_json::Value,
 }
 
-/// `count` copies of `card`, printed one after another.
+/// A card printed one or more times.
 #[derive(serde::Deserialize)]
 struct CardEntry {
     card: serde_json::Value,
-    count: u64,
 }
 
-impl Stamped {
-    /// Each card, and whether it fills at least one sheet on its own as
-    /// `card-sheets` lays the cards out: one after another, ten to a sheet.
-    fn sheet_filling_cards(&self) -> Vec<(&CardEntry, bool)> {
-        let per_sheet = u64::from(crate::plan::CARDS_PER_SHEET);
-        let mut start = 0u64;
-        let mut out = Vec::new();
-        for entry in &self.cards {
-            let end = start.saturating_add(entry.count);
-            let first_sheet = start.div_ceil(per_sheet).saturating_mul(per_sheet);
-            out.push((entry, first_sheet.saturating_add(per_sheet) <= end));
-            start = end;
-        }
-        out
-    }
-}
-
-/// Card sheets typeset for kits, waiting for their department's card file.
-/// At most `CardStamps::LIMIT` are kept (a run's order keeps it far below);
-/// past that a card file typesets the sheet again, with the same bytes. A
+/// Cards typeset for kits, waiting for their department's card file. At
+/// most `CardStamps::LIMIT` are kept (a run's order keeps it far below);
+/// past that a card file typesets the card again, with the same bytes. A
 /// card file can come before one of its kits is done (the other worker is
-/// still on it): it typesets that sheet itself and leaves word (`None`), so
-/// that the kit does not leave a sheet no one would take. Such sheets piled
+/// still on it): it typesets that card itself and leaves word (`None`), so
+/// that the kit does not leave a card no one would take. Such cards piled
 /// up to the limit over a city's run: 6,000 cadres crept up by some 20 MB.
 #[derive(Default)]
 struct CardStamps(std::sync::Mutex<HashMap<Bytes, Option<Bytes>>>);
@@ -612,14 +579,14 @@ impl CardStamps {
         }
     }
 
-    /// The sheet a kit left for `data`. When none is there but a kit is to
-    /// leave one (`awaited`), it is told not to.
-    fn take(&self, data: &Bytes, awaited: bool) -> Option<Bytes> {
+    /// The card a kit left for `data`. When none is there, the kit still
+    /// to come is told not to leave one.
+    fn take(&self, data: &Bytes) -> Option<Bytes> {
         let mut map = self.0.lock().ok()?;
         match map.remove(data) {
             Some(pdf) => pdf,
             None => {
-                if awaited && map.len() < Self::LIMIT {
+                if map.len() < Self::LIMIT {
                     map.insert(data.clone(), None);
                 }
                 None

@@ -28,31 +28,47 @@ fn inside(rect: (f64, f64, f64, f64), x: f64, y: f64) -> bool {
     x > rect.0 + 0.01 && x < rect.2 - 0.01 && y > rect.1 + 0.01 && y < rect.3 - 0.01
 }
 
-/// Every text run (with its position in mm) and every line (start and end in mm) of a page.
-fn walk(
-    frame: &Frame,
-    origin: Point,
-    texts: &mut Vec<(f64, f64, String)>,
-    lines: &mut Vec<(Point, Point)>,
-) {
-    for (pos, item) in frame.items() {
-        let at = origin + *pos;
-        match item {
-            FrameItem::Group(g) => walk(
-                &g.frame,
-                at + Point::new(g.transform.tx, g.transform.ty),
-                texts,
-                lines,
-            ),
-            FrameItem::Text(t) => texts.push((at.x.to_mm(), at.y.to_mm(), t.text.to_string())),
-            FrameItem::Shape(shape, _) => {
-                if let Geometry::Line(delta) = shape.geometry {
-                    lines.push((at, at + delta));
+/// What is drawn on a page, positions in mm.
+#[derive(Default)]
+struct Drawn {
+    /// Text runs: where and what.
+    texts: Vec<(f64, f64, String)>,
+    /// Lines: start and end.
+    lines: Vec<(Point, Point)>,
+    /// Images: where, and their width and height.
+    images: Vec<(f64, f64, f64, f64)>,
+}
+
+fn drawn(page: &typst_layout::Page) -> Drawn {
+    fn walk(frame: &Frame, origin: Point, out: &mut Drawn) {
+        for (pos, item) in frame.items() {
+            let at = origin + *pos;
+            match item {
+                FrameItem::Group(g) => walk(
+                    &g.frame,
+                    at + Point::new(g.transform.tx, g.transform.ty),
+                    out,
+                ),
+                FrameItem::Text(t) => {
+                    out.texts
+                        .push((at.x.to_mm(), at.y.to_mm(), t.text.to_string()))
                 }
+                FrameItem::Shape(shape, _) => {
+                    if let Geometry::Line(delta) = shape.geometry {
+                        out.lines.push((at, at + delta));
+                    }
+                }
+                FrameItem::Image(_, size, _) => {
+                    out.images
+                        .push((at.x.to_mm(), at.y.to_mm(), size.x.to_mm(), size.y.to_mm()))
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
+    let mut out = Drawn::default();
+    walk(&page.frame, Point::zero(), &mut out);
+    out
 }
 
 /// Decodes the QR code inside a card rectangle of a rendered page.
@@ -103,8 +119,12 @@ fn duplex_backs_carry_their_fronts_qr() {
             ("李堃", "13800138003", 5.0),
         ],
     );
+    // Laid out card by card (as in PDF/A), so that the fronts' text can be
+    // read by position; `a_card_files_cards_keep_their_order_across_sheets`
+    // reads the stamped sheets.
     let settings = Settings {
         hotline: "12345".into(),
+        pdf_a: true,
         ..Settings::default()
     };
     let input = zoufang::read::read_input(&roster);
@@ -135,8 +155,7 @@ fn duplex_backs_carry_their_fronts_qr() {
         .collect();
     for sheet in 0..2 {
         let (front, back) = (&pages[sheet * 2], &pages[sheet * 2 + 1]);
-        let (mut texts, mut lines) = (Vec::new(), Vec::new());
-        walk(&front.frame, Point::zero(), &mut texts, &mut lines);
+        let Drawn { texts, lines, .. } = drawn(front);
         let back_image = render(back);
         for slot in 0..10 {
             let (col, row) = (slot % 2, slot / 2);
@@ -181,8 +200,7 @@ fn duplex_backs_carry_their_fronts_qr() {
             assert!(payload.contains("\r\nORG:市民政局\r\n"));
         }
         // Crop marks: lines on the sheet, none of them inside a card.
-        let (mut back_texts, mut back_lines) = (Vec::new(), Vec::new());
-        walk(&back.frame, Point::zero(), &mut back_texts, &mut back_lines);
+        let back_lines = drawn(back).lines;
         for (a, b) in lines.iter().chain(&back_lines) {
             let mid = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
             let (mx, my) = (mid.0.to_mm(), mid.1.to_mm());
@@ -199,9 +217,11 @@ fn duplex_backs_carry_their_fronts_qr() {
         assert!(lines.len() >= 14, "crop marks on the front sheet");
     }
     // The fronts print the hotline and the mobile in digits.
-    let (mut texts, mut lines) = (Vec::new(), Vec::new());
-    walk(&pages[0].frame, Point::zero(), &mut texts, &mut lines);
-    let all: String = texts.iter().map(|t| t.2.as_str()).collect();
+    let all: String = drawn(&pages[0])
+        .texts
+        .iter()
+        .map(|t| t.2.as_str())
+        .collect();
     assert!(
         all.contains("13800138001") && all.contains("监督服务热线：12345"),
         "{all}"
@@ -267,23 +287,49 @@ fn typeset_first(
 }
 
 #[test]
-fn a_kits_full_card_sheets_print_the_sheet_typeset_once() {
+fn a_kits_cards_print_the_card_typeset_once() {
     let dir = tempfile::tempdir().unwrap();
     let roster = small_roster(dir.path(), &[("欧阳明月", "13800138002", 12.0)]);
     let typeset = typeset_first(&roster, &Settings::default(), Template::Kit);
     let pages = typeset.document.pages();
-    // Both sheets, the full one (10 cards) and the short one (2 cards), are
-    // the cadre's card stamp; both backs scan, every slot in its mirrored place.
-    for (back, cards) in [(1, 10), (3, 2)] {
-        let image = render(&pages[back]);
+    // Both sheets, the full one (10 cards) and the short one (2 cards),
+    // print the cadre's card typeset once: each slot, front and back, is an
+    // image of a card's size in its place; both backs scan, every slot in
+    // its mirrored place.
+    for (front, cards) in [(0, 10), (2, 2)] {
+        for (page, mirrored) in [(front, false), (front + 1, true)] {
+            let mut placed = drawn(&pages[page]).images;
+            placed.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let mut slots: Vec<(f64, f64, f64, f64)> = (0..cards)
+                .map(|slot| {
+                    let col = if mirrored { 1 - slot % 2 } else { slot % 2 };
+                    let rect = card_rect(col, slot / 2);
+                    (rect.0, rect.1, CARD_W, CARD_H)
+                })
+                .collect();
+            slots.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            assert_eq!(placed.len(), slots.len(), "page {page}");
+            for (got, want) in placed.iter().zip(&slots) {
+                let close = [
+                    got.0 - want.0,
+                    got.1 - want.1,
+                    got.2 - want.2,
+                    got.3 - want.3,
+                ]
+                .iter()
+                .all(|d| d.abs() < 0.01);
+                assert!(close, "page {page}: image at {got:?}, card at {want:?}");
+            }
+        }
+        let image = render(&pages[front + 1]);
         for slot in 0..10 {
             let (col, row) = (slot % 2, slot / 2);
             let decoded = decode(&image, card_rect(1 - col, row));
             if slot < cards {
-                let payload = decoded.unwrap_or_else(|| panic!("page {back} slot {slot}"));
+                let payload = decoded.unwrap_or_else(|| panic!("page {front} slot {slot}"));
                 assert!(payload.contains("\r\nFN:欧阳明月\r\n"), "{payload}");
             } else {
-                assert!(decoded.is_none(), "page {back} slot {slot} is empty");
+                assert!(decoded.is_none(), "page {front} slot {slot} is empty");
             }
         }
     }
@@ -305,10 +351,10 @@ fn names_on_back(page: &typst_layout::Page) -> Vec<Option<String>> {
 }
 
 #[test]
-fn a_card_file_mixes_stamped_and_laid_out_sheets_in_order() {
+fn a_card_files_cards_keep_their_order_across_sheets() {
     let dir = tempfile::tempdir().unwrap();
-    // 12 + 7 + 25 cards, ten to a sheet: 甲×10 (stamp) | 甲×2 乙×7 丙×1 (laid
-    // out) | 丙×10 | 丙×10 (stamps) | 丙×4 (laid out: not 丙's last 5).
+    // 12 + 7 + 25 cards, ten to a sheet, every card its cadre's card typeset
+    // once: 甲×10 | 甲×2 乙×7 丙×1 | 丙×10 | 丙×10 | 丙×4.
     let roster = small_roster(
         dir.path(),
         &[
@@ -340,6 +386,10 @@ fn a_card_file_mixes_stamped_and_laid_out_sheets_in_order() {
             "sheet {}",
             sheet + 1
         );
+        let cards = want.iter().flatten().count();
+        for page in [2 * sheet, 2 * sheet + 1] {
+            assert_eq!(drawn(&pages[page]).images.len(), cards, "page {page}");
+        }
     }
 }
 
