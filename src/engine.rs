@@ -747,3 +747,56 @@ pub fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(name: &str) -> (Bytes, Bytes) {
+        (
+            Bytes::new(name.as_bytes().to_vec()),
+            Bytes::new(format!("%PDF {name}").into_bytes()),
+        )
+    }
+
+    fn kept(stamps: &CardStamps) -> usize {
+        stamps.0.lock().map(|m| m.len()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_card_left_by_a_kit_goes_to_its_card_file_and_is_gone() {
+        let stamps = CardStamps::default();
+        let (data, pdf) = stamp("张甲");
+        stamps.keep(data.clone(), pdf.clone());
+        assert_eq!(stamps.take(&data), Some(pdf));
+        assert_eq!(kept(&stamps), 0);
+    }
+
+    #[test]
+    fn a_kit_done_after_its_card_file_leaves_nothing_behind() {
+        let stamps = CardStamps::default();
+        let (data, pdf) = stamp("李乙");
+        // The card file found no card and typeset it itself ...
+        assert_eq!(stamps.take(&data), None);
+        assert_eq!(kept(&stamps), 1, "word for the kit still at work");
+        // ... so the kit, done later, keeps nothing.
+        stamps.keep(data, pdf);
+        assert_eq!(kept(&stamps), 0);
+    }
+
+    #[test]
+    fn no_more_than_the_limit_is_kept() {
+        let stamps = CardStamps::default();
+        for i in 0..CardStamps::LIMIT + 10 {
+            let (data, pdf) = stamp(&format!("干部{i}"));
+            stamps.keep(data, pdf);
+        }
+        assert_eq!(kept(&stamps), CardStamps::LIMIT);
+        let (late, _) = stamp(&format!("干部{}", CardStamps::LIMIT + 5));
+        assert_eq!(
+            stamps.take(&late),
+            None,
+            "past the limit the card file typesets it"
+        );
+    }
+}
