@@ -365,6 +365,7 @@ impl Engine {
         wanted: &Stamped,
         files: &mut Vec<(FileId, Bytes)>,
     ) -> Result<serde_json::Map<String, serde_json::Value>, RenderError> {
+        let kit = template == Template::Kit;
         let mut cards = serde_json::Map::new();
         for (n, entry) in wanted.cards.iter().enumerate() {
             let stamp_data = Bytes::new(
@@ -375,12 +376,8 @@ impl Engine {
                 }))
                 .unwrap_or_default(),
             );
-            let kit = template == Template::Kit;
-            let cached = if kit {
-                None
-            } else {
-                self.card_stamps.take(&stamp_data)
-            };
+            // Only a card file takes; only a kit keeps.
+            let cached = (!kit).then(|| self.card_stamps.take(&stamp_data)).flatten();
             let pdf = match cached {
                 Some(pdf) => pdf,
                 None => {

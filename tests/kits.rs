@@ -263,18 +263,10 @@ fn undrawable_character_is_a_fault_naming_the_person() {
 /// The decoded content of every form XObject (placed PDF page) in a PDF.
 fn form_contents(path: &Path) -> HashSet<Vec<u8>> {
     let doc = lopdf::Document::load(path).unwrap();
-    doc.objects
-        .values()
-        .filter_map(|o| match o {
-            lopdf::Object::Stream(s)
-                if s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(&b"Form"[..]) =>
-            {
-                Some(
-                    s.decompressed_content()
-                        .unwrap_or_else(|_| s.content.clone()),
-                )
-            }
-            _ => None,
+    forms(&doc)
+        .map(|(_, s)| {
+            s.decompressed_content()
+                .unwrap_or_else(|_| s.content.clone())
         })
         .collect()
 }

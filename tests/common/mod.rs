@@ -68,6 +68,18 @@ pub fn zoufang_bounded(args: &[&str], limit: std::time::Duration) -> (Run, Measu
     (run, measured)
 }
 
+/// The form XObjects (placed PDF pages) of a PDF, with their object ids.
+pub fn forms(doc: &lopdf::Document) -> impl Iterator<Item = (lopdf::ObjectId, &lopdf::Stream)> {
+    doc.objects.iter().filter_map(|(id, o)| match o {
+        lopdf::Object::Stream(s)
+            if s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(&b"Form"[..]) =>
+        {
+            Some((*id, s))
+        }
+        _ => None,
+    })
+}
+
 /// The PDF's bytes, made readable for `pdf-extract`: it caches fonts by
 /// resource name across a page and the form XObjects the page draws (a
 /// kit's household form is two: its frame and the kit's own lines), so a
@@ -78,18 +90,7 @@ fn readable_pdf(path: &Path) -> Vec<u8> {
     use lopdf::{Dictionary, Document, Object};
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut doc = Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let forms: Vec<_> = doc
-        .objects
-        .iter()
-        .filter_map(|(id, o)| match o {
-            Object::Stream(s)
-                if s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(&b"Form"[..]) =>
-            {
-                Some(*id)
-            }
-            _ => None,
-        })
-        .collect();
+    let forms: Vec<_> = forms(&doc).map(|(id, _)| id).collect();
     let resolve = |doc: &Document, o: &Object| -> Option<Dictionary> {
         match o {
             Object::Reference(r) => doc.get_dictionary(*r).ok().cloned(),
