@@ -4,8 +4,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::problem::{Place, Problem};
-use crate::qr::QrMode;
+use crate::shared::fault::{Place, Problem};
 
 /// The settings file looked for next to the roster.
 pub const SETTINGS_FILE: &str = "zoufang.toml";
@@ -99,7 +98,7 @@ impl Settings {
                 "请检查 --config 给出的路径",
             )]
         })?;
-        let text = crate::read::decode_text(&text);
+        let text = crate::shared::text::decode_text(&text);
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let line = e
                 .span()
@@ -137,7 +136,7 @@ impl Settings {
             match key.as_str() {
                 "campaign_title" => match value.as_str() {
                     Some(s) if !s.trim().is_empty() => {
-                        settings.campaign_title = crate::text::clean(s)
+                        settings.campaign_title = crate::shared::text::clean(s)
                     }
                     _ => problems.push(bad("应为一段不空的文字")),
                 },
@@ -146,7 +145,7 @@ impl Settings {
                     None => problems.push(bad("应为年份，如 2017")),
                 },
                 "hotline" => match value.as_str() {
-                    Some(s) => settings.hotline = crate::text::clean(s),
+                    Some(s) => settings.hotline = crate::shared::text::clean(s),
                     None => problems.push(bad("应为文字，用双引号括起来")),
                 },
                 "qr" => match value.as_str().map(str::trim) {
@@ -177,7 +176,7 @@ impl Settings {
                         .as_str()
                         .map(String::from)
                         .unwrap_or_else(|| value.to_string());
-                    match crate::returns::parse_date_text(&text) {
+                    match crate::shared::date::parse_date_text(&text) {
                         Some((y, m, d)) => settings.document_date = (y, m as u8, d as u8),
                         None => problems.push(bad("应为日期，如 \"2017-03-04\"")),
                     }
@@ -200,4 +199,13 @@ impl Settings {
             Err(problems)
         }
     }
+}
+
+/// What a card's QR code holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QrMode {
+    /// A vCard 3.0 that a phone camera offers to save as a contact.
+    VCard,
+    /// A URL template; `{编号}` (or `{id}`) is replaced by the cadre's id.
+    Url(String),
 }

@@ -166,7 +166,7 @@ fn a_killed_run_leaves_no_partial_file_and_a_rerun_replaces_only_its_own() {
 }
 
 fn render_manifest() -> &'static str {
-    zoufang::render::MANIFEST
+    zoufang::print::manifest::MANIFEST
 }
 
 /// A copy of a roster without the first row of its cadre table.

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use typst::layout::{Abs, Frame, FrameItem, Point};
 use typst::visualize::Geometry;
-use zoufang::engine::{Engine, Template};
 use zoufang::settings::Settings;
+use zoufang::typeset::{Engine, Template};
 
 const CARD_W: f64 = 90.0;
 const CARD_H: f64 = 54.0;
@@ -127,10 +127,10 @@ fn duplex_backs_carry_their_fronts_qr() {
         pdf_a: true,
         ..Settings::default()
     };
-    let input = zoufang::read::read_input(&roster);
-    let checked = zoufang::roster::build(&input.sheets, &settings, "名单.xlsx");
+    let input = zoufang::input::read_input(&roster);
+    let checked = zoufang::check::roster::build(&input.sheets, &settings, "名单.xlsx");
     assert!(!checked.has_faults(), "{:?}", checked.problems);
-    let (plan, problems) = zoufang::plan::plan(&checked.roster, &settings);
+    let (plan, problems) = zoufang::print::plan::plan(&checked.roster, &settings);
     assert!(problems.is_empty());
     let doc = plan
         .documents
@@ -256,7 +256,7 @@ fn url_mode_and_kits_hold_as_many_cards_as_forms() {
 
     // The URL payload, decoded from the rendered card.
     let settings = Settings {
-        qr_mode: zoufang::qr::QrMode::Url("https://example.gov.cn/c/{编号}".into()),
+        qr_mode: zoufang::settings::QrMode::Url("https://example.gov.cn/c/{编号}".into()),
         ..Settings::default()
     };
     let typeset = typeset_first(&roster, &settings, Template::Cards);
@@ -272,10 +272,10 @@ fn typeset_first(
     roster: &std::path::Path,
     settings: &Settings,
     template: Template,
-) -> zoufang::engine::Typeset {
-    let input = zoufang::read::read_input(roster);
-    let checked = zoufang::roster::build(&input.sheets, settings, "名单.xlsx");
-    let (plan, _) = zoufang::plan::plan(&checked.roster, settings);
+) -> zoufang::typeset::Typeset {
+    let input = zoufang::input::read_input(roster);
+    let checked = zoufang::check::roster::build(&input.sheets, settings, "名单.xlsx");
+    let (plan, _) = zoufang::print::plan::plan(&checked.roster, settings);
     let doc = plan
         .documents
         .iter()

@@ -14,11 +14,11 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use proptest::prelude::*;
-use zoufang::read::read_input;
-use zoufang::returns::{Returns, read_returns};
-use zoufang::roster;
+use zoufang::check::roster;
+use zoufang::input::read_input;
 use zoufang::settings::Settings;
-use zoufang::summary::summarise;
+use zoufang::summary::count::summarise;
+use zoufang::summary::returns::{Returns, read_returns};
 
 use common::*;
 
@@ -77,7 +77,7 @@ fn read_everything(dir: &Path, ext: &str, bytes: &[u8]) {
         checked.problems
     );
     if !checked.has_faults() {
-        let _ = zoufang::plan::plan(&checked.roster, &settings);
+        let _ = zoufang::print::plan::plan(&checked.roster, &settings);
     }
     let mut returns = Returns::default();
     read_returns(&input.sheets, "input", &mut returns);

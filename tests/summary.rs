@@ -507,7 +507,7 @@ fn annex5_weekly_rejections_and_routing() {
         assert!(!text.contains("王大明") && !text.contains("13912345678"));
     }
     let list = out.join("报市委农工办/问题清单（电话已隐去）.xlsx");
-    let input = zoufang::read::read_input(&list);
+    let input = zoufang::input::read_input(&list);
     let cells: String = input
         .sheets
         .iter()
@@ -516,7 +516,7 @@ fn annex5_weekly_rejections_and_routing() {
         .collect();
     assert!(cells.contains("看病难，电话139****5678"), "{cells}");
     assert!(!cells.contains("13912345678") && !cells.contains("张大爷"));
-    let input = zoufang::read::read_input(&out.join("汇总表.xlsx"));
+    let input = zoufang::input::read_input(&out.join("汇总表.xlsx"));
     let cells: String = input
         .sheets
         .iter()
@@ -578,7 +578,7 @@ fn kits_write_an_entry_workbook_that_summary_reads() {
         ("ZF0001-01", "ZF0002-02")
     );
     let path = out.join(&entry[0]);
-    let input = zoufang::read::read_input(&path);
+    let input = zoufang::input::read_input(&path);
     let households = input.sheets.iter().find(|s| s.name == "入户调查").unwrap();
     let serials: Vec<String> = households.rows[1..]
         .iter()

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use zoufang::bench::{Measured, measure_command};
-pub use zoufang::workbook::{SheetSpec, Value, write_xlsx};
+pub use zoufang::dev::bench::{Measured, measure_command};
+pub use zoufang::shared::xlsx::{SheetSpec, Value, n, t, write_xlsx};
 
 /// What a run of the binary gave.
 pub struct Run {
@@ -32,7 +32,7 @@ pub fn zoufang(args: &[&str]) -> Run {
 /// rows of the manifest it wrote, header first.
 pub fn kits_manifest(roster: &Path, out: &Path) -> Vec<Vec<String>> {
     print_quietly("kits", roster, out);
-    read_csv(&out.join(zoufang::render::MANIFEST))
+    read_csv(&out.join(zoufang::print::manifest::MANIFEST))
 }
 
 /// Runs `zoufang COMMAND ROSTER -o OUT -q` (`kits` or `cards`), which must succeed.
@@ -179,14 +179,6 @@ pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
         .records()
         .map(|r| r.expect("csv row").iter().map(String::from).collect())
         .collect()
-}
-
-pub fn t(s: &str) -> Value {
-    Value::from(s)
-}
-
-pub fn n(x: f64) -> Value {
-    Value::Number(x)
 }
 
 /// A sheet with headers and rows of text.

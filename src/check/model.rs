@@ -1,0 +1,90 @@
+//! The checked roster: departments, villages and communities, cadres.
+
+use serde::Serialize;
+
+use crate::schema::roster::Kind;
+use crate::shared::fault::{Place, Problem};
+
+/// A department (市级机关部门/单位).
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    pub name: String,
+    pub contact: String,
+    pub phone: String,
+    #[serde(skip)]
+    pub place: Place,
+}
+
+/// A village or community (村/社区).
+#[derive(Debug, Clone, Serialize)]
+pub struct Village {
+    pub district: String,
+    pub town: String,
+    pub name: String,
+    pub kind: Kind,
+    pub secretary: String,
+    pub secretary_phone: String,
+    /// Index into `Roster::departments`.
+    pub department: usize,
+    #[serde(skip)]
+    pub place: Place,
+}
+
+/// A cadre who visits households.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cadre {
+    pub id: String,
+    pub name: String,
+    /// Index into `Roster::departments`.
+    pub department: usize,
+    pub position: String,
+    pub mobile: String,
+    /// Index into `Roster::villages`.
+    pub village: usize,
+    /// Household forms to print.
+    pub quota: u32,
+    #[serde(skip)]
+    pub place: Place,
+}
+
+/// The checked roster.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pub departments: Vec<Department>,
+    pub villages: Vec<Village>,
+    pub cadres: Vec<Cadre>,
+}
+
+/// The roster and everything found wrong with it.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub roster: Roster,
+    pub problems: Vec<Problem>,
+    pub rows: RowAccount,
+}
+
+/// Data rows of the roster's tables: every one read is either used or reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RowAccount {
+    pub read: u64,
+    pub used: u64,
+    pub reported: u64,
+}
+
+impl Checked {
+    pub fn has_faults(&self) -> bool {
+        self.problems.iter().any(Problem::is_fault)
+    }
+}
+
+impl Cadre {
+    /// The serial numbers of the cadre's household forms: `ZF0001-01` …
+    /// `ZF0001-30`, printed on each form and pre-filled in the entry
+    /// workbook. Unique across a run because cadre ids are.
+    pub fn serials(&self) -> Vec<String> {
+        let width = self.quota.to_string().len().max(2);
+        (1..=self.quota)
+            .map(|n| format!("{}-{:0width$}", self.id, n))
+            .collect()
+    }
+}

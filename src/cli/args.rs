@@ -1,0 +1,239 @@
+//! The command line's arguments (clap), and how they become settings and an engine.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::settings::{QrMode, SETTINGS_FILE, Settings};
+use crate::shared::fault::Problem;
+use crate::typeset::Engine;
+
+/// 走访：把走访名单变成可直接打印的调查表和联系卡。
+#[derive(Debug, Parser)]
+#[command(name = "zoufang", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 检查名单，列出将要打印的材料和名单中的全部问题
+    Check(RosterArgs),
+    /// 按单位生成全部打印材料（附件1；每名干部的联系卡、附件3和附件4；单位联系卡文件）
+    Kits(PrintArgs),
+    /// 只生成联系卡（附件2）：每个单位供印刷厂用的联系卡文件（每 30 名干部一册）
+    Cards(PrintArgs),
+    /// 汇总走访后交回的录入表（以及其他单位的汇总表）：附件5、每周走访情况、报送材料
+    Summary(SummaryArgs),
+    /// 新建一份空白名单（三张表、示例行、下拉框、说明）和设置文件 zoufang.toml
+    Init {
+        /// 要写入的文件夹
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// 模板：export 导出内置模板，修改后用 --templates 使用
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesAction,
+    },
+    /// 每种页面各出一张 PNG 预览图（附件1、联系卡正反面、附件3、附件4；给了录入表再加附件5）
+    Preview {
+        #[command(flatten)]
+        roster: RosterArgs,
+        /// 输出文件夹
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: PathBuf,
+        /// 填好的录入表，用来预览附件5
+        #[arg(long, value_name = "FILE")]
+        returns: Vec<PathBuf>,
+    },
+    /// 只用 calamine 读出文件里的全部工作表（性能测试用来对照）
+    #[command(hide = true)]
+    ReadWithCalamine {
+        /// 要读的文件
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// 性能测试：在模拟全市名单上测 kits 和 summary 的速度和内存，结果写入 BENCHMARKS.md
+    Bench {
+        /// 放测试文件的文件夹
+        #[arg(
+            short = 'o',
+            long = "out",
+            value_name = "DIR",
+            default_value = "target/zoufang-bench"
+        )]
+        dir: PathBuf,
+        /// kits 测试的干部人数
+        #[arg(long, value_name = "人数", value_delimiter = ',', default_values_t = [200, 1000, 6000])]
+        cadres: Vec<usize>,
+        /// summary 测试的干部人数（每人约 31 户、每户约 0.25 个问题）
+        #[arg(long = "summary-cadres", value_name = "人数", value_delimiter = ',', default_values_t = [300, 6000])]
+        summary_cadres: Vec<usize>,
+        /// 结果写到这个文件
+        #[arg(long, value_name = "FILE", default_value = "BENCHMARKS.md")]
+        report: PathBuf,
+    },
+    /// 写出一份示例名单工作簿（常州市几个区、4个单位、10个村（社区）、20名干部）
+    Sample {
+        /// 要写出的 .xlsx 文件
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
+        /// 另外在这个文件夹写出填好的录入表（走访后交回的样子）
+        #[arg(long, value_name = "DIR")]
+        returns: Option<PathBuf>,
+        /// 改为生成一个有这么多名干部的模拟全市名单（约每5名干部一个村（社区）、每60名一个单位），用于测速
+        #[arg(long, value_name = "人数")]
+        cadres: Option<usize>,
+    },
+}
+
+/// What `templates` does.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesAction {
+    /// 把内置模板和公共样式文件写到一个文件夹
+    Export {
+        /// 要写入的文件夹
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// Flags of `summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// 填好的录入表、其他单位的汇总表（.xlsx/.xls/.et/.ods，或放有 .csv 的文件夹），可以给多个
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// 输出文件夹
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// 走访名单：用来判断村还是社区，核对每名干部交回的表格数和没有走访的村（社区）
+    #[arg(long, value_name = "ROSTER")]
+    pub roster: Option<PathBuf>,
+    /// 每周走访情况的统计期起始日期（如 2017-03-06）
+    #[arg(long, value_name = "日期")]
+    pub from: Option<String>,
+    /// 每周走访情况的统计期截止日期（如 2017-03-12）
+    #[arg(long, value_name = "日期")]
+    pub to: Option<String>,
+    /// 另外写出一份 JSON 数据文件，供其他系统读取
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// 不显示进度
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Flags of the commands that print.
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    #[command(flatten)]
+    pub roster: RosterArgs,
+    /// 输出文件夹
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// 不显示进度
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// 把每个模板收到的数据（JSON）写到这个文件夹，便于用 Typst 修改模板
+    #[arg(long = "emit-data", value_name = "DIR")]
+    pub emit_data: Option<PathBuf>,
+}
+
+/// Flags shared by every command that reads a roster.
+#[derive(Debug, Args)]
+pub struct RosterArgs {
+    /// 名单工作簿（.xlsx/.xls/.et/.ods），或放有 .csv 表格的文件夹
+    #[arg(value_name = "ROSTER")]
+    pub roster: PathBuf,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Flags that override the settings file.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// 设置文件（默认用名单旁边的 zoufang.toml，没有则全用默认值）
+    #[arg(long, value_name = "FILE", env = "ZOUFANG_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// 活动年度（附件1中“上一年”各行按此年减一印出）
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+    /// 联系卡上印的监督服务热线（不填则不印）
+    #[arg(long, value_name = "号码")]
+    pub hotline: Option<String>,
+    /// 联系卡二维码改为网址：{编号} 处填干部编号，如 https://example.gov.cn/c/{编号}（不填则为电子名片 vCard）
+    #[arg(long = "qr-url", value_name = "网址模板")]
+    pub qr_url: Option<String>,
+    /// PDF 标准：a-2b 生成便于长期存档的 PDF/A-2b
+    #[arg(long = "pdf-standard", value_name = "标准", value_parser = ["a-2b"])]
+    pub pdf_standard: Option<String>,
+}
+
+impl SettingsArgs {
+    /// Defaults, then the settings file (given, or next to `near`), then the
+    /// flags; `SOURCE_DATE_EPOCH` fixes the document date when the file does not.
+    pub fn settings(&self, near: Option<&Path>) -> Result<Settings, Vec<Problem>> {
+        let beside = near.map(|p| {
+            if p.is_dir() {
+                p.join(SETTINGS_FILE)
+            } else {
+                p.with_file_name(SETTINGS_FILE)
+            }
+        });
+        let file = self.config.clone().or(beside.filter(|p| p.is_file()));
+        // SOURCE_DATE_EPOCH gives the default date; a date in the file wins over it.
+        let mut base = Settings::default();
+        if let Some(date) = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            && let Some((y, m, d)) =
+                crate::shared::date::from_serial(date.div_euclid(86_400) as f64 + 25_569.0)
+        {
+            base.document_date = (y, m as u8, d as u8);
+        }
+        let mut settings = match &file {
+            Some(path) => Settings::load(path, base)?,
+            None => base,
+        };
+        if let Some(y) = self.year {
+            settings.campaign_year = y;
+        }
+        if let Some(hotline) = &self.hotline {
+            settings.hotline = crate::shared::text::clean(hotline);
+        }
+        if let Some(url) = &self.qr_url {
+            settings.qr_mode = QrMode::Url(url.trim().to_string());
+        }
+        if self.pdf_standard.is_some() {
+            settings.pdf_a = true;
+        }
+        Ok(settings)
+    }
+}
+
+/// Flags that choose fonts and templates.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// 另外使用的字体文件夹（例如装有仿宋_GB2312、方正小标宋简体的文件夹）
+    #[arg(long = "font-path", value_name = "DIR", env = "ZOUFANG_FONT_PATHS")]
+    pub font_path: Vec<PathBuf>,
+    /// 使用这个文件夹里的模板（先用 zoufang templates export 导出再修改），不用内置模板
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    pub(super) fn engine(&self, settings: &Settings) -> Result<Engine, Problem> {
+        let dirs: Vec<&Path> = self.font_path.iter().map(PathBuf::as_path).collect();
+        Engine::new(&dirs, settings.document_date, self.templates.as_deref())
+    }
+}

@@ -1,0 +1,101 @@
+//! The command line: one file per subcommand, each turning its arguments
+//! into a configuration and calling the stages. Messages are in Chinese, for
+//! the office clerks who run it.
+
+mod args;
+mod check;
+mod dev;
+mod init;
+mod kits;
+mod preview;
+mod summary;
+mod templates;
+mod terminal;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+use args::{EngineArgs, SettingsArgs, TemplatesAction};
+
+use crate::settings::Settings;
+use crate::shared::fault::Problem;
+use crate::typeset::Engine;
+
+/// Settings and engine for a command, or the exit status after reporting why not.
+fn setup(
+    settings: &SettingsArgs,
+    engine: &EngineArgs,
+    near: Option<&Path>,
+) -> Result<(Settings, Engine), ExitCode> {
+    let settings = settings.settings(near).map_err(|problems| {
+        report_problems(&problems);
+        ExitCode::from(2)
+    })?;
+    let engine = engine.engine(&settings).map_err(|p| {
+        report_problems(&[p]);
+        ExitCode::from(2)
+    })?;
+    Ok((settings, engine))
+}
+
+/// Runs the command line and decides the exit status: 0 when everything was
+/// printable (and printed), 1 when the input has faults, 2 when nothing could be read.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let code = command(cli.command);
+    // Whatever a command wrote and did not flush itself.
+    match sync_written() {
+        Ok(()) => code,
+        Err(failed) => failed,
+    }
+}
+
+/// Flushes what was written to the disk, or says it could not.
+fn sync_written() -> Result<(), ExitCode> {
+    crate::shared::atomic::sync_written().map_err(|e| {
+        eprintln!(
+            "文件没能全部存到磁盘上（{e}）：请检查输出文件夹所在的磁盘是否已满或已拔出，然后重新运行。"
+        );
+        ExitCode::from(1)
+    })
+}
+
+fn command(command: Command) -> ExitCode {
+    match command {
+        Command::Check(args) => check::check(&args),
+        Command::Kits(args) => kits::print(&args, false),
+        Command::Cards(args) => kits::print(&args, true),
+        Command::Summary(args) => summary::summary(&args),
+        Command::Sample {
+            out,
+            returns,
+            cadres,
+        } => dev::sample(&out, returns.as_deref(), cadres),
+        Command::Init { dir } => init::init(&dir),
+        Command::ReadWithCalamine { files } => dev::read_with_calamine(&files),
+        Command::Bench {
+            dir,
+            cadres,
+            summary_cadres,
+            report,
+        } => dev::bench(&dir, &cadres, &summary_cadres, &report),
+        Command::Templates {
+            action: TemplatesAction::Export { dir },
+        } => templates::export(&dir),
+        Command::Preview {
+            roster,
+            out,
+            returns,
+        } => preview::preview(&roster, &out, &returns),
+    }
+}
+
+/// Says every problem, one a line, on the error stream.
+fn report_problems(problems: &[Problem]) {
+    for p in problems {
+        eprintln!("{p}");
+    }
+}

@@ -1,0 +1,197 @@
+//! `zoufang summary`.
+
+use std::process::ExitCode;
+
+use crate::settings::Settings;
+use crate::shared::atomic::write_atomic;
+use crate::shared::date::{Date, parse_date_text, show_date};
+use crate::shared::progress::Progress;
+use crate::summary::count::Summary;
+use crate::summary::read::{Made, read_and_write};
+use crate::summary::report::json as report_json;
+use crate::summary::returns::Returns;
+
+use super::args::SummaryArgs;
+use super::terminal::{lpad, pad, width};
+use super::{report_problems, setup, sync_written};
+
+/// `summary`: read every file, count or reject every row, write the outputs.
+pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
+    let parse = |text: &Option<String>, flag: &str| -> Result<Option<Date>, ExitCode> {
+        match text {
+            None => Ok(None),
+            Some(t) => parse_date_text(t).map(Some).ok_or_else(|| {
+                eprintln!("{flag} 的日期「{t}」看不懂，请写成 2017-03-08 这样的格式。");
+                ExitCode::from(2)
+            }),
+        }
+    };
+    let (from, to) = match (parse(&args.from, "--from"), parse(&args.to, "--to")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let period = match (from, to) {
+        (None, None) => None,
+        (f, t) => Some((f.unwrap_or((1990, 1, 1)), t.unwrap_or((2100, 12, 31)))),
+    };
+    if let Some((f, t)) = period
+        && f > t
+    {
+        eprintln!("统计期的起始日期晚于截止日期，请检查 --from 和 --to。");
+        return ExitCode::from(2);
+    }
+    let (settings, engine) = match setup(&args.settings, &args.engine, args.roster.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let roster = args.roster.as_ref().map(|path| {
+        let input = crate::input::read_input(path);
+        let checked = crate::check::roster::build(&input.sheets, &Settings::default(), &path.display().to_string());
+        let faults = input.problems.iter().chain(&checked.problems).filter(|p| p.is_fault()).count();
+        if faults > 0 || input.sheets.is_empty() {
+            eprintln!(
+                "提醒：名单「{}」有 {faults} 处错误（可用 zoufang check 查看），核对时只用了能读出的部分。",
+                path.display()
+            );
+        }
+        checked.roster
+    });
+    let progress = Progress::new(args.files.len() as u64, "表格文件", args.quiet);
+    let made = read_and_write(
+        &args.files,
+        roster.as_ref(),
+        period,
+        &engine,
+        &settings,
+        &args.out,
+        &progress,
+    );
+    let Made {
+        returns,
+        summary,
+        written,
+    } = match made {
+        Ok(made) => made,
+        Err(notes) => {
+            report_problems(&notes);
+            return ExitCode::from(2);
+        }
+    };
+    report_problems(&returns.notes);
+    report_problems(&returns.rejected);
+    let written = match written {
+        Ok(w) => w,
+        Err(p) => {
+            report_problems(&[p]);
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(path) = &args.json {
+        let text =
+            serde_json::to_string_pretty(&report_json(&summary, &returns)).unwrap_or_default();
+        if let Err(e) = write_atomic(path, text.as_bytes()) {
+            eprintln!("JSON 文件写不进去：{}（{e}）", path.display());
+            return ExitCode::from(1);
+        }
+    }
+    if let Err(code) = sync_written() {
+        return code;
+    }
+    print_account(&returns);
+    print_weekly(&summary);
+    print_follow_up(&summary);
+    println!("已写出 {} 个文件到 {}。", written.len(), args.out.display());
+    let faults = returns.notes.iter().filter(|p| p.is_fault()).count();
+    if returns.rejected.is_empty() && faults == 0 {
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "有 {} 行没有计入汇总（见上面的说明），改正后重新汇总即可。",
+            returns.rejected.len()
+        );
+        ExitCode::from(1)
+    }
+}
+
+fn print_account(returns: &Returns) {
+    for (name, a) in [
+        ("入户调查", &returns.households),
+        ("问题清单", &returns.problem_rows),
+        ("汇总表", &returns.summary_rows),
+    ] {
+        if a.read == 0 {
+            continue;
+        }
+        println!(
+            "{name}：读入 {} 行 = 计入 {} 行 + 退回 {} 行 + 未填写的空白行 {} 行",
+            a.read, a.counted, a.rejected, a.blank
+        );
+    }
+}
+
+fn print_weekly(summary: &Summary) {
+    if summary.weekly.is_empty() {
+        return;
+    }
+    match summary.period {
+        Some((f, t)) => println!(
+            "每周走访情况（{}至{}；括号内为累计）：",
+            show_date(f),
+            show_date(t)
+        ),
+        None => println!("走访情况（全部）："),
+    }
+    let name_w = summary
+        .weekly
+        .iter()
+        .map(|w| width(&w.department))
+        .max()
+        .unwrap_or(4)
+        .max(8)
+        + 2;
+    let columns = ["干部走访人数", "走访户数", "汇总问题数", "解决问题数"];
+    let header: String = columns.iter().map(|c| lpad(c, 18)).collect();
+    println!("{}{header}", pad("单位", name_w));
+    for w in &summary.weekly {
+        let pairs = [
+            (w.period.cadres, w.cumulative.cadres),
+            (w.period.households, w.cumulative.households),
+            (w.period.problems, w.cumulative.problems),
+            (w.period.solved, w.cumulative.solved),
+        ];
+        let cells: String = pairs
+            .iter()
+            .map(|(p, c)| lpad(&format!("{p}（{c}）"), 18))
+            .collect();
+        println!("{}{cells}", pad(&w.department, name_w));
+    }
+}
+
+fn print_follow_up(summary: &Summary) {
+    let below: Vec<_> = summary
+        .follow_up
+        .iter()
+        .filter(|f| f.returned < f.printed)
+        .collect();
+    if !below.is_empty() {
+        println!(
+            "交回的入户调查表少于印发份数的干部（共 {} 人）：",
+            below.len()
+        );
+        for f in below {
+            println!(
+                "  {} {}（{}）：印发 {} 份，交回 {} 份",
+                f.department, f.cadre, f.id, f.printed, f.returned
+            );
+        }
+    }
+    if !summary.unvisited.is_empty() {
+        println!(
+            "还没有走访记录的村（社区）（共 {} 个）：",
+            summary.unvisited.len()
+        );
+        for l in &summary.unvisited {
+            println!("  {}{}{}", l.district, l.town, l.village);
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! `zoufang bench`: the speed and memory of `kits` and `summary` on synthetic
+//! cities, measured on this machine in one run, written as a Markdown report.
+//! Each measured command runs as a child process; its peak memory is the
+//! kernel's high-water mark (`VmHWM`), polled until it exits.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One measured run of a child process.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub seconds: f64,
+    pub peak_mb: f64,
+    pub ok: bool,
+    /// The exit code; `None` when killed (by a signal or for running too long).
+    pub code: Option<i32>,
+}
+
+/// Runs a command with its output thrown away, polling its peak resident
+/// memory until it exits.
+pub fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
+    measure_command(&mut quiet(program, args), None)
+}
+
+/// A command with its output thrown away, run with the machine's own
+/// setting for transparent huge pages: zoufang turns them off for itself
+/// (see main.rs), and a child would inherit that. The Typst CLI and
+/// calamine alone run as they would from a shell; a zoufang child turns
+/// them off again.
+fn quiet(program: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: between fork and exec the child only makes one system
+        // call, which allocates nothing and takes no lock.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+                Ok(())
+            });
+        }
+    }
+    command
+}
+
+/// Runs a prepared command, polling its peak resident memory (`VmHWM`) until
+/// it exits; past `limit` it is killed and counts as failed.
+pub fn measure_command(
+    command: &mut Command,
+    limit: Option<Duration>,
+) -> std::io::Result<Measured> {
+    let started = Instant::now();
+    let mut child = command.spawn()?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kb) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if limit.is_some_and(|l| started.elapsed() > l) {
+            child.kill()?;
+            child.wait()?;
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Ok(Measured {
+        seconds: started.elapsed().as_secs_f64(),
+        peak_mb: peak_kb as f64 / 1024.0,
+        ok: status.is_some_and(|s| s.success()),
+        code: status.and_then(|s| s.code()),
+    })
+}
+
+/// Pages and bytes of the PDFs listed in a kits manifest.
+fn kit_output(out: &Path) -> (u64, u64) {
+    let Ok(text) = std::fs::read_to_string(out.join(crate::print::manifest::MANIFEST)) else {
+        return (0, 0);
+    };
+    let mut reader =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut pages = 0;
+    let mut bytes = 0;
+    for record in reader.records().flatten() {
+        pages += record
+            .get(2)
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0);
+        bytes += std::fs::metadata(out.join(record.get(0).unwrap_or("")))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    }
+    (pages, bytes)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "未知".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map(|kb| format!("{:.0} GiB", kb as f64 / 1_048_576.0))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cpu}，{cores} 核，内存 {memory}")
+}
+
+/// Runs the benchmark in `dir` for the given city sizes (cadres) and returns
+/// the Markdown report.
+pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut report = String::new();
+    let _ = writeln!(report, "# 性能测试（zoufang bench）\n");
+    let _ = writeln!(report, "机器：{}\n", machine());
+    let _ = writeln!(report, "## kits（生成全部打印材料）\n");
+    let _ = writeln!(
+        report,
+        "| 干部人数 | 页数 | 用时（秒） | 页/秒 | 峰值内存（MB） | 平均每页（KB） |"
+    );
+    let _ = writeln!(report, "| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &n in sizes {
+        let roster = dir.join(format!("city-{n}.xlsx"));
+        crate::dev::sample::write_city_roster(&roster, n).map_err(|e| e.to_string())?;
+        let out = dir.join(format!("kits-{n}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let m = measure(&exe, &["kits", path(&roster), "-o", path(&out), "-q"])
+            .map_err(|e| e.to_string())?;
+        let (pages, bytes) = kit_output(&out);
+        eprintln!(
+            "kits {n}: {pages} 页，{:.1} 秒，{:.0} MB",
+            m.seconds, m.peak_mb
+        );
+        let _ = writeln!(
+            report,
+            "| {n} | {} | {:.1} |{}",
+            run_cells(pages, &m),
+            bytes as f64 / 1024.0 / pages.max(1) as f64,
+            failed(&m)
+        );
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    let _ = writeln!(report, "\n## summary（汇总交回的录入表）\n");
+    let _ = writeln!(
+        report,
+        "| 入户调查行数 | 问题行数 | 用时（秒） | 行/秒 | 峰值内存（MB） | 只用 calamine 读同样文件（秒） | 倍数 |"
+    );
+    let _ = writeln!(report, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &cadres in summary_sizes {
+        let roster = dir.join(format!("returns-city-{cadres}.xlsx"));
+        crate::dev::sample::write_city_roster(&roster, cadres).map_err(|e| e.to_string())?;
+        let input = crate::input::read_input(&roster);
+        let checked =
+            crate::check::roster::build(&input.sheets, &crate::settings::Settings::default(), "");
+        let returns_dir = dir.join(format!("returns-{cadres}"));
+        let files = crate::dev::sample::write_demo_returns(&checked.roster, &returns_dir, true)
+            .map_err(|e| e.to_string())?;
+        let file = files.first().cloned().unwrap_or_default();
+        let out = dir.join(format!("summary-{cadres}"));
+        let (calamine, m) = fastest_in_turns(
+            || time_calamine(&exe, &file),
+            || {
+                measure(&exe, &["summary", path(&file), "-o", path(&out), "-q"])
+                    .map_err(|e| e.to_string())
+            },
+        )?;
+        let raw = calamine.seconds;
+        let input = crate::input::read_input(&file);
+        let mut returns = crate::summary::returns::Returns::default();
+        crate::summary::returns::read_returns(&input.sheets, "", &mut returns);
+        let (h, p) = (returns.households.read, returns.problem_rows.read);
+        eprintln!("summary {h} + {p} 行：{:.1} 秒", m.seconds);
+        let _ = writeln!(
+            report,
+            "| {h} | {p} | {:.1} | {:.0} | {:.0} | {:.1} | {:.2} |",
+            m.seconds,
+            (h + p) as f64 / m.seconds,
+            m.peak_mb,
+            raw,
+            m.seconds / raw.max(0.001)
+        );
+    }
+    let _ = writeln!(report, "\n## 与 Typst 命令行对照\n");
+    match which("typst") {
+        Some(typst) => compare_with_typst_cli(&exe, &typst, dir, &mut report)?,
+        None => {
+            let _ = writeln!(
+                report,
+                "本机 PATH 中没有 `typst` 可执行文件，没有测。装好 Typst 0.15 命令行后再运行 `zoufang bench` 即可。"
+            );
+        }
+    }
+    let _ = writeln!(
+        report,
+        "\n说明：每项都是在同一次运行中、同一台机器上测得；`kits` 的页数含联系卡、附件1、附件3、附件4，\
+         文件数含每个单位的录入表。要相比的两项（summary 与只用 calamine 读取、Typst 命令行与 zoufang kits）\
+         交替运行 {ROUNDS} 次，各取最快的一次：这台机器的速度时快时慢，相隔几分钟的两次单独运行之比不可靠。\
+         “只用 calamine 读”在单独的进程里读出文件的全部工作表，用系统自带的内存分配器（和一个只用 calamine 的程序一样），\
+         不用 zoufang 的 mimalloc。"
+    );
+    Ok(report)
+}
+
+/// Pages, seconds, pages per second and peak memory of a run, as table cells.
+fn run_cells(pages: u64, m: &Measured) -> String {
+    format!(
+        "{pages} | {:.1} | {:.0} | {:.0}",
+        m.seconds,
+        pages as f64 / m.seconds,
+        m.peak_mb
+    )
+}
+
+/// What a table row says of a run that failed.
+fn failed(m: &Measured) -> &'static str {
+    if m.ok { "" } else { " 运行失败" }
+}
+
+/// The first `name` on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// How many times each of two compared runs is made (see `fastest_in_turns`).
+const ROUNDS: usize = 3;
+
+/// Runs `a` and `b` in turns, `ROUNDS` times, and keeps the fastest of each:
+/// the machine's speed drifts (by a third in an hour here), and a ratio of two
+/// single runs made minutes apart would measure the drift.
+fn fastest_in_turns(
+    mut a: impl FnMut() -> Result<Measured, String>,
+    mut b: impl FnMut() -> Result<Measured, String>,
+) -> Result<(Measured, Measured), String> {
+    let faster = |best: Option<Measured>, m: Measured| match best {
+        Some(b) if b.seconds <= m.seconds => Some(b),
+        _ => Some(m),
+    };
+    let (mut best_a, mut best_b) = (None, None);
+    for _ in 0..ROUNDS {
+        best_a = faster(best_a, a()?);
+        best_b = faster(best_b, b()?);
+    }
+    best_a.zip(best_b).ok_or_else(|| "没有测到".to_string())
+}
+
+/// Cadres of the roster the Typst CLI is compared on: the issue's peer
+/// workload is 200 kits in one document.
+const CLI_CADRES: usize = 200;
+
+/// Every kit of a roster as one document, laid out natively (no stamps),
+/// from `/kits.json`: the way the Typst CLI alone would make them.
+const CLI_MAIN: &str = r#"// zoufang bench: every kit of a roster in one document (see bench.rs).
+#import "style.typ": setup
+#import "card.typ": card-sheets, expand
+#import "annex3.typ": annex3
+#import "annex4.typ": annex4
+
+#let kits = json("/kits.json")
+#show: setup.with(title: "走访材料")
+#for (k, d) in kits.enumerate() {
+  if k > 0 { pagebreak() }
+  card-sheets(expand(d.cards), d.campaign, d.hotline)
+  for (i, serial) in d.forms.enumerate() {
+    if i > 0 { pagebreak() }
+    annex3(d, serial)
+  }
+  for p in range(d.problem_pages) {
+    pagebreak()
+    annex4(d, p)
+  }
+}
+"#;
+
+/// Renders the kits of a 200-cadre city through the Typst CLI as one
+/// document and through `zoufang kits`, in the same run, and reports both.
+fn compare_with_typst_cli(
+    exe: &Path,
+    typst: &Path,
+    dir: &Path,
+    report: &mut String,
+) -> Result<(), String> {
+    let roster = dir.join(format!("city-{CLI_CADRES}.xlsx"));
+    crate::dev::sample::write_city_roster(&roster, CLI_CADRES).map_err(|e| e.to_string())?;
+    let input = crate::input::read_input(&roster);
+    let settings = crate::settings::Settings::default();
+    let checked = crate::check::roster::build(&input.sheets, &settings, "");
+    let (plan, _) = crate::print::plan::plan(&checked.roster, &settings);
+    // A Typst project: the built-in templates, the fonts, the QR codes and the kits' data.
+    let project = dir.join("typst-cli");
+    let _ = std::fs::remove_dir_all(&project);
+    let write = |rel: &str, bytes: &[u8]| -> Result<(), String> {
+        let path = project.join(rel.trim_start_matches('/'));
+        crate::shared::atomic::write_atomic(&path, bytes)
+            .map_err(|e| format!("{}：{e}", path.display()))
+    };
+    for (name, text) in crate::typeset::templates::BUILTIN_TEMPLATES {
+        write(name, text.as_bytes())?;
+    }
+    for (name, bytes) in crate::typeset::EMBEDDED_FONTS {
+        write(&format!("fonts/{name}"), bytes)?;
+    }
+    let mut kits = Vec::new();
+    let mut pages = 0u64;
+    for doc in plan
+        .documents
+        .iter()
+        .filter(|d| d.template == crate::typeset::Template::Kit)
+    {
+        let (data, files) = plan.payload(doc, &checked.roster, &settings);
+        let data: serde_json::Value =
+            serde_json::from_slice(data.as_slice()).map_err(|e| e.to_string())?;
+        kits.push(data);
+        pages += doc.pages as u64;
+        for (path, bytes) in &files {
+            write(path, bytes.as_slice())?;
+        }
+    }
+    write(
+        "kits.json",
+        &serde_json::to_vec(&kits).map_err(|e| e.to_string())?,
+    )?;
+    write("bench.typ", CLI_MAIN.as_bytes())?;
+    let fonts = project.join("fonts");
+    let main = project.join("bench.typ");
+    let pdf = project.join("kits.pdf");
+    let out = dir.join(format!("kits-{CLI_CADRES}-cli"));
+    let (cli, ours) = fastest_in_turns(
+        || {
+            measure(
+                typst,
+                &[
+                    "compile",
+                    "--root",
+                    path(&project),
+                    "--font-path",
+                    path(&fonts),
+                    "--ignore-system-fonts",
+                    path(&main),
+                    path(&pdf),
+                ],
+            )
+            .map_err(|e| e.to_string())
+        },
+        || {
+            let _ = std::fs::remove_dir_all(&out);
+            measure(exe, &["kits", path(&roster), "-o", path(&out), "-q"])
+                .map_err(|e| e.to_string())
+        },
+    )?;
+    let (our_pages, _) = kit_output(&out);
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&project);
+    let version = Command::new(typst)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let cli_rate = pages as f64 / cli.seconds;
+    let our_rate = our_pages as f64 / ours.seconds;
+    eprintln!(
+        "typst 命令行：{pages} 页，{:.1} 秒；zoufang：{our_pages} 页，{:.1} 秒",
+        cli.seconds, ours.seconds
+    );
+    let _ = writeln!(
+        report,
+        "| 方式 | 页数 | 用时（秒） | 页/秒 | 峰值内存（MB） |"
+    );
+    let _ = writeln!(report, "| --- | ---: | ---: | ---: | ---: |");
+    let mut row = |route: &str, pages: u64, m: &Measured| {
+        let _ = writeln!(report, "| {route} | {} |{}", run_cells(pages, m), failed(m));
+    };
+    row(
+        &format!("{version}：{CLI_CADRES} 名干部的走访材料排成一个文件"),
+        pages,
+        &cli,
+    );
+    row(
+        "zoufang kits：同一份名单（另含附件1、单位联系卡）",
+        our_pages,
+        &ours,
+    );
+    let _ = writeln!(
+        report,
+        "\nzoufang 每秒排的页数是 Typst 命令行的 {:.1} 倍，峰值内存是它的 {:.2} 倍。",
+        our_rate / cli_rate.max(0.001),
+        ours.peak_mb / cli.peak_mb.max(0.001)
+    );
+    Ok(())
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap_or("")
+}
+
+/// Times calamine alone reading every sheet of `file`: `zoufang
+/// read-with-calamine` in a child process with the system's allocator, as a
+/// plain program using calamine would run (see main.rs).
+fn time_calamine(exe: &Path, file: &Path) -> Result<Measured, String> {
+    let mut command = quiet(exe, &["read-with-calamine", path(file)]);
+    command.env("ZOUFANG_SYSTEM_ALLOCATOR", "1");
+    let m = measure_command(&mut command, None).map_err(|e| e.to_string())?;
+    if !m.ok {
+        return Err(format!("calamine 读不了 {}", file.display()));
+    }
+    Ok(m)
+}
+
+/// Reads every sheet of each file with calamine and nothing else; false if
+/// a file or sheet could not be read.
+pub fn read_with_calamine(files: &[PathBuf]) -> bool {
+    use calamine::Reader;
+    let mut ok = true;
+    for file in files {
+        match calamine::open_workbook_auto(file) {
+            Ok(mut workbook) => {
+                for name in workbook.sheet_names() {
+                    ok &= workbook.worksheet_range(&name).is_ok();
+                }
+            }
+            Err(_) => ok = false,
+        }
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calamine_alone_reads_the_sample_and_fails_on_a_file_that_is_not_there() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx");
+        assert!(read_with_calamine(std::slice::from_ref(&sample)));
+        let missing = sample.with_file_name("没有这个文件.xlsx");
+        assert!(!read_with_calamine(&[sample, missing]));
+    }
+}

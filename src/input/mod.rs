@@ -1,0 +1,170 @@
+//! Stage 1: files → raw sheets. Workbooks (`.xlsx`, `.xls`, WPS `.et`, `.ods`)
+//! are told apart by their first bytes, not their extension; a folder is read
+//! as a set of `.csv` files in UTF-8 or GBK/GB18030. Every cell keeps its place.
+
+use std::path::{Path, PathBuf};
+
+use crate::shared::fault::{Place, Problem};
+pub use cell::{Cell, Sheet};
+use csv::{csv_sheet, read_csv};
+use workbook::read_workbook_guarded;
+
+pub mod cell;
+mod csv;
+mod sniff;
+pub mod table;
+mod workbook;
+mod zip_guard;
+
+/// Everything read from the given inputs: the sheets, and what could not be read.
+#[derive(Debug, Default)]
+pub struct Workbooks {
+    pub sheets: Vec<Sheet>,
+    pub problems: Vec<Problem>,
+    /// A workbook that `read_input_deferring` split: its worksheets to be
+    /// read now, and those to be read later (both with `read_later`).
+    pub now: Later,
+    pub later: Later,
+    /// The spreadsheet library gave up part way (see `read_workbook_guarded`):
+    /// whatever the file gave in another read is not to be used either.
+    pub broken: bool,
+}
+
+/// Worksheets of a workbook to be read, with the bytes of the file they
+/// were picked from (read once, checked once).
+#[derive(Debug, Default)]
+pub struct Later {
+    pub(crate) bytes: std::sync::Arc<[u8]>,
+    pub(crate) sheets: Vec<String>,
+}
+
+impl Later {
+    pub fn is_empty(&self) -> bool {
+        self.sheets.is_empty()
+    }
+}
+
+/// Which worksheets of a workbook are read.
+#[derive(Clone, Copy)]
+pub(crate) enum Pick<'a> {
+    All,
+    /// None, when this picks some of the worksheets by their first rows
+    /// (see `peek_sheet`): they go to `Workbooks::later`, the others to
+    /// `Workbooks::now`. All, when it picks none.
+    Deferring(&'a (dyn Fn(&Sheet) -> bool + Sync)),
+    /// Only these, of a workbook whose other worksheets were read before
+    /// (`Later`).
+    Only(&'a [String]),
+}
+
+/// The hidden sheet of dropdown lists in the workbooks zoufang writes.
+pub const OPTIONS_SHEET: &str = "下拉选项";
+
+/// Sheets of zoufang's own workbooks that hold no table: never reported.
+pub const AUXILIARY_SHEETS: &[&str] = &["说明", OPTIONS_SHEET];
+
+/// Largest input file read: a whole city's returns are some tens of MB.
+const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Largest merged region (in cells) whose value is copied into every cell.
+pub(crate) const MAX_MERGE_FILL: u64 = 100_000;
+
+/// Reads a workbook file or a folder of CSV files.
+pub fn read_input(path: &Path) -> Workbooks {
+    read_picked(path, Pick::All)
+}
+
+/// Reads a workbook, or splits it when `later` picks some of its worksheets
+/// by their first rows: those are then left in `Workbooks::later`, the
+/// others in `Workbooks::now`, each to be read with `read_later`, on two
+/// threads. A summary so reads the (much longer) household tables while it
+/// reads the problem lists and makes their PDFs. Only an xlsx without merged
+/// cells is split: there the first rows of a sheet, read alone, are exactly
+/// what the whole read shows of them.
+pub fn read_input_deferring(path: &Path, later: &(dyn Fn(&Sheet) -> bool + Sync)) -> Workbooks {
+    read_picked(path, Pick::Deferring(later))
+}
+
+/// Reads the worksheets of a workbook that `read_input_deferring` split.
+pub fn read_later(path: &Path, sheets: Later) -> Workbooks {
+    let mut out = Workbooks::default();
+    if !sheets.is_empty() {
+        read_workbook_guarded(path, &sheets.bytes, Pick::Only(&sheets.sheets), &mut out);
+    }
+    out
+}
+
+fn read_picked(path: &Path, pick: Pick) -> Workbooks {
+    let mut out = Workbooks::default();
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                out.problems.push(unreadable(path, &e.to_string()));
+                return out;
+            }
+        };
+        entries.sort();
+        let csvs: Vec<_> = entries
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+            .collect();
+        if csvs.is_empty() {
+            out.problems.push(Problem::fault(
+                Place::file(path.display().to_string()),
+                "这个文件夹里没有 .csv 文件",
+                "请给出名单工作簿（.xlsx/.xls/.ods），或放有 .csv 表格的文件夹",
+            ));
+        }
+        for csv in csvs {
+            match read_csv(&csv) {
+                Ok(sheet) => out.sheets.push(sheet),
+                Err(p) => out.problems.push(p),
+            }
+        }
+        return out;
+    }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_INPUT_BYTES
+    {
+        out.problems.push(Problem::fault(
+            Place::file(path.display().to_string()),
+            format!(
+                "这个文件有 {} MB，太大了，不像是名单或录入表",
+                meta.len() >> 20
+            ),
+            "请确认选对了文件；录入表太大时可以按单位分成几个文件",
+        ));
+        return out;
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            {
+                match csv_sheet(path, &bytes) {
+                    Ok(sheet) => out.sheets.push(sheet),
+                    Err(p) => out.problems.push(p),
+                }
+            } else {
+                read_workbook_guarded(path, &bytes.into(), pick, &mut out);
+            }
+        }
+        Err(e) => out.problems.push(unreadable(path, &e.to_string())),
+    }
+    out
+}
+
+pub(crate) fn unreadable(path: &Path, why: &str) -> Problem {
+    let message = if !path.exists() {
+        "找不到这个文件或文件夹".to_string()
+    } else {
+        format!("打不开这个文件（{why}）")
+    };
+    Problem::fault(
+        Place::file(path.display().to_string()),
+        message,
+        "请检查路径是否写对、文件是否被其他程序占用",
+    )
+}

@@ -1,0 +1,394 @@
+//! Stage 3: roster + settings → what will be printed: every document with its
+//! file name, page count, serial numbers and the data its template receives.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use typst::foundations::Bytes;
+
+use super::qr::{Contact, QrError, payload};
+use crate::check::model::{Cadre, Roster, Village};
+use crate::settings::Settings;
+use crate::shared::fault::Problem;
+use crate::shared::file_name::{safe_file_name, unique};
+use crate::typeset::Template;
+
+/// Cards on one A4 sheet (2 × 5); each sheet is printed front and back.
+pub const CARDS_PER_SHEET: u32 = 10;
+
+/// Cadres in one volume of a department's card file. A card file is typeset
+/// as one document, and its memory grows with its cards: a department of 600
+/// cadres took 490 MB in one file. Thirty cadres' cards (about 90 sheets)
+/// take about 20 MB.
+pub const CARD_FILE_CADRES: usize = 30;
+
+/// Pages for `cards` cards: a front and a back page per sheet.
+pub fn card_pages(cards: u32) -> u32 {
+    cards.div_ceil(CARDS_PER_SHEET) * 2
+}
+
+/// One PDF to be written.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub template: Template,
+    /// Path relative to the output folder.
+    pub path: PathBuf,
+    /// Index into `Roster::departments`.
+    pub department: usize,
+    /// The cadre, for kits.
+    pub cadre: Option<usize>,
+    /// Contact cards the document holds.
+    pub cards: u32,
+    /// The cadres whose cards a department's card file holds, in order.
+    pub card_cadres: Vec<usize>,
+    /// The village or community the document is about.
+    pub village: usize,
+    /// Pages the document will have.
+    pub pages: u32,
+    /// Serial numbers printed on the household forms, first and last.
+    pub serials: Option<(String, String)>,
+}
+
+/// Virtual files served to one document: (absolute path, bytes). Images go
+/// this way rather than inside the JSON, where every byte would become a
+/// number value (a QR code's 1.5 kB PNG became 48 kB in memory, per card).
+pub type Files = Vec<(String, Bytes)>;
+
+/// What a document's template receives: its `/data.json` as compact JSON
+/// text, and further files such as the QR codes' images.
+pub type Payload = (Bytes, Files);
+
+/// Data as the compact JSON a document keeps.
+fn compact(data: Value) -> Bytes {
+    Bytes::new(serde_json::to_vec(&data).unwrap_or_default())
+}
+
+/// Per-department totals, for the plan shown by `check`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub villages: usize,
+    pub cadres: usize,
+    pub household_forms: u64,
+    pub cards: u64,
+    pub pages: u64,
+}
+
+/// Everything a run will print.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub documents: Vec<Document>,
+    /// Totals per department, in roster order.
+    pub departments: Vec<(String, Totals)>,
+    /// Each cadre's QR code image.
+    qrs: QrImages,
+}
+
+/// Every cadre's QR code image (PNG), end to end in one buffer. Kept as
+/// separate buffers, made on several threads among their scratch, 6,000
+/// codes of 670 bytes held 11 MB of memory.
+#[derive(Debug, Clone, Default)]
+struct QrImages {
+    bytes: Vec<u8>,
+    /// Each cadre's range of `bytes`; none when its code could not be made.
+    ranges: Vec<Option<std::ops::Range<usize>>>,
+}
+
+impl QrImages {
+    fn new(images: &[Result<Vec<u8>, QrError>]) -> QrImages {
+        let mut bytes = Vec::with_capacity(images.iter().flatten().map(Vec::len).sum());
+        let ranges = images
+            .iter()
+            .map(|image| {
+                let png = image.as_ref().ok()?;
+                bytes.extend_from_slice(png);
+                Some(bytes.len() - png.len()..bytes.len())
+            })
+            .collect();
+        QrImages { bytes, ranges }
+    }
+
+    fn get(&self, cadre: usize) -> Bytes {
+        let range = self
+            .ranges
+            .get(cadre)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
+        Bytes::new(self.bytes[range].to_vec())
+    }
+}
+
+impl Plan {
+    /// The same plan with only the contact-card documents.
+    pub fn cards_only(mut self) -> Plan {
+        self.documents.retain(|d| d.template == Template::Cards);
+        for (d, (_, totals)) in self.departments.iter_mut().enumerate() {
+            let docs = self.documents.iter().filter(|doc| doc.department == d);
+            totals.pages = docs.map(|doc| doc.pages as u64).sum();
+            totals.villages = 0;
+            totals.household_forms = 0;
+        }
+        self
+    }
+
+    /// What `doc`'s template receives. Made when the document is rendered,
+    /// not when it is planned: at 6,000 cadres the plan held 10 MB of data
+    /// that a run then freed a document at a time, and peak memory grew
+    /// with the roster.
+    pub fn payload(&self, doc: &Document, roster: &Roster, settings: &Settings) -> Payload {
+        let campaign = campaign_data(settings);
+        let dept = &roster.departments[doc.department];
+        let card = |c: usize| {
+            let qr = self.qrs.get(c);
+            (
+                card_data(c, &roster.cadres[c], &dept.name),
+                (qr_path(c), qr),
+            )
+        };
+        match (doc.template, doc.cadre) {
+            (Template::Kit, Some(c)) => {
+                let cadre = &roster.cadres[c];
+                let (card, qr) = card(c);
+                let data = compact(json!({
+                    "campaign": campaign,
+                    "hotline": settings.hotline,
+                    "cadre": {
+                        "id": cadre.id,
+                        "name": cadre.name,
+                        "department": dept.name,
+                        "position": cadre.position,
+                        "mobile": cadre.mobile,
+                    },
+                    "cards": [{"card": card, "count": cadre.quota}],
+                    "village": village_data(&roster.villages[cadre.village]),
+                    "forms": cadre.serials(),
+                    "problem_pages": settings.problem_pages,
+                    "problem_rows": settings.problem_rows_per_page,
+                    // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
+                    "stamps": !settings.pdf_a,
+                }));
+                (data, vec![qr])
+            }
+            (Template::Cards, _) => {
+                let (cards, files): (Vec<Value>, Files) = doc
+                    .card_cadres
+                    .iter()
+                    .map(|&c| {
+                        let (card, qr) = card(c);
+                        (json!({"card": card, "count": roster.cadres[c].quota}), qr)
+                    })
+                    .unzip();
+                let data = compact(json!({
+                    "title": dept.name,
+                    "campaign": campaign,
+                    "hotline": settings.hotline,
+                    "cards": cards,
+                    "stamps": !settings.pdf_a,
+                }));
+                (data, files)
+            }
+            _ => {
+                let data = compact(json!({
+                    "campaign": campaign,
+                    "village": village_data(&roster.villages[doc.village]),
+                    "department": {"name": dept.name, "contact": dept.contact, "phone": dept.phone},
+                }));
+                (data, Files::new())
+            }
+        }
+    }
+
+    pub fn total(&self) -> Totals {
+        let mut t = Totals::default();
+        for (_, d) in &self.departments {
+            t.villages += d.villages;
+            t.cadres += d.cadres;
+            t.household_forms += d.household_forms;
+            t.cards += d.cards;
+            t.pages += d.pages;
+        }
+        t
+    }
+}
+
+fn campaign_data(settings: &Settings) -> Value {
+    json!({
+        "title": settings.campaign_title,
+        "year": settings.campaign_year,
+        "prev_year": settings.campaign_year - 1,
+    })
+}
+
+fn village_data(v: &Village) -> Value {
+    json!({
+        "district": v.district,
+        "town": v.town,
+        "name": v.name,
+        "kind": v.kind.label(),
+        "secretary": v.secretary,
+        "secretary_phone": v.secretary_phone,
+    })
+}
+
+/// A cadre's card as the card template receives it; the card names its QR
+/// code's image by path (`qr_path`).
+fn card_data(index: usize, cadre: &Cadre, department: &str) -> Value {
+    json!({
+        "id": cadre.id,
+        "name": cadre.name,
+        "department": department,
+        "position": cadre.position,
+        "mobile": cadre.mobile,
+        "qr": qr_path(index),
+    })
+}
+
+fn qr_path(index: usize) -> String {
+    format!("/qr/{index}.png")
+}
+
+/// The QR code image of a cadre's card.
+fn card_qr(cadre: &Cadre, department: &str, settings: &Settings) -> Result<Vec<u8>, QrError> {
+    let contact = Contact {
+        id: &cadre.id,
+        name: &cadre.name,
+        organisation: department,
+        title: &cadre.position,
+        mobile: &cadre.mobile,
+        note: &settings.campaign_title,
+    };
+    Ok(crate::print::qr::make(&payload(&settings.qr_mode, &contact))?.png)
+}
+
+/// Makes the plan. Department folders and file names are made unique and safe.
+/// A cadre whose QR code cannot be made is a problem naming the cadre.
+pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
+    let mut documents = Vec::new();
+    let mut departments = Vec::new();
+    let mut problems = Vec::new();
+    let mut used_dirs = HashSet::new();
+    // QR codes are made on all cores at once.
+    let qrs: Vec<Result<Vec<u8>, QrError>> = roster
+        .cadres
+        .par_iter()
+        .map(|c| card_qr(c, &roster.departments[c.department].name, settings))
+        .collect();
+    for (d, dept) in roster.departments.iter().enumerate() {
+        let dir = unique(&mut used_dirs, safe_file_name(&dept.name));
+        let mut used_files = HashSet::new();
+        let mut totals = Totals::default();
+        for (v, village) in roster
+            .villages
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.department == d)
+        {
+            let file = unique(
+                &mut used_files,
+                safe_file_name(&format!(
+                    "附件1_村（社区）调查表_{}{}",
+                    village.town, village.name
+                )),
+            );
+            totals.villages += 1;
+            totals.pages += 1;
+            documents.push(Document {
+                template: Template::Village,
+                path: PathBuf::from(&dir).join(format!("{file}.pdf")),
+                department: d,
+                cadre: None,
+                cards: 0,
+                card_cadres: Vec::new(),
+                village: v,
+                pages: 1,
+                serials: None,
+            });
+        }
+        let mut cadres = Vec::new();
+        for (c, cadre) in roster
+            .cadres
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.department == d)
+        {
+            match &qrs[c] {
+                Ok(_) => cadres.push(c),
+                Err(e) => problems.push(qr_problem(cadre, e.clone())),
+            }
+        }
+        // A volume of the card file follows the kits of its cadres, whose
+        // card stamps it reuses (see `Engine::typeset`).
+        let volumes = cadres.len().div_ceil(CARD_FILE_CADRES);
+        for (k, volume) in cadres.chunks(CARD_FILE_CADRES).enumerate() {
+            let mut cards = 0;
+            for &c in volume {
+                let cadre = &roster.cadres[c];
+                let pages = card_pages(cadre.quota) + cadre.quota + settings.problem_pages;
+                let file = unique(
+                    &mut used_files,
+                    safe_file_name(&format!("走访材料_{}_{}", cadre.name, cadre.id)),
+                );
+                totals.cadres += 1;
+                totals.household_forms += cadre.quota as u64;
+                totals.cards += cadre.quota as u64;
+                totals.pages += pages as u64;
+                cards += cadre.quota;
+                let forms = cadre.serials();
+                documents.push(Document {
+                    template: Template::Kit,
+                    path: PathBuf::from(&dir).join(format!("{file}.pdf")),
+                    department: d,
+                    cadre: Some(c),
+                    cards: cadre.quota,
+                    card_cadres: Vec::new(),
+                    village: cadre.village,
+                    pages,
+                    serials: forms.first().cloned().zip(forms.last().cloned()),
+                });
+            }
+            let name = if volumes == 1 {
+                format!("联系卡_{}", dept.name)
+            } else {
+                format!("联系卡_{}_第{}册（共{volumes}册）", dept.name, k + 1)
+            };
+            let file = unique(&mut used_files, safe_file_name(&name));
+            totals.pages += card_pages(cards) as u64;
+            documents.push(Document {
+                template: Template::Cards,
+                path: PathBuf::from(&dir).join(format!("{file}.pdf")),
+                department: d,
+                cadre: None,
+                cards,
+                card_cadres: volume.to_vec(),
+                village: roster.cadres[volume[0]].village,
+                pages: card_pages(cards),
+                serials: None,
+            });
+        }
+        departments.push((dept.name.clone(), totals));
+    }
+    (
+        Plan {
+            documents,
+            departments,
+            qrs: QrImages::new(&qrs),
+        },
+        problems,
+    )
+}
+
+fn qr_problem(cadre: &Cadre, error: QrError) -> Problem {
+    let message = match error {
+        QrError::TooLong(n) => format!(
+            "干部「{}」联系卡二维码的内容太长（{n}字节），做不成二维码",
+            cadre.name
+        ),
+    };
+    Problem::fault(
+        cadre.place.clone(),
+        message,
+        "请缩短职务或单位名称，或改用网址方式的二维码",
+    )
+}

@@ -1,0 +1,7 @@
+//! The tables of the data contract: the columns each has, the header texts
+//! accepted for them, and the words their cells may hold. Every reader and
+//! every writer of these tables goes through these definitions.
+
+pub mod blank_roster;
+pub mod returns;
+pub mod roster;

@@ -1,0 +1,171 @@
+//! Problems found in the user's files: where (file, sheet, row, column), what
+//! the cell held, what is wrong and what to do, in the words of an office clerk.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::shared::text::column_letter;
+
+/// Whether a problem stops printing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Severity {
+    /// Printing cannot go on until this is fixed.
+    Fault,
+    /// Printing goes on; the office should look at it.
+    Warning,
+}
+
+/// A place in a spreadsheet, as the spreadsheet program shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// File name as the user gave it.
+    pub file: String,
+    /// Sheet name (for a CSV file, the file's name).
+    pub sheet: String,
+    /// 1-based row number as shown by the spreadsheet program.
+    pub row: Option<u32>,
+    /// 0-based column index with the header text of that column.
+    pub column: Option<(u32, String)>,
+}
+
+impl Place {
+    /// A whole file.
+    pub fn file(file: impl Into<String>) -> Self {
+        Place {
+            file: file.into(),
+            sheet: String::new(),
+            row: None,
+            column: None,
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "文件「{}」", self.file)?;
+        if !self.sheet.is_empty() {
+            write!(f, "工作表「{}」", self.sheet)?;
+        }
+        if let Some(row) = self.row {
+            write!(f, "第{row}行")?;
+        }
+        if let Some((col, header)) = &self.column {
+            write!(f, "{}列（{}）", column_letter(*col), header)?;
+        }
+        Ok(())
+    }
+}
+
+/// Characters of a cell value quoted in a message.
+const VALUE_SHOWN: usize = 40;
+
+/// One thing wrong with the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    pub place: Place,
+    /// The cell's text as read, when the problem is about one value.
+    pub value: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+impl Problem {
+    pub fn fault(place: Place, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Fault,
+            place,
+            value: None,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn warning(place: Place, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::fault(place, message, hint)
+        }
+    }
+
+    /// Attaches the offending cell value; a very long one is cut to its
+    /// first characters and its length, which is enough to find the cell.
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        let value = value.into();
+        let chars = value.chars().count();
+        self.value = Some(if chars > VALUE_SHOWN {
+            let head: String = value.chars().take(VALUE_SHOWN).collect();
+            format!("{head}……（共{chars}字）")
+        } else {
+            value
+        });
+        self
+    }
+
+    pub fn is_fault(&self) -> bool {
+        self.severity == Severity::Fault
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let tag = match self.severity {
+            Severity::Fault => "错误",
+            Severity::Warning => "提醒",
+        };
+        write!(f, "【{tag}】{}", self.place)?;
+        if let Some(value) = &self.value {
+            write!(f, "，填的是「{value}」")?;
+        }
+        write!(f, "：{}", self.message)?;
+        if !self.hint.is_empty() {
+            write!(f, "。{}", self.hint)?;
+        }
+        write!(f, "。")
+    }
+}
+
+/// Puts problems in the order a clerk works through them: file, sheet, row,
+/// column, then faults before warnings.
+pub fn sort(problems: &mut [Problem]) {
+    problems.sort_by(|a, b| {
+        (
+            &a.place.file,
+            &a.place.sheet,
+            a.place.row,
+            a.place.column.as_ref().map(|c| c.0),
+            a.severity,
+        )
+            .cmp(&(
+                &b.place.file,
+                &b.place.sheet,
+                b.place.row,
+                b.place.column.as_ref().map(|c| c.0),
+                b.severity,
+            ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_names_everything() {
+        let place = Place {
+            file: "名单.xlsx".into(),
+            sheet: "干部".into(),
+            row: Some(7),
+            column: Some((3, "手机".into())),
+        };
+        let p =
+            Problem::fault(place, "手机号码应为11位数字", "请核对后改正").with_value("1380013800");
+        assert_eq!(
+            p.to_string(),
+            "【错误】文件「名单.xlsx」工作表「干部」第7行D列（手机），填的是「1380013800」：手机号码应为11位数字。请核对后改正。"
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Writing simple workbooks: a title row, a header row, data rows, text-format
+//! columns (so phones stay text), merged cells and frozen headers. Used for the
+//! sample roster and for test fixtures.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{
+    DataValidation, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula,
+    Workbook, XlsxError,
+};
+
+/// A cell to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Number(f64),
+    Blank,
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        if s.is_empty() {
+            Value::Blank
+        } else {
+            Value::Text(s.to_string())
+        }
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+
+/// A text cell (blank when empty).
+pub fn t(s: &str) -> Value {
+    Value::from(s)
+}
+
+/// A number cell.
+pub fn n(x: f64) -> Value {
+    Value::Number(x)
+}
+
+/// A row of cells to write.
+pub fn row(values: &[Value]) -> Vec<Value> {
+    values.to_vec()
+}
+
+/// One sheet to write.
+#[derive(Debug, Clone, Default)]
+pub struct SheetSpec {
+    pub name: String,
+    /// A title written above the header, merged across the table.
+    pub title: Option<String>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    /// Columns formatted as text (`@`), so that typed phones stay digits.
+    pub text_columns: Vec<usize>,
+    /// Vertical merges in data rows: (first data row, column, last data row), 0-based.
+    pub merges: Vec<(usize, usize, usize)>,
+    pub column_widths: Vec<f64>,
+    /// Dropdowns on data rows: (column, list). The list is either values
+    /// separated by commas, or a formula such as `='单位'!$A$3:$A$300`.
+    pub dropdowns: Vec<(usize, String)>,
+    /// Written row by row with constant memory (no merges, no dropdowns).
+    pub large: bool,
+}
+
+/// A workbook with a fixed creation date, so that the same content gives
+/// the same bytes.
+pub fn new_workbook() -> Result<Workbook, XlsxError> {
+    let mut workbook = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2017, 3, 4)?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    Ok(workbook)
+}
+
+/// The formats of the workbooks zoufang writes for clerks to fill in or
+/// pass on: a bordered, bold, wrapped header cell; a text cell (so that
+/// phones and serials never turn into 1.38E+10).
+pub fn header_and_text_formats() -> (Format, Format) {
+    let header = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
+    let text = Format::new().set_num_format("@");
+    (header, text)
+}
+
+/// Data rows that carry the dropdowns, so that rows added later get them too.
+const DROPDOWN_ROWS: u32 = 1000;
+
+/// Writes the sheets into an `.xlsx` file with a fixed creation date, so that
+/// the same content gives the same bytes.
+pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
+    let mut workbook = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2017, 3, 4)?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&created)
+            .set_author("zoufang"),
+    );
+    let header_format = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center);
+    let title_format = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    let text_format = Format::new().set_num_format("@");
+    for spec in sheets {
+        let sheet = if spec.large {
+            workbook.add_worksheet_with_constant_memory()?
+        } else {
+            workbook.add_worksheet()
+        };
+        sheet.set_name(&spec.name)?;
+        let mut row: u32 = 0;
+        if let Some(title) = &spec.title {
+            let last = spec.headers.len().saturating_sub(1) as u16;
+            if last > 0 {
+                sheet.merge_range(0, 0, 0, last, title, &title_format)?;
+            } else {
+                sheet.write_string_with_format(0, 0, title, &title_format)?;
+            }
+            row = 1;
+        }
+        for (i, w) in spec.column_widths.iter().enumerate() {
+            sheet.set_column_width(i as u16, *w)?;
+        }
+        for &c in &spec.text_columns {
+            sheet.set_column_format(c as u16, &text_format)?;
+        }
+        for (c, h) in spec.headers.iter().enumerate() {
+            sheet.write_string_with_format(row, c as u16, h, &header_format)?;
+        }
+        sheet.set_freeze_panes(row + 1, 0)?;
+        let first_data = row + 1;
+        let merged: Vec<(usize, usize)> = spec
+            .merges
+            .iter()
+            .flat_map(|&(r0, c, r1)| (r0 + 1..=r1).map(move |r| (r, c)))
+            .collect();
+        for (r, values) in spec.rows.iter().enumerate() {
+            for (c, v) in values.iter().enumerate() {
+                if merged.contains(&(r, c)) {
+                    continue;
+                }
+                let (rr, cc) = (first_data + r as u32, c as u16);
+                match v {
+                    Value::Text(s) if spec.text_columns.contains(&c) => {
+                        sheet.write_string_with_format(rr, cc, s, &text_format)?;
+                    }
+                    Value::Text(s) => {
+                        sheet.write_string(rr, cc, s)?;
+                    }
+                    Value::Number(n) => {
+                        sheet.write_number(rr, cc, *n)?;
+                    }
+                    Value::Blank => {}
+                }
+            }
+        }
+        for (c, list) in &spec.dropdowns {
+            let validation = if list.starts_with('=') {
+                DataValidation::new().allow_list_formula(Formula::new(list))
+            } else {
+                let values: Vec<&str> = list.split(',').collect();
+                DataValidation::new().allow_list_strings(&values)?
+            };
+            sheet.add_data_validation(
+                first_data,
+                *c as u16,
+                first_data + DROPDOWN_ROWS,
+                *c as u16,
+                &validation,
+            )?;
+        }
+        for &(r0, c, r1) in &spec.merges {
+            let text = match spec.rows.get(r0).and_then(|r| r.get(c)) {
+                Some(Value::Text(s)) => s.clone(),
+                Some(Value::Number(n)) => crate::shared::text::number_text(*n),
+                _ => String::new(),
+            };
+            let (a, b) = (first_data + r0 as u32, first_data + r1 as u32);
+            sheet.merge_range(
+                a,
+                c as u16,
+                b,
+                c as u16,
+                &text,
+                &Format::new().set_align(FormatAlign::VerticalCenter),
+            )?;
+        }
+    }
+    let bytes = workbook.save_to_buffer()?;
+    crate::shared::atomic::write_atomic(path, &bytes).map_err(XlsxError::IoError)
+}

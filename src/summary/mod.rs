@@ -1,0 +1,7 @@
+//! Stage 4: filled returns → counted records → annex 5, weekly figures,
+//! follow-up and the files that go up the chain.
+
+pub mod count;
+pub mod read;
+pub mod report;
+pub mod returns;

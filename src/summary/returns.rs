@@ -1,0 +1,517 @@
+//! Returns: filled entry workbooks (annex 3 and annex 4 rows) and other
+//! departments' summaries → checked visit and problem records, with every row
+//! either counted or rejected with its place and reason.
+
+use serde::Serialize;
+
+use crate::input::cell::{Cell, Sheet};
+use crate::input::table::{Row, TableSpec, find_tables};
+use crate::schema::returns::*;
+use crate::schema::roster::{Kind, village_key};
+use crate::shared::date::{Date, from_serial, parse_date_text, valid_date};
+use crate::shared::fault::{Place, Problem};
+use crate::shared::text::{clean, clean_name, column_letter, compact, half_width};
+
+/// Where a village is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    pub district: String,
+    pub town: String,
+    pub village: String,
+}
+
+impl Location {
+    /// The key villages are compared by (committee suffixes reduced).
+    pub fn key(&self) -> (String, String, String) {
+        (
+            compact(&self.district),
+            compact(&self.town),
+            village_key(&self.village),
+        )
+    }
+}
+
+/// One household visit (an annex-3 row).
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub serial: String,
+    pub location: Location,
+    pub cadre: String,
+    pub department: String,
+    pub date: Date,
+}
+
+/// One problem (an annex-4 row), or a count of problems from a summary.
+#[derive(Debug, Clone)]
+pub struct ProblemRecord {
+    pub location: Location,
+    pub department: String,
+    /// Index into `TYPES`.
+    pub kind: usize,
+    /// Index into `CATEGORIES`.
+    pub category: usize,
+    pub solved: bool,
+    /// How many problems this record stands for (1 for a raw row).
+    pub count: u64,
+    /// The date, for raw rows (summaries carry counts without dates).
+    pub date: Option<Date>,
+    /// The problem text and the handling note, for the routed problem lists.
+    pub text: String,
+    pub handling: String,
+    /// 村 or 社区 when the record says so (summaries do).
+    pub kind_of_village: Option<Kind>,
+}
+
+/// Weekly figures of one department, as read from another summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub cadres: u64,
+    pub households: u64,
+    pub problems: u64,
+    pub solved: u64,
+}
+
+/// A row that was not counted, with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub sheet: String,
+    pub row: u32,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Rejected {
+    fn from_problem(p: &Problem) -> Rejected {
+        Rejected {
+            file: p.place.file.clone(),
+            sheet: p.place.sheet.clone(),
+            row: p.place.row.unwrap_or(0),
+            column: p
+                .place
+                .column
+                .as_ref()
+                .map(|(c, h)| format!("{}（{h}）", column_letter(*c)))
+                .unwrap_or_default(),
+            value: p.value.clone().unwrap_or_default(),
+            reason: format!("{}。{}", p.message, p.hint),
+        }
+    }
+}
+
+/// Rows of one table: read, counted, rejected, blank (pre-filled forms not filled in).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub read: u64,
+    pub counted: u64,
+    pub rejected: u64,
+    pub blank: u64,
+}
+
+/// Everything read from the returns.
+#[derive(Debug, Default)]
+pub struct Returns {
+    pub visits: Vec<Visit>,
+    pub problems: Vec<ProblemRecord>,
+    /// Weekly figures per department read from other summaries: (department, period, cumulative).
+    pub figures: Vec<(String, Figures, Figures)>,
+    pub rejected: Vec<Problem>,
+    /// Messages about files and sheets (unreadable, unrecognised).
+    pub notes: Vec<Problem>,
+    pub households: Account,
+    pub problem_rows: Account,
+    pub summary_rows: Account,
+}
+
+impl Returns {
+    /// Adds what `other` read after what this one did.
+    pub fn append(&mut self, mut other: Returns) {
+        self.visits.append(&mut other.visits);
+        self.problems.append(&mut other.problems);
+        self.figures.append(&mut other.figures);
+        self.rejected.append(&mut other.rejected);
+        self.notes.append(&mut other.notes);
+        for (mine, theirs) in [
+            (&mut self.households, other.households),
+            (&mut self.problem_rows, other.problem_rows),
+            (&mut self.summary_rows, other.summary_rows),
+        ] {
+            mine.read += theirs.read;
+            mine.counted += theirs.counted;
+            mine.rejected += theirs.rejected;
+            mine.blank += theirs.blank;
+        }
+    }
+
+    pub fn rejected_rows(&self) -> Vec<Rejected> {
+        self.rejected.iter().map(Rejected::from_problem).collect()
+    }
+}
+
+/// Reads a date cell: Excel dates, `2017-03-08`, `2017.3.8`, `2017/3/8`,
+/// `2017年3月8日`, `20170308`, and ISO date-times.
+pub fn parse_date(cell: &Cell) -> Option<Date> {
+    match cell {
+        Cell::Date(serial) => from_serial(*serial),
+        Cell::Number(n) if *n >= 19_900_101.0 && n.fract() == 0.0 => {
+            let n = *n as i64;
+            valid_date(
+                (n / 10_000) as i32,
+                (n / 100 % 100) as u32,
+                (n % 100) as u32,
+            )
+        }
+        Cell::Number(n) if (20_000.0..80_000.0).contains(n) => from_serial(*n),
+        Cell::Text(s) => parse_date_text(s),
+        _ => None,
+    }
+}
+
+/// Reads every returns table of the sheets into `out`.
+pub fn read_returns(sheets: &[Sheet], source: &str, out: &mut Returns) {
+    read_returns_of(sheets, source, false, out);
+}
+
+/// The tables a returns file may hold, in the order they are read.
+const TABLES: [&TableSpec; 4] = [&HOUSEHOLDS, &PROBLEMS, &SUMMARY_ROWS, &WEEKLY_ROWS];
+
+/// Whether a sheet holds the household table (what `read::read_input_deferring`
+/// leaves for later): its first rows decide, as in `read_returns`.
+pub fn holds_households(sheet: &Sheet) -> bool {
+    let tables = find_tables(&TABLES, std::slice::from_ref(sheet), &mut Vec::new());
+    !tables[0].is_empty()
+}
+
+/// `read_returns` for the sheets read first of a file whose household
+/// sheets are read later (`deferred`): finding no table in these is then no fault.
+pub fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, out: &mut Returns) {
+    let mut notes = Vec::new();
+    let tables = find_tables(&TABLES, sheets, &mut notes);
+    if !deferred && tables.iter().all(Vec::is_empty) {
+        notes.push(Problem::fault(
+            Place::file(source),
+            "没有找到入户调查表、问题清单或附件5汇总表",
+            "请给出走访材料生成的录入表（填好后），或汇总程序生成的汇总表；表头文字请与说明一致",
+        ));
+    }
+    out.notes.append(&mut notes);
+    for table in &tables[0] {
+        for row in table.data_rows() {
+            out.households.read += 1;
+            if is_blank_form(
+                &row,
+                &[
+                    H_SERIAL,
+                    H_DISTRICT,
+                    H_TOWN,
+                    H_VILLAGE,
+                    H_CADRE,
+                    H_DEPARTMENT,
+                ],
+            ) {
+                out.households.blank += 1;
+                continue;
+            }
+            match read_visit(&row) {
+                Ok(v) => {
+                    out.households.counted += 1;
+                    out.visits.push(v);
+                }
+                Err(p) => {
+                    out.households.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+    for table in &tables[1] {
+        for row in table.data_rows() {
+            out.problem_rows.read += 1;
+            if is_blank_form(
+                &row,
+                &[0, P_DISTRICT, P_TOWN, P_VILLAGE, P_CADRE, P_DEPARTMENT],
+            ) {
+                out.problem_rows.blank += 1;
+                continue;
+            }
+            match read_problem(&row) {
+                Ok(p) => {
+                    out.problem_rows.counted += 1;
+                    out.problems.push(p);
+                }
+                Err(p) => {
+                    out.problem_rows.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+    for table in &tables[2] {
+        for row in table.data_rows() {
+            out.summary_rows.read += 1;
+            match read_summary_row(&row) {
+                Ok(records) => {
+                    out.summary_rows.counted += 1;
+                    out.problems.extend(records);
+                }
+                Err(p) => {
+                    out.summary_rows.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+    for table in &tables[3] {
+        for row in table.data_rows() {
+            out.summary_rows.read += 1;
+            match read_weekly_row(&row) {
+                Ok(f) => {
+                    out.summary_rows.counted += 1;
+                    out.figures.push(f);
+                }
+                Err(p) => {
+                    out.summary_rows.rejected += 1;
+                    out.rejected.push(p);
+                }
+            }
+        }
+    }
+}
+
+/// A row holding only what `kits` pre-filled (serial, place, cadre,
+/// department): a printed form that was not used.
+fn is_blank_form(row: &Row, prefilled: &[usize]) -> bool {
+    (0..row.table.columns.len())
+        .filter(|c| !prefilled.contains(c))
+        .all(|c| row.cell(c).is_empty())
+}
+
+/// A row with a formula error in any of its columns is not counted: the
+/// error stands for a value nobody can see.
+fn no_error_cells(row: &Row) -> Result<(), Problem> {
+    match (0..row.table.columns.len()).find_map(|c| row.error_cell(c)) {
+        Some(mut p) => {
+            p.hint += "，这一行没有计入汇总";
+            Err(p)
+        }
+        None => Ok(()),
+    }
+}
+
+fn required(row: &Row, col: usize) -> Result<String, Problem> {
+    let value = row.text(col);
+    if value.is_empty() {
+        let name = row.table.spec.columns[col].name;
+        return Err(Problem::fault(
+            row.place(col),
+            format!("「{name}」没有填"),
+            format!("请补上{name}，这一行没有计入汇总"),
+        ));
+    }
+    Ok(value)
+}
+
+fn date_of(row: &Row, col: usize) -> Result<Date, Problem> {
+    let cell = row.cell(col);
+    if cell.is_empty() {
+        return Err(Problem::fault(
+            row.place(col),
+            "走访日期没有填",
+            "请补上走访日期，这一行没有计入汇总",
+        ));
+    }
+    parse_date(cell).ok_or_else(|| {
+        Problem::fault(
+            row.place(col),
+            "走访日期看不懂",
+            "请写成 2017-03-08、2017.3.8、2017/3/8 或 2017年3月8日，这一行没有计入汇总",
+        )
+        .with_value(clean(&cell.display()))
+    })
+}
+
+fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<Location, Problem> {
+    Ok(Location {
+        district: required(row, district)?,
+        town: required(row, town)?,
+        village: required(row, village)?,
+    })
+}
+
+fn read_visit(row: &Row) -> Result<Visit, Problem> {
+    no_error_cells(row)?;
+    required(row, H_HEAD)?;
+    Ok(Visit {
+        serial: half_width(&row.text(H_SERIAL)).replace(' ', ""),
+        location: location(row, H_DISTRICT, H_TOWN, H_VILLAGE)?,
+        cadre: clean_name(&required(row, H_CADRE)?),
+        department: required(row, H_DEPARTMENT)?,
+        date: date_of(row, H_DATE)?,
+    })
+}
+
+fn read_problem(row: &Row) -> Result<ProblemRecord, Problem> {
+    no_error_cells(row)?;
+    let location = location(row, P_DISTRICT, P_TOWN, P_VILLAGE)?;
+    let kind = parse_type(&required(row, P_TYPE)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(P_TYPE),
+            "类型只能是「困难需求」或「意见建议」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(P_TYPE))
+    })?;
+    let category = parse_category(&required(row, P_CATEGORY)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(P_CATEGORY),
+            "类别不是附件5的七类之一",
+            format!("请改成{}之一，这一行没有计入汇总", CATEGORIES.join("、")),
+        )
+        .with_value(row.text(P_CATEGORY))
+    })?;
+    let solved = parse_status(&required(row, P_STATUS)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(P_STATUS),
+            "状态只能是「已解决」或「待解决」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(P_STATUS))
+    })?;
+    let department = required(row, P_DEPARTMENT)?;
+    let date = if row.cell(P_DATE).is_empty() {
+        None
+    } else {
+        Some(date_of(row, P_DATE)?)
+    };
+    Ok(ProblemRecord {
+        location,
+        department,
+        kind,
+        category,
+        solved,
+        count: 1,
+        date,
+        text: row.text(P_TEXT),
+        handling: row.text(P_HANDLING),
+        kind_of_village: None,
+    })
+}
+
+fn count_of(row: &Row, col: usize) -> Result<u64, Problem> {
+    let bad = || {
+        Problem::fault(
+            row.place(col),
+            "应为不小于0的整数",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(col))
+    };
+    match row.cell(col) {
+        c if c.is_empty() => Ok(0),
+        Cell::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Ok(*n as u64),
+        Cell::Text(s) => half_width(&clean(s)).parse::<u64>().map_err(|_| bad()),
+        _ => Err(bad()),
+    }
+}
+
+fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
+    no_error_cells(row)?;
+    let location = location(row, S_DISTRICT, S_TOWN, S_VILLAGE)?;
+    let kind_of_village = Kind::parse(&required(row, S_KIND)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(S_KIND),
+            "只能是「村」或「社区」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(S_KIND))
+    })?;
+    let department = required(row, S_DEPARTMENT)?;
+    let kind = parse_type(&required(row, S_TYPE)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(S_TYPE),
+            "项目只能是「困难需求」或「意见建议」",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(S_TYPE))
+    })?;
+    let category = parse_category(&required(row, S_CATEGORY)?).ok_or_else(|| {
+        Problem::fault(
+            row.place(S_CATEGORY),
+            "具体内容不是附件5的七类之一",
+            "请改正，这一行没有计入汇总",
+        )
+        .with_value(row.text(S_CATEGORY))
+    })?;
+    let solved = count_of(row, S_SOLVED)?;
+    let pending = count_of(row, S_PENDING)?;
+    let record = |solved_flag: bool, count: u64| ProblemRecord {
+        location: location.clone(),
+        department: department.clone(),
+        kind,
+        category,
+        solved: solved_flag,
+        count,
+        date: None,
+        text: String::new(),
+        handling: String::new(),
+        kind_of_village: Some(kind_of_village),
+    };
+    // One summary row carries both counts: one record per status with a count.
+    Ok([(true, solved), (false, pending)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| record(s, n))
+        .collect())
+}
+
+fn read_weekly_row(row: &Row) -> Result<(String, Figures, Figures), Problem> {
+    no_error_cells(row)?;
+    let department = required(row, W_DEPARTMENT)?;
+    let n = |c: usize| count_of(row, c);
+    let period = Figures {
+        cadres: n(1)?,
+        households: n(2)?,
+        problems: n(3)?,
+        solved: n(4)?,
+    };
+    let total = Figures {
+        cadres: n(5)?,
+        households: n(6)?,
+        problems: n(7)?,
+        solved: n(8)?,
+    };
+    Ok((department, period, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date_text("2017-03-08"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017.3.8"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017/3/8"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017年3月8日"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("20170308"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017-03-08T00:00:00"), Some((2017, 3, 8)));
+        assert_eq!(parse_date_text("2017-02-30"), None);
+        assert_eq!(parse_date_text("3月8日"), None);
+        assert_eq!(parse_date_text("8/3/2017"), None);
+        assert_eq!(from_serial(42802.0), Some((2017, 3, 8)));
+        assert_eq!(from_serial(42794.0), Some((2017, 2, 28)));
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(parse_status("已办结"), Some(true));
+        assert_eq!(parse_status("正在办理"), Some(false));
+        assert_eq!(parse_status("不知道"), None);
+        assert_eq!(parse_category("其他"), Some(6));
+        assert_eq!(parse_category("房屋 土地"), Some(0));
+        assert_eq!(parse_category("社会保障"), Some(5));
+        assert_eq!(parse_category("交通"), None);
+        assert_eq!(parse_type("意见建议"), Some(1));
+    }
+}
