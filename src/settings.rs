@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
-
+use crate::shared::date::Date;
 use crate::shared::fault::{Place, Problem};
 
 /// The settings file looked for next to the roster.
@@ -44,7 +43,7 @@ pdf_standard = ""
 "#;
 
 /// Settings of a run. Every field has a default that matches the 2017 notice.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// The campaign's name as printed on cards and titles.
     pub campaign_title: String,
@@ -59,11 +58,10 @@ pub struct Settings {
     /// Annex-4 pages in every cadre's kit.
     pub problem_pages: u32,
     /// The date stamped into PDFs (year, month, day), for identical output on every run.
-    pub document_date: (i32, u8, u8),
+    pub document_date: Date,
     /// The supervision/service hotline printed on the cards; none when empty.
     pub hotline: String,
     /// What the cards' QR codes hold.
-    #[serde(skip)]
     pub qr_mode: QrMode,
     /// Write PDF/A-2b (for archives) instead of plain PDF.
     pub pdf_a: bool,
@@ -78,7 +76,7 @@ impl Default for Settings {
             minimum_quota: 30,
             problem_rows_per_page: 14,
             problem_pages: 1,
-            document_date: (2017, 3, 4),
+            document_date: jiff::civil::date(2017, 3, 4),
             hotline: String::new(),
             qr_mode: QrMode::VCard,
             pdf_a: false,
@@ -99,31 +97,29 @@ impl Settings {
             )]
         })?;
         let text = crate::shared::text::decode_text(&text);
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1) as u32);
-            vec![Problem::fault(
-                Place {
-                    row: line,
-                    ..Place::file(&file)
-                },
-                format!("设置文件的写法有误（{}）", e.message()),
-                "请对照 zoufang init 写出的设置文件改正，文字要用英文双引号括起来",
-            )]
-        })?;
-        let line_of = |key: &str| {
-            text.lines()
-                .position(|l| l.trim_start().starts_with(key) && l.contains('='))
-                .map(|i| i as u32 + 1)
-        };
+        // Each key and value with where it stands in the file (the toml
+        // crate's spans), so that every message names the line.
+        type Spanned<T> = toml::Spanned<T>;
+        let table: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>> =
+            toml::from_str(&text).map_err(|e: toml::de::Error| {
+                let line = e.span().map(|s| line_at(&text, s.start));
+                vec![Problem::fault(
+                    Place {
+                        row: line,
+                        ..Place::file(&file)
+                    },
+                    format!("设置文件的写法有误（{}）", e.message()),
+                    "请对照 zoufang init 写出的设置文件改正，文字要用英文双引号括起来",
+                )]
+            })?;
         let mut settings = base;
         let mut problems = Vec::new();
         for (key, value) in &table {
             let place = Place {
-                row: line_of(key),
+                row: Some(line_at(&text, key.span().start)),
                 ..Place::file(&file)
             };
+            let (key, value) = (key.get_ref(), value.get_ref());
             let bad = |what: &str| {
                 Problem::fault(
                     place.clone(),
@@ -177,7 +173,7 @@ impl Settings {
                         .map(String::from)
                         .unwrap_or_else(|| value.to_string());
                     match crate::shared::date::parse_date_text(&text) {
-                        Some((y, m, d)) => settings.document_date = (y, m as u8, d as u8),
+                        Some(day) => settings.document_date = day,
                         None => problems.push(bad("应为日期，如 \"2017-03-04\"")),
                     }
                 }
@@ -199,6 +195,12 @@ impl Settings {
             Err(problems)
         }
     }
+}
+
+/// The line (from 1) of a byte offset in `text`.
+fn line_at(text: &str, offset: usize) -> u32 {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    before.matches('\n').count() as u32 + 1
 }
 
 /// What a card's QR code holds.

@@ -195,10 +195,9 @@ impl SettingsArgs {
         if let Some(date) = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .and_then(|v| v.trim().parse::<i64>().ok())
-            && let Some((y, m, d)) =
-                crate::shared::date::from_serial(date.div_euclid(86_400) as f64 + 25_569.0)
+            && let Some(day) = crate::shared::date::from_unix_seconds(date)
         {
-            base.document_date = (y, m as u8, d as u8);
+            base.document_date = day;
         }
         let mut settings = match &file {
             Some(path) => Settings::load(path, base)?,

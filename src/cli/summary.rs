@@ -32,7 +32,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     };
     let period = match (from, to) {
         (None, None) => None,
-        (f, t) => Some((f.unwrap_or((1990, 1, 1)), t.unwrap_or((2100, 12, 31)))),
+        (f, t) => Some((f.unwrap_or(Date::MIN), t.unwrap_or(Date::MAX))),
     };
     if let Some((f, t)) = period
         && f > t

@@ -379,3 +379,20 @@ pub fn parse_status(s: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words() {
+        assert_eq!(parse_status("已办结"), Some(true));
+        assert_eq!(parse_status("正在办理"), Some(false));
+        assert_eq!(parse_status("不知道"), None);
+        assert_eq!(parse_category("其他"), Some(6));
+        assert_eq!(parse_category("房屋 土地"), Some(0));
+        assert_eq!(parse_category("社会保障"), Some(5));
+        assert_eq!(parse_category("交通"), None);
+        assert_eq!(parse_type("意见建议"), Some(1));
+    }
+}

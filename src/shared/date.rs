@@ -1,38 +1,47 @@
-//! Dates as clerks write them and as Excel stores them.
+//! Dates as clerks write them and as Excel stores them. Calendar arithmetic
+//! is jiff's; what is ours is the reading of what people type.
+
+use jiff::ToSpan;
+pub use jiff::civil::Date;
 
 use super::text::compact;
 
-/// A date as (year, month, day).
-pub type Date = (i32, u32, u32);
+/// Years a campaign's dates can fall in: a year outside is a typing error.
+const YEARS: std::ops::RangeInclusive<i64> = 1990..=2100;
 
-pub fn valid_date(y: i32, m: u32, d: u32) -> Option<Date> {
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => return None,
-    };
-    ((1990..=2100).contains(&y) && (1..=days).contains(&d)).then_some((y, m, d))
+/// The date of a year, month and day as written, when there is such a day
+/// in `YEARS`.
+pub fn valid_date(y: i64, m: i64, d: i64) -> Option<Date> {
+    if !YEARS.contains(&y) {
+        return None;
+    }
+    Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(d).ok()?,
+    )
+    .ok()
 }
 
-/// Converts an Excel date serial (1900 system) to a date.
+/// Converts an Excel date serial (1900 system: day 1 is 1900-01-01, and
+/// Excel counts a 1900-02-29 that never was, so from March 1900 on a serial
+/// is the days since 1899-12-30).
 pub fn from_serial(serial: f64) -> Option<Date> {
     if !(1.0..=80_000.0).contains(&serial) {
         return None;
     }
-    // Days since 1970-01-01 (Excel's day 25569), then the civil-from-days algorithm.
-    let days = serial.floor() as i64 - 25_569;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = (yoe + era * 400 + if m <= 2 { 1 } else { 0 }) as i32;
-    valid_date(y, m, d)
+    let day = jiff::civil::date(1899, 12, 30)
+        .checked_add((serial.floor() as i64).days())
+        .ok()?;
+    YEARS.contains(&i64::from(day.year())).then_some(day)
+}
+
+/// The day (UTC) of a Unix time in seconds, as `SOURCE_DATE_EPOCH` gives it.
+pub fn from_unix_seconds(seconds: i64) -> Option<Date> {
+    let day = jiff::civil::date(1970, 1, 1)
+        .checked_add(seconds.div_euclid(86_400).days())
+        .ok()?;
+    YEARS.contains(&i64::from(day.year())).then_some(day)
 }
 
 /// Reads a date as clerks write it: `2017-03-08`, `2017.3.8`, `2017/3/8`,
@@ -42,12 +51,7 @@ pub fn parse_date_text(s: &str) -> Option<Date> {
     let s = s.split('T').next().unwrap_or("");
     let s = s.split(' ').next().unwrap_or("");
     if s.len() == 8 && s.chars().all(|c| c.is_ascii_digit()) {
-        let n: i64 = s.parse().ok()?;
-        return valid_date(
-            (n / 10_000) as i32,
-            (n / 100 % 100) as u32,
-            (n % 100) as u32,
-        );
+        return from_digits(s.parse().ok()?);
     }
     let s = s
         .strip_suffix('日')
@@ -71,7 +75,57 @@ pub fn parse_date_text(s: &str) -> Option<Date> {
     )
 }
 
-/// Shows a date the way clerks write it.
+/// A date written as the number 20170308.
+pub fn from_digits(n: i64) -> Option<Date> {
+    valid_date(n / 10_000, n / 100 % 100, n % 100)
+}
+
+/// Shows a date the way clerks write it: `2017-03-08`.
 pub fn show_date(d: Date) -> String {
-    format!("{}-{:02}-{:02}", d.0, d.1, d.2)
+    d.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn dates_as_written() {
+        for written in [
+            "2017-03-08",
+            "2017.3.8",
+            "2017/3/8",
+            "2017年3月8日",
+            "20170308",
+            "2017-03-08T00:00:00",
+            " 2017 - 03 - 08 ",
+        ] {
+            assert_eq!(
+                parse_date_text(written),
+                Some(date(2017, 3, 8)),
+                "{written}"
+            );
+        }
+        for wrong in [
+            "2017-02-30",
+            "3月8日",
+            "8/3/2017",
+            "2071-13-01",
+            "1899-12-31",
+            "",
+        ] {
+            assert_eq!(parse_date_text(wrong), None, "{wrong}");
+        }
+        assert_eq!(show_date(date(2017, 3, 8)), "2017-03-08");
+    }
+
+    #[test]
+    fn excel_serials() {
+        assert_eq!(from_serial(42802.0), Some(date(2017, 3, 8)));
+        assert_eq!(from_serial(42794.0), Some(date(2017, 2, 28)));
+        assert_eq!(from_serial(42794.75), Some(date(2017, 2, 28)));
+        assert_eq!(from_serial(25569.0), None, "1970 is before any campaign");
+        assert_eq!(from_serial(f64::NAN), None);
+    }
 }

@@ -8,7 +8,7 @@ use crate::input::cell::{Cell, Sheet};
 use crate::input::table::{Row, TableSpec, find_tables};
 use crate::schema::returns::*;
 use crate::schema::roster::{Kind, village_key};
-use crate::shared::date::{Date, from_serial, parse_date_text, valid_date};
+use crate::shared::date::{Date, from_digits, from_serial, parse_date_text};
 use crate::shared::fault::{Place, Problem};
 use crate::shared::text::{clean, clean_name, column_letter, compact, half_width};
 
@@ -154,14 +154,7 @@ impl Returns {
 pub fn parse_date(cell: &Cell) -> Option<Date> {
     match cell {
         Cell::Date(serial) => from_serial(*serial),
-        Cell::Number(n) if *n >= 19_900_101.0 && n.fract() == 0.0 => {
-            let n = *n as i64;
-            valid_date(
-                (n / 10_000) as i32,
-                (n / 100 % 100) as u32,
-                (n % 100) as u32,
-            )
-        }
+        Cell::Number(n) if *n >= 19_900_101.0 && n.fract() == 0.0 => from_digits(*n as i64),
         Cell::Number(n) if (20_000.0..80_000.0).contains(n) => from_serial(*n),
         Cell::Text(s) => parse_date_text(s),
         _ => None,
@@ -482,36 +475,4 @@ fn read_weekly_row(row: &Row) -> Result<(String, Figures, Figures), Problem> {
         solved: n(8)?,
     };
     Ok((department, period, total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(parse_date_text("2017-03-08"), Some((2017, 3, 8)));
-        assert_eq!(parse_date_text("2017.3.8"), Some((2017, 3, 8)));
-        assert_eq!(parse_date_text("2017/3/8"), Some((2017, 3, 8)));
-        assert_eq!(parse_date_text("2017年3月8日"), Some((2017, 3, 8)));
-        assert_eq!(parse_date_text("20170308"), Some((2017, 3, 8)));
-        assert_eq!(parse_date_text("2017-03-08T00:00:00"), Some((2017, 3, 8)));
-        assert_eq!(parse_date_text("2017-02-30"), None);
-        assert_eq!(parse_date_text("3月8日"), None);
-        assert_eq!(parse_date_text("8/3/2017"), None);
-        assert_eq!(from_serial(42802.0), Some((2017, 3, 8)));
-        assert_eq!(from_serial(42794.0), Some((2017, 2, 28)));
-    }
-
-    #[test]
-    fn words() {
-        assert_eq!(parse_status("已办结"), Some(true));
-        assert_eq!(parse_status("正在办理"), Some(false));
-        assert_eq!(parse_status("不知道"), None);
-        assert_eq!(parse_category("其他"), Some(6));
-        assert_eq!(parse_category("房屋 土地"), Some(0));
-        assert_eq!(parse_category("社会保障"), Some(5));
-        assert_eq!(parse_category("交通"), None);
-        assert_eq!(parse_type("意见建议"), Some(1));
-    }
 }

@@ -109,7 +109,7 @@ impl Engine {
     /// `zoufang templates export`, perhaps edited) where it has them.
     pub fn new(
         font_dirs: &[&Path],
-        date: (i32, u8, u8),
+        date: crate::shared::date::Date,
         templates: Option<&Path>,
     ) -> Result<Engine, Problem> {
         let mut fonts: Vec<Font> = EMBEDDED_FONTS
@@ -168,8 +168,12 @@ impl Engine {
             sources.insert(id, Source::new(id, text));
             names.insert(id, shown);
         }
-        let today = Datetime::from_ymd(date.0, date.1, date.2)
-            .unwrap_or_else(|| Datetime::from_ymd(2017, 1, 1).expect("valid date"));
+        let today = Datetime::from_ymd(
+            i32::from(date.year()),
+            date.month().unsigned_abs(),
+            date.day().unsigned_abs(),
+        )
+        .unwrap_or_else(|| Datetime::from_ymd(2017, 1, 1).expect("valid date"));
         Ok(Engine {
             library: LazyHash::new(Library::default()),
             book: LazyHash::new(book),
