@@ -139,8 +139,9 @@ fn duplex_backs_carry_their_fronts_qr() {
         .expect("department card file");
     assert_eq!(doc.cards, 12);
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    let (data, files) = plan.payload(doc, &checked.roster, &settings);
-    let typeset = engine.typeset(Template::Cards, &data, &files).unwrap();
+    let typeset = engine
+        .typeset(&plan.payload(doc, &checked.roster, &settings))
+        .unwrap();
     let pages = typeset.document.pages();
     assert_eq!(pages.len(), 4, "two sheets, front and back");
 
@@ -282,8 +283,9 @@ fn typeset_first(
         .find(|d| d.template == template)
         .unwrap();
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
-    let (data, files) = plan.payload(doc, &checked.roster, settings);
-    engine.typeset(template, &data, &files).unwrap()
+    engine
+        .typeset(&plan.payload(doc, &checked.roster, settings))
+        .unwrap()
 }
 
 #[test]

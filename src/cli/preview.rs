@@ -3,9 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::print::plan::card_pages;
 use crate::shared::atomic::write_atomic;
-use crate::summary::count::summarise;
+use crate::summary::count::{Level, summarise};
+use crate::summary::report::{annex5_job, table_data};
 use crate::summary::returns::{Returns, read_returns};
+use crate::typeset::{Job, Template};
 
 use super::args::RosterArgs;
 use super::check::printable;
@@ -16,27 +19,23 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
         Ok(p) => p,
         Err(code) => return code,
     };
-    use crate::typeset::Template;
-    use typst::foundations::Bytes;
-    // Each document typeset once: (template, data, files, [(picture, page)]).
+    // Each document typeset once, with the pages shown: (picture, page).
     type Pictures = Vec<(&'static str, usize)>;
-    let mut documents: Vec<(Template, Bytes, crate::print::plan::Files, Pictures)> = Vec::new();
+    let mut documents: Vec<(Job, Pictures)> = Vec::new();
     let first = |template| plan.documents.iter().find(|d| d.template == template);
     if let Some(doc) = first(Template::Village) {
         let pictures = vec![("附件1_村（社区）调查表", 0)];
-        let (data, files) = plan.payload(doc, &checked.roster, &settings);
-        documents.push((doc.template, data, files, pictures));
+        documents.push((plan.payload(doc, &checked.roster, &settings), pictures));
     }
     if let Some(doc) = first(Template::Kit) {
-        let cards = crate::print::plan::card_pages(doc.cards) as usize;
+        let cards = card_pages(doc.cards) as usize;
         let pictures = vec![
             ("附件2_走访联系卡_正面", 0),
             ("附件2_走访联系卡_反面", 1),
             ("附件3_群众入户调查表", cards),
             ("附件4_问题清单", doc.pages as usize - 1),
         ];
-        let (data, files) = plan.payload(doc, &checked.roster, &settings);
-        documents.push((doc.template, data, files, pictures));
+        documents.push((plan.payload(doc, &checked.roster, &settings), pictures));
     }
     if !returns_files.is_empty() {
         let mut returns = Returns::default();
@@ -45,27 +44,17 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
             read_returns(&input.sheets, &file.display().to_string(), &mut returns);
         }
         let summary = summarise(&returns, Some(&checked.roster), None);
-        if let Some(t) = summary
-            .annex5
-            .iter()
-            .find(|t| t.level == crate::summary::count::Level::Village)
-        {
-            let data = serde_json::json!({"title": t.title(), "tables": [crate::summary::report::table_data(t, "")]});
-            let data = Bytes::new(serde_json::to_vec(&data).unwrap_or_default());
-            documents.push((
-                Template::Summary,
-                data,
-                Vec::new(),
-                vec![("附件5_汇总表", 0)],
-            ));
+        if let Some(t) = summary.annex5.iter().find(|t| t.level == Level::Village) {
+            let job = annex5_job(&t.title(), &[table_data(t, "")], false);
+            documents.push((job, vec![("附件5_汇总表", 0)]));
         }
     }
     let options = typst_render::RenderOptions {
         pixel_per_pt: 1.5.into(),
         render_bleed: false,
     };
-    for (template, data, files, pictures) in documents {
-        let typeset = match engine.typeset(template, &data, &files) {
+    for (job, pictures) in documents {
+        let typeset = match engine.typeset(&job) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("{} 排不出来：{e:?}", pictures[0].0);

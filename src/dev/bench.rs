@@ -337,12 +337,12 @@ fn compare_with_typst_cli(
         .iter()
         .filter(|d| d.template == crate::typeset::Template::Kit)
     {
-        let (data, files) = plan.payload(doc, &checked.roster, &settings);
+        let job = plan.payload(doc, &checked.roster, &settings);
         let data: serde_json::Value =
-            serde_json::from_slice(data.as_slice()).map_err(|e| e.to_string())?;
+            serde_json::from_slice(job.data.as_slice()).map_err(|e| e.to_string())?;
         kits.push(data);
         pages += doc.pages as u64;
-        for (path, bytes) in &files {
+        for (path, bytes) in &job.files {
             write(path, bytes.as_slice())?;
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod entry;
 pub mod manifest;
+pub mod payload;
 pub mod plan;
 pub mod qr;
 pub mod render;

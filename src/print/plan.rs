@@ -5,11 +5,10 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use serde_json::{Value, json};
 use typst::foundations::Bytes;
 
 use super::qr::{Contact, QrError, payload};
-use crate::check::model::{Cadre, Roster, Village};
+use crate::check::model::{Cadre, Roster};
 use crate::settings::Settings;
 use crate::shared::fault::Problem;
 use crate::shared::file_name::{safe_file_name, unique};
@@ -49,20 +48,6 @@ pub struct Document {
     pub pages: u32,
     /// Serial numbers printed on the household forms, first and last.
     pub serials: Option<(String, String)>,
-}
-
-/// Virtual files served to one document: (absolute path, bytes). Images go
-/// this way rather than inside the JSON, where every byte would become a
-/// number value (a QR code's 1.5 kB PNG became 48 kB in memory, per card).
-pub type Files = Vec<(String, Bytes)>;
-
-/// What a document's template receives: its `/data.json` as compact JSON
-/// text, and further files such as the QR codes' images.
-pub type Payload = (Bytes, Files);
-
-/// Data as the compact JSON a document keeps.
-fn compact(data: Value) -> Bytes {
-    Bytes::new(serde_json::to_vec(&data).unwrap_or_default())
 }
 
 /// Per-department totals, for the plan shown by `check`.
@@ -133,71 +118,9 @@ impl Plan {
         self
     }
 
-    /// What `doc`'s template receives. Made when the document is rendered,
-    /// not when it is planned: at 6,000 cadres the plan held 10 MB of data
-    /// that a run then freed a document at a time, and peak memory grew
-    /// with the roster.
-    pub fn payload(&self, doc: &Document, roster: &Roster, settings: &Settings) -> Payload {
-        let campaign = campaign_data(settings);
-        let dept = &roster.departments[doc.department];
-        let card = |c: usize| {
-            let qr = self.qrs.get(c);
-            (
-                card_data(c, &roster.cadres[c], &dept.name),
-                (qr_path(c), qr),
-            )
-        };
-        match (doc.template, doc.cadre) {
-            (Template::Kit, Some(c)) => {
-                let cadre = &roster.cadres[c];
-                let (card, qr) = card(c);
-                let data = compact(json!({
-                    "campaign": campaign,
-                    "hotline": settings.hotline,
-                    "cadre": {
-                        "id": cadre.id,
-                        "name": cadre.name,
-                        "department": dept.name,
-                        "position": cadre.position,
-                        "mobile": cadre.mobile,
-                    },
-                    "cards": [{"card": card, "count": cadre.quota}],
-                    "village": village_data(&roster.villages[cadre.village]),
-                    "forms": cadre.serials(),
-                    "problem_pages": settings.problem_pages,
-                    "problem_rows": settings.problem_rows_per_page,
-                    // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
-                    "stamps": !settings.pdf_a,
-                }));
-                (data, vec![qr])
-            }
-            (Template::Cards, _) => {
-                let (cards, files): (Vec<Value>, Files) = doc
-                    .card_cadres
-                    .iter()
-                    .map(|&c| {
-                        let (card, qr) = card(c);
-                        (json!({"card": card, "count": roster.cadres[c].quota}), qr)
-                    })
-                    .unzip();
-                let data = compact(json!({
-                    "title": dept.name,
-                    "campaign": campaign,
-                    "hotline": settings.hotline,
-                    "cards": cards,
-                    "stamps": !settings.pdf_a,
-                }));
-                (data, files)
-            }
-            _ => {
-                let data = compact(json!({
-                    "campaign": campaign,
-                    "village": village_data(&roster.villages[doc.village]),
-                    "department": {"name": dept.name, "contact": dept.contact, "phone": dept.phone},
-                }));
-                (data, Files::new())
-            }
-        }
+    /// The QR code image of cadre `c`'s card.
+    pub(super) fn qr_image(&self, c: usize) -> Bytes {
+        self.qrs.get(c)
     }
 
     pub fn total(&self) -> Totals {
@@ -211,42 +134,6 @@ impl Plan {
         }
         t
     }
-}
-
-fn campaign_data(settings: &Settings) -> Value {
-    json!({
-        "title": settings.campaign_title,
-        "year": settings.campaign_year,
-        "prev_year": settings.campaign_year - 1,
-    })
-}
-
-fn village_data(v: &Village) -> Value {
-    json!({
-        "district": v.district,
-        "town": v.town,
-        "name": v.name,
-        "kind": v.kind.label(),
-        "secretary": v.secretary,
-        "secretary_phone": v.secretary_phone,
-    })
-}
-
-/// A cadre's card as the card template receives it; the card names its QR
-/// code's image by path (`qr_path`).
-fn card_data(index: usize, cadre: &Cadre, department: &str) -> Value {
-    json!({
-        "id": cadre.id,
-        "name": cadre.name,
-        "department": department,
-        "position": cadre.position,
-        "mobile": cadre.mobile,
-        "qr": qr_path(index),
-    })
-}
-
-fn qr_path(index: usize) -> String {
-    format!("/qr/{index}.png")
 }
 
 /// The QR code image of a cadre's card.

@@ -60,11 +60,11 @@ pub fn render_all(
     let jobs: Vec<&Document> = order.iter().map(|&i| &plan.documents[i]).collect();
     let render_one = |&doc: &&Document| -> Result<Written, Problem> {
         // Made here, and freed when the document is done (see `Plan::payload`).
-        let (data, files) = plan.payload(doc, roster, settings);
+        let job = plan.payload(doc, roster, settings);
         if let Some(dir) = emit_data {
             let path = dir.join(&doc.path).with_extension("json");
             let value: serde_json::Value =
-                serde_json::from_slice(data.as_slice()).unwrap_or_default();
+                serde_json::from_slice(job.data.as_slice()).unwrap_or_default();
             let json = serde_json::to_vec_pretty(&value).unwrap_or_default();
             write_atomic(&path, &json).map_err(|e| {
                 Problem::fault(
@@ -74,15 +74,8 @@ pub fn render_all(
                 )
             })?;
         }
-        let result = typeset_pdf(
-            engine,
-            doc.template,
-            &data,
-            &files,
-            &doc.path.to_string_lossy(),
-            settings.pdf_a,
-        );
-        drop((data, files));
+        let result = typeset_pdf(engine, &job, &doc.path.to_string_lossy(), settings.pdf_a);
+        drop(job);
         evict_caches();
         let (typeset, bytes) = result.map_err(|e| failure(roster, doc, e))?;
         let path = out.join(&doc.path);

@@ -18,7 +18,9 @@ use crate::shared::file_name::safe_file_name;
 use crate::shared::queue::in_parallel_while;
 use crate::shared::xlsx::{header_and_text_formats, new_workbook};
 use crate::typeset::pdf_bytes_of;
-use crate::typeset::{Engine, Template};
+use crate::typeset::{Engine, Job, Stamps, Template};
+use serde::Serialize;
+use typst::foundations::Bytes;
 
 use super::count::{Annex5, Level, Summary, mask_phones, route};
 use super::returns::Returns;
@@ -77,6 +79,36 @@ pub fn table_data(t: &Annex5, note: &str) -> Value {
     })
 }
 
+/// `summary.typ`: annex-5 tables, one a page, under `title`.
+#[derive(Serialize)]
+struct Annex5Tables<'a> {
+    title: &'a str,
+    tables: &'a [Value],
+    /// Whether the frame is placed as a stamp (never for PDF/A).
+    stamps: bool,
+}
+
+/// The job of typesetting annex-5 tables: `stamped`, over the frame every
+/// village shares, typeset once (not for PDF/A-2b, which forbids PDF pages
+/// as images); else laid out whole.
+pub fn annex5_job(title: &str, tables: &[Value], stamped: bool) -> Job {
+    let data = Annex5Tables {
+        title,
+        tables,
+        stamps: stamped,
+    };
+    Job {
+        template: Template::Summary,
+        data: Bytes::new(serde_json::to_vec(&data).unwrap_or_default()),
+        files: Vec::new(),
+        stamps: if stamped {
+            Stamps::Annex5
+        } else {
+            Stamps::None
+        },
+    }
+}
+
 fn period_note(summary: &Summary) -> String {
     match summary.period {
         Some((from, to)) => format!(
@@ -90,7 +122,7 @@ fn period_note(summary: &Summary) -> String {
 
 /// One file of a summary made from its problems: an annex-5 PDF (file,
 /// title, tables), or the problem list of a route.
-enum Job<'a> {
+enum Part<'a> {
     Pdf(&'a (PathBuf, String, Vec<Value>)),
     ProblemList(Kind),
 }
@@ -140,27 +172,20 @@ pub fn write_tables<M: Send>(
     // The problem lists are made alongside the PDFs, first, as the longest
     // jobs: each is one thread's work, which the other core spent idle when
     // they came after the PDFs.
-    let mut jobs: Vec<Job> = [Kind::Village, Kind::Community]
-        .map(Job::ProblemList)
+    let mut jobs: Vec<Part> = [Kind::Village, Kind::Community]
+        .map(Part::ProblemList)
         .into();
-    jobs.extend(pdfs.iter().map(Job::Pdf));
+    jobs.extend(pdfs.iter().map(Part::Pdf));
     let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
-        // PDF/A-2b forbids PDF pages as images: no stamps (see `Engine::typeset`).
-        let data = json!({"title": title, "tables": tables, "stamps": !settings.pdf_a});
-        let (pages, bytes) = pdf_bytes_of(
-            engine,
-            Template::Summary,
-            &data,
-            &rel.to_string_lossy(),
-            settings.pdf_a,
-        )
-        .map_err(|e| {
-            Problem::fault(
-                Place::file(format!("模板 {}", Template::Summary.main_file())),
-                format!("汇总表排不出来：{e}"),
-                "请检查模板文件",
-            )
-        })?;
+        let job = annex5_job(title, tables, !settings.pdf_a);
+        let (pages, bytes) = pdf_bytes_of(engine, &job, &rel.to_string_lossy(), settings.pdf_a)
+            .map_err(|e| {
+                Problem::fault(
+                    Place::file(format!("模板 {}", Template::Summary.main_file())),
+                    format!("汇总表排不出来：{e}"),
+                    "请检查模板文件",
+                )
+            })?;
         let path = out.join(rel);
         write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
         Ok(Written {
@@ -186,8 +211,8 @@ pub fn write_tables<M: Send>(
     let (done, meanwhile) = in_parallel_while(
         &jobs,
         |job| match job {
-            Job::Pdf(p) => pdf(p).map(Some),
-            Job::ProblemList(kind) => problem_list(*kind),
+            Part::Pdf(p) => pdf(p).map(Some),
+            Part::ProblemList(kind) => problem_list(*kind),
         },
         meanwhile,
     );
@@ -195,7 +220,7 @@ pub fn write_tables<M: Send>(
     let (lists, pdfs): (Vec<_>, Vec<_>) = jobs
         .iter()
         .zip(done)
-        .partition(|(job, _)| matches!(job, Job::ProblemList(_)));
+        .partition(|(job, _)| matches!(job, Part::ProblemList(_)));
     let mut written = Vec::new();
     for (_, result) in pdfs.into_iter().chain(lists) {
         match result {

@@ -71,6 +71,39 @@ impl Template {
     }
 }
 
+/// One document to typeset: its main template, its data (served as
+/// `/data.json`), its own files (QR images, by absolute path), and which of
+/// its parts are typeset once and placed as PDF pages.
+pub struct Job {
+    pub template: Template,
+    pub data: Bytes,
+    pub files: Vec<(String, Bytes)>,
+    pub stamps: Stamps,
+}
+
+/// Parts of a document typeset on their own and placed as PDF pages
+/// ("stamps", see `Engine::typeset`). Never for PDF/A, which forbids PDF
+/// pages as images.
+pub enum Stamps {
+    /// Everything laid out in the document itself.
+    None,
+    /// A kit: its household pages over the frame kits share, and its
+    /// cadre's card, kept for the department's card file.
+    Kit(Vec<CardFace>),
+    /// A card file: each card taken from the kit that typeset it, or
+    /// typeset here.
+    CardFile(Vec<CardFace>),
+    /// Annex-5 tables over the frame every village shares.
+    Annex5,
+}
+
+/// A card typeset as a stamp: the id the template finds it by, and the data
+/// `cardfaces.typ` receives (also the key a card file finds a kit's card by).
+pub struct CardFace {
+    pub id: String,
+    pub data: Bytes,
+}
+
 /// What went wrong typesetting one document.
 #[derive(Debug, Clone)]
 pub enum RenderError {

@@ -2,10 +2,10 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use typst::foundations::{Bytes, Datetime, Smart};
+use typst::foundations::{Datetime, Smart};
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use super::{Engine, RenderError, Template, Typeset};
+use super::{Engine, Job, RenderError, Typeset};
 use crate::shared::memory::release_free_memory;
 use crate::shared::text::quote_chars;
 
@@ -41,13 +41,11 @@ pub fn pdf_options(date: Datetime, ident: &str, pdf_a: bool) -> PdfOptions {
 /// Typesets a document and turns it into PDF bytes.
 pub fn typeset_pdf(
     engine: &Engine,
-    template: Template,
-    data: &Bytes,
-    files: &[(String, Bytes)],
+    job: &Job,
     ident: &str,
     pdf_a: bool,
 ) -> Result<(Typeset, Vec<u8>), RenderError> {
-    let typeset = engine.typeset(template, data, files)?;
+    let typeset = engine.typeset(job)?;
     let bytes = engine.pdf(&typeset, ident, pdf_a)?;
     Ok((typeset, bytes))
 }
@@ -56,13 +54,11 @@ pub fn typeset_pdf(
 /// and PDF bytes, or the error as one line of text.
 pub fn pdf_bytes_of(
     engine: &Engine,
-    template: Template,
-    data: &serde_json::Value,
+    job: &Job,
     ident: &str,
     pdf_a: bool,
 ) -> Result<(usize, Vec<u8>), String> {
-    let data = Bytes::new(serde_json::to_vec(data).unwrap_or_default());
-    let result = typeset_pdf(engine, template, &data, &[], ident, pdf_a);
+    let result = typeset_pdf(engine, job, ident, pdf_a);
     evict_caches();
     match result {
         Ok((typeset, bytes)) => Ok((typeset.document.pages().len(), bytes)),

@@ -7,44 +7,59 @@ use typst::foundations::Bytes;
 use typst::syntax::FileId;
 
 use super::world::file_id;
-use super::{Engine, RenderError, Template, Typeset};
+use super::{CardFace, Engine, Job, RenderError, Stamps, Template, Typeset};
 
 /// Household frames kept for the kits that come (see `Engine::household_frame`).
 pub(super) const KEPT_HOUSEHOLD_FRAMES: usize = 16;
 
 impl Engine {
-    pub fn typeset(
-        &self,
-        template: Template,
-        data: &Bytes,
-        files: &[(String, Bytes)],
-    ) -> Result<Typeset, RenderError> {
-        let mut files: Vec<(FileId, Bytes)> = files
+    /// Typesets one document from its data.
+    ///
+    /// A kit's household forms are all the same page but for the serial
+    /// number, and a cadre's cards are all alike; laying them out again and
+    /// again was most of a run. So a kit's unchanging pages — the household
+    /// form with the frame of its serial box, and the problem list — are
+    /// typeset once per kit (in two layers, below), and each cadre's card,
+    /// front and back (`Template::CardFaces`), once per cadre, and turned
+    /// into PDFs ("stamps") that the kit or card file places, printing only
+    /// the serial numbers itself: their text stays text, embedded once per
+    /// file, and a kit's own fonts shrink to the digits of its serials. What
+    /// is stamped reaches the template as `/stamps.json`. A card stamp made
+    /// for a kit is kept until the department's card file, which comes after
+    /// the department's kits, takes it (see `CardStamps`). A kit's household
+    /// pages are two stamps: its own lines (`Template::Household`) over a
+    /// frame that kits whose lines take the same room share
+    /// (`Template::HouseholdFrame`, typeset once per run for each): the
+    /// frame's titles, tables and labels were most of what a kit's stamps
+    /// took to typeset and to subset fonts for. A summary's
+    /// village tables (annex 5) print the frame every village shares
+    /// (`Template::Annex5Frame`), typeset once per run, under their own
+    /// values. Not for PDF/A, which forbids PDF pages as images: the caller
+    /// says what is stamped (`Job::stamps`).
+    pub fn typeset(&self, job: &Job) -> Result<Typeset, RenderError> {
+        let mut files: Vec<(FileId, Bytes)> = job
+            .files
             .iter()
             .map(|(path, bytes)| (file_id(path), bytes.clone()))
             .collect();
-        let wanted: Stamped = match template {
-            Template::Kit | Template::Cards | Template::Summary => {
-                serde_json::from_slice(data.as_slice()).unwrap_or_default()
-            }
-            _ => Stamped::default(),
-        };
         let mut household = serde_json::Value::Null;
         let mut cards = serde_json::Map::new();
         let mut annex5 = serde_json::Value::Null;
-        if wanted.stamps && template == Template::Summary {
-            let frame = self.annex5_frame.get_or_init(|| {
-                self.stamp(
-                    Template::Annex5Frame,
-                    Bytes::new(b"{}".to_vec()),
-                    Vec::new(),
-                )
-            });
-            files.push((file_id("/annex5.pdf"), frame.clone()?));
-            annex5 = "/annex5.pdf".into();
-        } else if wanted.stamps {
-            if template == Template::Kit {
-                let values = self.compile(Template::Household, data.clone(), files.clone())?;
+        match &job.stamps {
+            Stamps::None => {}
+            Stamps::Annex5 => {
+                let frame = self.annex5_frame.get_or_init(|| {
+                    self.stamp(
+                        Template::Annex5Frame,
+                        Bytes::new(b"{}".to_vec()),
+                        Vec::new(),
+                    )
+                });
+                files.push((file_id("/annex5.pdf"), frame.clone()?));
+                annex5 = "/annex5.pdf".into();
+            }
+            Stamps::Kit(faces) => {
+                let values = self.compile(Template::Household, job.data.clone(), files.clone())?;
                 let frame = self.household_frame(&values)?;
                 let pdf = self.pdf(&values, Template::Household.main_file(), false)?;
                 files.push((file_id("/household.pdf"), Bytes::new(pdf)));
@@ -53,15 +68,16 @@ impl Engine {
                     "frame": "/household-frame.pdf",
                     "values": "/household.pdf",
                 });
+                cards = self.card_stamps_of(faces, true, &mut files)?;
             }
-            cards = self.card_stamps_of(template, &wanted, &mut files)?;
+            Stamps::CardFile(faces) => cards = self.card_stamps_of(faces, false, &mut files)?,
         }
         let stamps = serde_json::json!({"household": household, "cards": cards, "annex5": annex5});
         files.push((
             file_id("/stamps.json"),
             Bytes::new(serde_json::to_vec(&stamps).unwrap_or_default()),
         ));
-        self.compile(template, data.clone(), files)
+        self.compile(job.template, job.data.clone(), files)
     }
 
     /// The card stamps of a kit or card file, added to `files`: what
@@ -70,41 +86,27 @@ impl Engine {
     /// of its cards from there and typesets only those no kit left.
     fn card_stamps_of(
         &self,
-        template: Template,
-        wanted: &Stamped,
+        faces: &[CardFace],
+        kit: bool,
         files: &mut Vec<(FileId, Bytes)>,
     ) -> Result<serde_json::Map<String, serde_json::Value>, RenderError> {
-        let kit = template == Template::Kit;
         let mut cards = serde_json::Map::new();
-        for (n, entry) in wanted.cards.iter().enumerate() {
-            let stamp_data = Bytes::new(
-                serde_json::to_vec(&serde_json::json!({
-                    "card": entry.card,
-                    "campaign": wanted.campaign,
-                    "hotline": wanted.hotline,
-                }))
-                .unwrap_or_default(),
-            );
+        for (n, face) in faces.iter().enumerate() {
             // Only a card file takes; only a kit keeps.
-            let cached = (!kit).then(|| self.card_stamps.take(&stamp_data)).flatten();
+            let cached = (!kit).then(|| self.card_stamps.take(&face.data)).flatten();
             let pdf = match cached {
                 Some(pdf) => pdf,
                 None => {
-                    let pdf = self.stamp(Template::CardFaces, stamp_data.clone(), files.clone())?;
+                    let pdf = self.stamp(Template::CardFaces, face.data.clone(), files.clone())?;
                     if kit {
-                        self.card_stamps.keep(stamp_data, pdf.clone());
+                        self.card_stamps.keep(face.data.clone(), pdf.clone());
                     }
                     pdf
                 }
             };
             let path = format!("/cardfaces/{}.pdf", n + 1);
             files.push((file_id(&path), pdf));
-            let id = entry
-                .card
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            cards.insert(id.to_string(), path.into());
+            cards.insert(face.id.clone(), path.into());
         }
         Ok(cards)
     }
@@ -166,26 +168,6 @@ impl Engine {
         let typeset = self.compile(part, data, files)?;
         Ok(Bytes::new(self.pdf(&typeset, part.main_file(), false)?))
     }
-}
-
-/// What a kit's or card file's data says about its stamps.
-#[derive(serde::Deserialize, Default)]
-struct Stamped {
-    /// False for PDF/A.
-    #[serde(default)]
-    stamps: bool,
-    #[serde(default)]
-    cards: Vec<CardEntry>,
-    #[serde(default)]
-    campaign: serde_json::Value,
-    #[serde(default)]
-    hotline: serde_json::Value,
-}
-
-/// A card printed one or more times.
-#[derive(serde::Deserialize)]
-struct CardEntry {
-    card: serde_json::Value,
 }
 
 /// Cards typeset for kits, waiting for their department's card file. At
