@@ -6,10 +6,10 @@ use crate::shared::date::Date;
 use crate::shared::fault::{Place, Problem};
 
 /// The settings file looked for next to the roster.
-pub const SETTINGS_FILE: &str = "zoufang.toml";
+pub(crate) const SETTINGS_FILE: &str = "zoufang.toml";
 
 /// The settings file `init` writes: every setting, its default, what it does.
-pub const DEFAULT_SETTINGS_FILE: &str = r#"# zoufang 设置文件。放在名单工作簿旁边（或用 --config 指定）。
+pub(crate) const DEFAULT_SETTINGS_FILE: &str = r#"# zoufang 设置文件。放在名单工作簿旁边（或用 --config 指定）。
 # 每一项都可以删掉，删掉即用等号后面的默认值。
 
 # 活动名称：印在联系卡正面顶部（后面自动加“联系卡”）
@@ -87,7 +87,7 @@ impl Default for Settings {
 impl Settings {
     /// Reads a settings file over `base` (the defaults). Every problem is reported with
     /// the file, the line and the key.
-    pub fn load(path: &Path, base: Settings) -> Result<Settings, Vec<Problem>> {
+    pub(crate) fn load(path: &Path, base: Settings) -> Result<Settings, Vec<Problem>> {
         let file = path.display().to_string();
         let text = std::fs::read(path).map_err(|e| {
             vec![Problem::fault(

@@ -7,7 +7,7 @@ use crate::typeset::Engine;
 
 /// Faults for characters in printed roster values that no font can draw,
 /// found before anything is typeset; each names the person or village.
-pub fn glyph_problems(engine: &Engine, roster: &Roster) -> Vec<Problem> {
+pub(crate) fn glyph_problems(engine: &Engine, roster: &Roster) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut check = |place: &Place, who: String, texts: &[&str]| {
         let mut chars = Vec::new();

@@ -1,5 +1,5 @@
 //! Stage 2: sheets → the checked roster and every fault and reminder in it.
 
-pub mod glyphs;
-pub mod model;
+pub(crate) mod glyphs;
+pub(crate) mod model;
 pub mod roster;

@@ -8,51 +8,51 @@ use crate::shared::fault::{Place, Problem};
 /// A department (市级机关部门/单位).
 #[derive(Debug, Clone, Serialize)]
 pub struct Department {
-    pub name: String,
-    pub contact: String,
-    pub phone: String,
+    pub(crate) name: String,
+    pub(crate) contact: String,
+    pub(crate) phone: String,
     #[serde(skip)]
-    pub place: Place,
+    pub(crate) place: Place,
 }
 
 /// A village or community (村/社区).
 #[derive(Debug, Clone, Serialize)]
 pub struct Village {
-    pub district: String,
-    pub town: String,
-    pub name: String,
-    pub kind: Kind,
-    pub secretary: String,
-    pub secretary_phone: String,
+    pub(crate) district: String,
+    pub(crate) town: String,
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    pub(crate) secretary: String,
+    pub(crate) secretary_phone: String,
     /// Index into `Roster::departments`.
-    pub department: usize,
+    pub(crate) department: usize,
     #[serde(skip)]
-    pub place: Place,
+    pub(crate) place: Place,
 }
 
 /// A cadre who visits households.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cadre {
-    pub id: String,
-    pub name: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// Index into `Roster::departments`.
-    pub department: usize,
-    pub position: String,
-    pub mobile: String,
+    pub(crate) department: usize,
+    pub(crate) position: String,
+    pub(crate) mobile: String,
     /// Index into `Roster::villages`.
-    pub village: usize,
+    pub(crate) village: usize,
     /// Household forms to print.
-    pub quota: u32,
+    pub(crate) quota: u32,
     #[serde(skip)]
-    pub place: Place,
+    pub(crate) place: Place,
 }
 
 /// The checked roster.
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
-    pub departments: Vec<Department>,
-    pub villages: Vec<Village>,
-    pub cadres: Vec<Cadre>,
+    pub(crate) departments: Vec<Department>,
+    pub(crate) villages: Vec<Village>,
+    pub(crate) cadres: Vec<Cadre>,
 }
 
 /// The roster and everything found wrong with it.
@@ -81,7 +81,7 @@ impl Cadre {
     /// The serial numbers of the cadre's household forms: `ZF0001-01` …
     /// `ZF0001-30`, printed on each form and pre-filled in the entry
     /// workbook. Unique across a run because cadre ids are.
-    pub fn serials(&self) -> Vec<String> {
+    pub(crate) fn serials(&self) -> Vec<String> {
         let width = self.quota.to_string().len().max(2);
         (1..=self.quota)
             .map(|n| format!("{}-{:0width$}", self.id, n))

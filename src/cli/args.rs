@@ -11,13 +11,13 @@ use crate::typeset::Engine;
 /// 走访：把走访名单变成可直接打印的调查表和联系卡。
 #[derive(Debug, Parser)]
 #[command(name = "zoufang", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// 检查名单，列出将要打印的材料和名单中的全部问题
     Check(RosterArgs),
     /// 按单位生成全部打印材料（附件1；每名干部的联系卡、附件3和附件4；单位联系卡文件）
@@ -105,45 +105,45 @@ pub enum TemplatesAction {
 pub struct SummaryArgs {
     /// 填好的录入表、其他单位的汇总表（.xlsx/.xls/.et/.ods，或放有 .csv 的文件夹），可以给多个
     #[arg(value_name = "FILE", required = true)]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// 输出文件夹
     #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// 走访名单：用来判断村还是社区，核对每名干部交回的表格数和没有走访的村（社区）
     #[arg(long, value_name = "ROSTER")]
-    pub roster: Option<PathBuf>,
+    pub(crate) roster: Option<PathBuf>,
     /// 每周走访情况的统计期起始日期（如 2017-03-06）
     #[arg(long, value_name = "日期")]
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
     /// 每周走访情况的统计期截止日期（如 2017-03-12）
     #[arg(long, value_name = "日期")]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// 另外写出一份 JSON 数据文件，供其他系统读取
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub(crate) settings: SettingsArgs,
     #[command(flatten)]
-    pub engine: EngineArgs,
+    pub(crate) engine: EngineArgs,
     /// 不显示进度
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// Flags of the commands that print.
 #[derive(Debug, Args)]
-pub struct PrintArgs {
+pub(crate) struct PrintArgs {
     #[command(flatten)]
-    pub roster: RosterArgs,
+    pub(crate) roster: RosterArgs,
     /// 输出文件夹
     #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// 不显示进度
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// 把每个模板收到的数据（JSON）写到这个文件夹，便于用 Typst 修改模板
     #[arg(long = "emit-data", value_name = "DIR")]
-    pub emit_data: Option<PathBuf>,
+    pub(crate) emit_data: Option<PathBuf>,
 }
 
 /// Flags shared by every command that reads a roster.
@@ -151,37 +151,37 @@ pub struct PrintArgs {
 pub struct RosterArgs {
     /// 名单工作簿（.xlsx/.xls/.et/.ods），或放有 .csv 表格的文件夹
     #[arg(value_name = "ROSTER")]
-    pub roster: PathBuf,
+    pub(crate) roster: PathBuf,
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub(crate) settings: SettingsArgs,
     #[command(flatten)]
-    pub engine: EngineArgs,
+    pub(crate) engine: EngineArgs,
 }
 
 /// Flags that override the settings file.
 #[derive(Debug, Args)]
-pub struct SettingsArgs {
+pub(crate) struct SettingsArgs {
     /// 设置文件（默认用名单旁边的 zoufang.toml，没有则全用默认值）
     #[arg(long, value_name = "FILE", env = "ZOUFANG_CONFIG")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// 活动年度（附件1中“上一年”各行按此年减一印出）
     #[arg(long, value_name = "YEAR")]
-    pub year: Option<i32>,
+    pub(crate) year: Option<i32>,
     /// 联系卡上印的监督服务热线（不填则不印）
     #[arg(long, value_name = "号码")]
-    pub hotline: Option<String>,
+    pub(crate) hotline: Option<String>,
     /// 联系卡二维码改为网址：{编号} 处填干部编号，如 https://example.gov.cn/c/{编号}（不填则为电子名片 vCard）
     #[arg(long = "qr-url", value_name = "网址模板")]
-    pub qr_url: Option<String>,
+    pub(crate) qr_url: Option<String>,
     /// PDF 标准：a-2b 生成便于长期存档的 PDF/A-2b
     #[arg(long = "pdf-standard", value_name = "标准", value_parser = ["a-2b"])]
-    pub pdf_standard: Option<String>,
+    pub(crate) pdf_standard: Option<String>,
 }
 
 impl SettingsArgs {
     /// Defaults, then the settings file (given, or next to `near`), then the
     /// flags; `SOURCE_DATE_EPOCH` fixes the document date when the file does not.
-    pub fn settings(&self, near: Option<&Path>) -> Result<Settings, Vec<Problem>> {
+    pub(crate) fn settings(&self, near: Option<&Path>) -> Result<Settings, Vec<Problem>> {
         let beside = near.map(|p| {
             if p.is_dir() {
                 p.join(SETTINGS_FILE)
@@ -221,13 +221,13 @@ impl SettingsArgs {
 
 /// Flags that choose fonts and templates.
 #[derive(Debug, Args)]
-pub struct EngineArgs {
+pub(crate) struct EngineArgs {
     /// 另外使用的字体文件夹（例如装有仿宋_GB2312、方正小标宋简体的文件夹）
     #[arg(long = "font-path", value_name = "DIR", env = "ZOUFANG_FONT_PATHS")]
-    pub font_path: Vec<PathBuf>,
+    pub(crate) font_path: Vec<PathBuf>,
     /// 使用这个文件夹里的模板（先用 zoufang templates export 导出再修改），不用内置模板
     #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    pub(crate) templates: Option<PathBuf>,
 }
 
 impl EngineArgs {

@@ -45,7 +45,7 @@ pub(super) fn printable(
 
 /// Reads and checks a roster and makes its plan, printing every problem
 /// found. `None` when no sheet could be read at all.
-pub fn load(path: &Path, settings: &Settings, engine: &Engine) -> Option<(Checked, Plan)> {
+pub(crate) fn load(path: &Path, settings: &Settings, engine: &Engine) -> Option<(Checked, Plan)> {
     let input = crate::input::read_input(path);
     if input.sheets.is_empty() {
         report_problems(&input.problems);

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command};
+pub(crate) use args::{Cli, Command};
 use args::{EngineArgs, SettingsArgs, TemplatesAction};
 
 use crate::settings::Settings;

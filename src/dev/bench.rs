@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 /// One measured run of a child process.
 #[derive(Debug, Clone)]
 pub struct Measured {
-    pub seconds: f64,
+    pub(crate) seconds: f64,
     pub peak_mb: f64,
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// The exit code; `None` when killed (by a signal or for running too long).
     pub code: Option<i32>,
 }
 
 /// Runs a command with its output thrown away, polling its peak resident
 /// memory until it exits.
-pub fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
+pub(crate) fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
     measure_command(&mut quiet(program, args), None)
 }
 
@@ -136,7 +136,7 @@ fn machine() -> String {
 
 /// Runs the benchmark in `dir` for the given city sizes (cadres) and returns
 /// the Markdown report.
-pub fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<String, String> {
+pub(crate) fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let mut report = String::new();
@@ -438,7 +438,7 @@ fn time_calamine(exe: &Path, file: &Path) -> Result<Measured, String> {
 
 /// Reads every sheet of each file with calamine and nothing else; false if
 /// a file or sheet could not be read.
-pub fn read_with_calamine(files: &[PathBuf]) -> bool {
+pub(crate) fn read_with_calamine(files: &[PathBuf]) -> bool {
     use calamine::Reader;
     let mut ok = true;
     for file in files {

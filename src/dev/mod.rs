@@ -3,4 +3,4 @@
 //! synthetic cities.
 
 pub mod bench;
-pub mod sample;
+pub(crate) mod sample;

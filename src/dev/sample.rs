@@ -11,7 +11,7 @@ use crate::schema::roster::{CADRES, DEPARTMENTS, VILLAGES};
 use crate::shared::xlsx::{SheetSpec, Value, n, row, t, write_xlsx};
 
 /// Writes the demonstration roster.
-pub fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
+pub(crate) fn write_demo_roster(path: &Path) -> Result<(), XlsxError> {
     let departments = SheetSpec {
         name: "单位".into(),
         title: Some("市级机关部门（单位）名单".into()),
@@ -352,7 +352,7 @@ const PROBLEMS: &[(&str, &str, &str, &str)] = &[
 /// For the demonstration roster (`city` false), two departments' workbooks
 /// with part of each quota visited; for a synthetic city, one workbook with
 /// every household of every cadre (≈ 0.25 problems per household).
-pub fn write_demo_returns(
+pub(crate) fn write_demo_returns(
     roster: &crate::check::model::Roster,
     dir: &Path,
     city: bool,
@@ -618,7 +618,7 @@ fn write_header(
 
 /// A synthetic city roster with `cadres` cadres, about one village per five
 /// cadres and one department per sixty, written with constant memory.
-pub fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
+pub(crate) fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
     let cadres = cadres.max(1);
     let villages = (cadres / 5).max(1);
     let departments = (cadres / 60).clamp(1, 600);

@@ -19,7 +19,7 @@ pub enum Cell {
 }
 
 impl Cell {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,
             Cell::Text(s) => s.chars().all(crate::shared::text::is_blank_char),
@@ -43,18 +43,18 @@ impl Cell {
 #[derive(Debug, Clone)]
 pub struct Sheet {
     /// The file name as the user gave it (for messages).
-    pub file: String,
+    pub(crate) file: String,
     pub name: String,
     /// 0-based row of `rows[0]` in the spreadsheet.
-    pub row0: u32,
+    pub(crate) row0: u32,
     /// 0-based column of every row's first cell.
-    pub col0: u32,
+    pub(crate) col0: u32,
     pub rows: Vec<Vec<Cell>>,
 }
 
 impl Sheet {
     /// The place of a cell given by indices into `rows`.
-    pub fn place(&self, row: usize, col: Option<(usize, &str)>) -> Place {
+    pub(crate) fn place(&self, row: usize, col: Option<(usize, &str)>) -> Place {
         Place {
             file: self.file.clone(),
             sheet: self.name.clone(),
@@ -63,7 +63,7 @@ impl Sheet {
         }
     }
 
-    pub fn cell(&self, row: usize, col: usize) -> &Cell {
+    pub(crate) fn cell(&self, row: usize, col: usize) -> &Cell {
         self.rows
             .get(row)
             .and_then(|r| r.get(col))

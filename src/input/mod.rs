@@ -5,14 +5,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::shared::fault::{Place, Problem};
-pub use cell::{Cell, Sheet};
+pub(crate) use cell::Sheet;
 use csv::{csv_sheet, read_csv};
 use workbook::read_workbook_guarded;
 
-pub mod cell;
+pub(crate) mod cell;
 mod csv;
 mod sniff;
-pub mod table;
+pub(crate) mod table;
 mod workbook;
 mod zip_guard;
 
@@ -23,11 +23,11 @@ pub struct Workbooks {
     pub problems: Vec<Problem>,
     /// A workbook that `read_input_deferring` split: its worksheets to be
     /// read now, and those to be read later (both with `read_later`).
-    pub now: Later,
-    pub later: Later,
+    pub(crate) now: Later,
+    pub(crate) later: Later,
     /// The spreadsheet library gave up part way (see `read_workbook_guarded`):
     /// whatever the file gave in another read is not to be used either.
-    pub broken: bool,
+    pub(crate) broken: bool,
 }
 
 /// Worksheets of a workbook to be read, with the bytes of the file they
@@ -39,7 +39,7 @@ pub struct Later {
 }
 
 impl Later {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.sheets.is_empty()
     }
 }
@@ -58,10 +58,10 @@ pub(crate) enum Pick<'a> {
 }
 
 /// The hidden sheet of dropdown lists in the workbooks zoufang writes.
-pub const OPTIONS_SHEET: &str = "下拉选项";
+pub(crate) const OPTIONS_SHEET: &str = "下拉选项";
 
 /// Sheets of zoufang's own workbooks that hold no table: never reported.
-pub const AUXILIARY_SHEETS: &[&str] = &["说明", OPTIONS_SHEET];
+pub(crate) const AUXILIARY_SHEETS: &[&str] = &["说明", OPTIONS_SHEET];
 
 /// Largest input file read: a whole city's returns are some tens of MB.
 const MAX_INPUT_BYTES: u64 = 1 << 30;
@@ -81,12 +81,15 @@ pub fn read_input(path: &Path) -> Workbooks {
 /// reads the problem lists and makes their PDFs. Only an xlsx without merged
 /// cells is split: there the first rows of a sheet, read alone, are exactly
 /// what the whole read shows of them.
-pub fn read_input_deferring(path: &Path, later: &(dyn Fn(&Sheet) -> bool + Sync)) -> Workbooks {
+pub(crate) fn read_input_deferring(
+    path: &Path,
+    later: &(dyn Fn(&Sheet) -> bool + Sync),
+) -> Workbooks {
     read_picked(path, Pick::Deferring(later))
 }
 
 /// Reads the worksheets of a workbook that `read_input_deferring` split.
-pub fn read_later(path: &Path, sheets: Later) -> Workbooks {
+pub(crate) fn read_later(path: &Path, sheets: Later) -> Workbooks {
     let mut out = Workbooks::default();
     if !sheets.is_empty() {
         read_workbook_guarded(path, &sheets.bytes, Pick::Only(&sheets.sheets), &mut out);

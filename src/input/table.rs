@@ -8,25 +8,25 @@ use crate::shared::text::{clean, header_key};
 
 /// A column a table is expected to have.
 #[derive(Debug)]
-pub struct ColumnSpec {
+pub(crate) struct ColumnSpec {
     /// The name used in messages (the data contract's wording).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Header texts accepted for it (the name itself included).
-    pub aliases: &'static [&'static str],
-    pub required: bool,
+    pub(crate) aliases: &'static [&'static str],
+    pub(crate) required: bool,
 }
 
 /// A table of the data contract.
 #[derive(Debug)]
-pub struct TableSpec {
+pub(crate) struct TableSpec {
     /// What the clerk calls this table (for messages).
-    pub name: &'static str,
-    pub columns: &'static [ColumnSpec],
+    pub(crate) name: &'static str,
+    pub(crate) columns: &'static [ColumnSpec],
 }
 
 impl TableSpec {
     /// The header row a workbook of this table is written with.
-    pub fn headers(&self) -> Vec<String> {
+    pub(crate) fn headers(&self) -> Vec<String> {
         self.columns.iter().map(|c| c.name.to_string()).collect()
     }
 
@@ -34,7 +34,7 @@ impl TableSpec {
     /// writes this table's cells. Worked out when the program is built: a
     /// name the table does not have stops the build, and reordering the
     /// columns moves every reader and writer with them.
-    pub const fn column(&self, name: &str) -> usize {
+    pub(crate) const fn column(&self, name: &str) -> usize {
         let mut i = 0;
         while i < self.columns.len() {
             if same_text(self.columns[i].name, name) {
@@ -63,22 +63,22 @@ const fn same_text(a: &str, b: &str) -> bool {
 }
 
 /// How far down a sheet a header row is looked for.
-pub const HEADER_SEARCH_ROWS: usize = 30;
+pub(crate) const HEADER_SEARCH_ROWS: usize = 30;
 
 /// A table found in a sheet.
 #[derive(Debug)]
-pub struct Table<'a> {
-    pub spec: &'static TableSpec,
-    pub sheet: &'a Sheet,
+pub(crate) struct Table<'a> {
+    pub(crate) spec: &'static TableSpec,
+    pub(crate) sheet: &'a Sheet,
     /// Index into `sheet.rows` of the header row.
-    pub header_row: usize,
+    pub(crate) header_row: usize,
     /// For each spec column, the sheet column holding it.
-    pub columns: Vec<Option<usize>>,
+    pub(crate) columns: Vec<Option<usize>>,
 }
 
 impl<'a> Table<'a> {
     /// Indices into `sheet.rows` of the rows below the header that hold anything.
-    pub fn data_rows(&self) -> impl Iterator<Item = Row<'_, 'a>> + '_ {
+    pub(crate) fn data_rows(&self) -> impl Iterator<Item = Row<'_, 'a>> + '_ {
         (self.header_row + 1..self.sheet.rows.len())
             .filter(|&r| self.sheet.rows[r].iter().any(|c| !c.is_empty()))
             .map(move |r| Row {
@@ -103,15 +103,15 @@ impl<'a> Table<'a> {
 
 /// One data row of a table.
 #[derive(Clone, Copy)]
-pub struct Row<'t, 'a> {
-    pub table: &'t Table<'a>,
+pub(crate) struct Row<'t, 'a> {
+    pub(crate) table: &'t Table<'a>,
     /// Index into `sheet.rows`.
-    pub row: usize,
+    pub(crate) row: usize,
 }
 
 impl Row<'_, '_> {
     /// The cell of a spec column (empty when the column is absent).
-    pub fn cell(&self, col: usize) -> &Cell {
+    pub(crate) fn cell(&self, col: usize) -> &Cell {
         match self.table.columns[col] {
             Some(c) => self.table.sheet.cell(self.row, c),
             None => &Cell::Empty,
@@ -120,7 +120,7 @@ impl Row<'_, '_> {
 
     /// The cleaned text of a spec column; a formula error reads as empty
     /// (`error_cells` reports it).
-    pub fn text(&self, col: usize) -> String {
+    pub(crate) fn text(&self, col: usize) -> String {
         match self.cell(col) {
             Cell::Error(_) => String::new(),
             Cell::Text(text) => clean(text),
@@ -129,7 +129,7 @@ impl Row<'_, '_> {
     }
 
     /// The place of a spec column in this row.
-    pub fn place(&self, col: usize) -> Place {
+    pub(crate) fn place(&self, col: usize) -> Place {
         let header = self.table.header_text(col);
         match self.table.columns[col] {
             Some(c) => self.table.sheet.place(self.row, Some((c, &header))),
@@ -138,17 +138,12 @@ impl Row<'_, '_> {
     }
 
     /// The place of the row as a whole.
-    pub fn row_place(&self) -> Place {
+    pub(crate) fn row_place(&self) -> Place {
         self.table.sheet.place(self.row, None)
     }
 
-    /// The spreadsheet's own 1-based row number.
-    pub fn number(&self) -> u32 {
-        self.table.sheet.row0 + self.row as u32 + 1
-    }
-
     /// A fault for a spec column's cell holding a formula error such as `#N/A`.
-    pub fn error_cell(&self, col: usize) -> Option<Problem> {
+    pub(crate) fn error_cell(&self, col: usize) -> Option<Problem> {
         match self.cell(col) {
             Cell::Error(e) => Some(
                 Problem::fault(
@@ -164,7 +159,7 @@ impl Row<'_, '_> {
 
     /// Faults for cells of optional spec columns holding a formula error
     /// (required columns report it as a missing value).
-    pub fn error_cells(&self) -> Vec<Problem> {
+    pub(crate) fn error_cells(&self) -> Vec<Problem> {
         (0..self.table.columns.len())
             .filter(|&col| !self.table.spec.columns[col].required)
             .filter_map(|col| self.error_cell(col))
@@ -172,7 +167,7 @@ impl Row<'_, '_> {
     }
 
     /// Faults for cells of spec columns holding more than `limit` characters.
-    pub fn long_cells(&self, limit: usize) -> Vec<Problem> {
+    pub(crate) fn long_cells(&self, limit: usize) -> Vec<Problem> {
         (0..self.table.columns.len())
             .filter_map(|col| {
                 let text = self.cell(col).display();
@@ -193,7 +188,7 @@ impl Row<'_, '_> {
     }
 
     /// Non-empty cells of the row, in sheet order.
-    pub fn filled_cells(&self) -> Vec<String> {
+    pub(crate) fn filled_cells(&self) -> Vec<String> {
         self.table.sheet.rows[self.row]
             .iter()
             .filter(|c| !c.is_empty())
@@ -245,7 +240,7 @@ fn find_in_sheet<'a>(spec: &'static TableSpec, sheet: &'a Sheet) -> Option<Table
 /// Assigns each sheet to the spec it matches best and returns, per spec, the
 /// tables found (a table may be spread over several sheets). Sheets holding
 /// something but matching no spec are reported as warnings.
-pub fn find_tables<'a>(
+pub(crate) fn find_tables<'a>(
     specs: &[&'static TableSpec],
     sheets: &'a [Sheet],
     problems: &mut Vec<Problem>,
@@ -324,7 +319,7 @@ mod tests {
         assert_eq!(table.header_row, 1);
         let rows: Vec<_> = table
             .data_rows()
-            .map(|r| (r.number(), r.text(0), r.text(1)))
+            .map(|r| (r.place(0).row.unwrap_or(0), r.text(0), r.text(1)))
             .collect();
         assert_eq!(
             rows,

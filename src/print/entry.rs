@@ -35,7 +35,7 @@ fn col(c: usize) -> u16 {
 /// The entry workbook of department `d`, as `.xlsx` bytes. Every column is
 /// placed through the tables' definitions in `schema::returns`, which
 /// `summary` reads them back with.
-pub fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxError> {
+pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxError> {
     let dept = &roster.departments[d];
     let cadres: Vec<_> = roster.cadres.iter().filter(|c| c.department == d).collect();
     let villages: Vec<_> = roster

@@ -15,16 +15,16 @@ use crate::shared::file_name::{safe_file_name, unique};
 use crate::typeset::Template;
 
 /// Cards on one A4 sheet (2 × 5); each sheet is printed front and back.
-pub const CARDS_PER_SHEET: u32 = 10;
+pub(crate) const CARDS_PER_SHEET: u32 = 10;
 
 /// Cadres in one volume of a department's card file. A card file is typeset
 /// as one document, and its memory grows with its cards: a department of 600
 /// cadres took 490 MB in one file. Thirty cadres' cards (about 90 sheets)
 /// take about 20 MB.
-pub const CARD_FILE_CADRES: usize = 30;
+pub(crate) const CARD_FILE_CADRES: usize = 30;
 
 /// Pages for `cards` cards: a front and a back page per sheet.
-pub fn card_pages(cards: u32) -> u32 {
+pub(crate) fn card_pages(cards: u32) -> u32 {
     cards.div_ceil(CARDS_PER_SHEET) * 2
 }
 
@@ -53,11 +53,11 @@ pub struct Document {
 /// Per-department totals, for the plan shown by `check`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
-    pub villages: usize,
-    pub cadres: usize,
-    pub household_forms: u64,
-    pub cards: u64,
-    pub pages: u64,
+    pub(crate) villages: usize,
+    pub(crate) cadres: usize,
+    pub(crate) household_forms: u64,
+    pub(crate) cards: u64,
+    pub(crate) pages: u64,
 }
 
 /// Everything a run will print.
@@ -65,7 +65,7 @@ pub struct Totals {
 pub struct Plan {
     pub documents: Vec<Document>,
     /// Totals per department, in roster order.
-    pub departments: Vec<(String, Totals)>,
+    pub(crate) departments: Vec<(String, Totals)>,
     /// Each cadre's QR code image.
     qrs: QrImages,
 }
@@ -107,7 +107,7 @@ impl QrImages {
 
 impl Plan {
     /// The same plan with only the contact-card documents.
-    pub fn cards_only(mut self) -> Plan {
+    pub(crate) fn cards_only(mut self) -> Plan {
         self.documents.retain(|d| d.template == Template::Cards);
         for (d, (_, totals)) in self.departments.iter_mut().enumerate() {
             let docs = self.documents.iter().filter(|doc| doc.department == d);
@@ -123,7 +123,7 @@ impl Plan {
         self.qrs.get(c)
     }
 
-    pub fn total(&self) -> Totals {
+    pub(crate) fn total(&self) -> Totals {
         let mut t = Totals::default();
         for (_, d) in &self.departments {
             t.villages += d.villages;

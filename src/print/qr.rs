@@ -9,17 +9,17 @@
 use crate::settings::QrMode;
 
 /// Modules of white space around the code, as the QR standard asks.
-pub const QUIET_ZONE: usize = 4;
+pub(crate) const QUIET_ZONE: usize = 4;
 
 /// The person a card stands for.
 #[derive(Debug, Clone)]
-pub struct Contact<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
-    pub organisation: &'a str,
-    pub title: &'a str,
-    pub mobile: &'a str,
-    pub note: &'a str,
+pub(crate) struct Contact<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) organisation: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) mobile: &'a str,
+    pub(crate) note: &'a str,
 }
 
 /// Two-character Chinese surnames; any other name's surname is its first character.
@@ -106,18 +106,16 @@ pub fn payload(mode: &QrMode, contact: &Contact) -> String {
 
 /// Why a QR code cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QrError {
+pub(crate) enum QrError {
     /// The payload is too long for a QR code at level M.
     TooLong(usize),
 }
 
 /// A QR code ready to print.
 #[derive(Debug, Clone)]
-pub struct Qr {
+pub(crate) struct Qr {
     /// One-bit greyscale PNG, one pixel per module, quiet zone included.
-    pub png: Vec<u8>,
-    /// Modules across, quiet zone included.
-    pub modules: usize,
+    pub(crate) png: Vec<u8>,
 }
 
 /// Makes the QR code for a payload: byte mode (UTF-8), error correction M,
@@ -130,7 +128,7 @@ pub struct Qr {
 /// tests decode codes of every length a card can carry instead
 /// (`codes_of_every_size_decode_to_their_payload`), and cards' codes from
 /// rendered sheets (tests/cards.rs).
-pub fn make(payload: &str) -> Result<Qr, QrError> {
+pub(crate) fn make(payload: &str) -> Result<Qr, QrError> {
     let code = fast_qr::QRBuilder::new(payload.as_bytes())
         .ecl(fast_qr::ECL::M)
         .mode(fast_qr::Mode::Byte)
@@ -149,7 +147,6 @@ pub fn make(payload: &str) -> Result<Qr, QrError> {
     }
     Ok(Qr {
         png: encode_png(&bits, modules),
-        modules,
     })
 }
 
@@ -216,11 +213,12 @@ mod tests {
         let mut decoder = png::Decoder::new(std::io::Cursor::new(&qr.png));
         decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().unwrap();
+        let modules = reader.info().width as usize;
         let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
         reader.next_frame(&mut pixels).unwrap();
-        let width = qr.modules - 2 * QUIET_ZONE;
+        let width = modules - 2 * QUIET_ZONE;
         let grid = rqrr::SimpleGrid::from_func(width, |x, y| {
-            pixels[(y + QUIET_ZONE) * qr.modules + x + QUIET_ZONE] == 0
+            pixels[(y + QUIET_ZONE) * modules + x + QUIET_ZONE] == 0
         });
         rqrr::Grid::new(grid).decode().unwrap().1
     }
@@ -249,7 +247,9 @@ mod tests {
             let qr = make(&p).unwrap();
             assert!(qr.png.starts_with(b"\x89PNG"));
             assert_eq!(decode_png(&qr), p, "{} bytes", p.len());
-            lengths.push(qr.modules);
+            lengths.push(u32::from_be_bytes([
+                qr.png[16], qr.png[17], qr.png[18], qr.png[19],
+            ]));
         }
         lengths.dedup();
         assert!(lengths.len() >= 20, "{lengths:?}");

@@ -20,24 +20,24 @@ use crate::typeset::{Engine, RenderError, Template, evict_caches, typeset_pdf};
 
 /// What a run wrote, or why documents failed.
 #[derive(Debug, Default)]
-pub struct Report {
-    pub written: Vec<Written>,
-    pub failures: Vec<Problem>,
+pub(crate) struct Report {
+    pub(crate) written: Vec<Written>,
+    pub(crate) failures: Vec<Problem>,
 }
 
 /// Where and what `render_all` writes besides the PDFs.
-pub struct Output<'a> {
+pub(crate) struct Output<'a> {
     /// The output folder.
-    pub dir: &'a Path,
+    pub(crate) dir: &'a Path,
     /// Each department also gets the workbook its returns are entered in.
-    pub entry_workbooks: bool,
+    pub(crate) entry_workbooks: bool,
     /// The JSON each template receives is written here too.
-    pub emit_data: Option<&'a Path>,
-    pub progress: &'a Progress,
+    pub(crate) emit_data: Option<&'a Path>,
+    pub(crate) progress: &'a Progress,
 }
 
 /// Renders every document of the plan into `output.dir`, then writes the manifest.
-pub fn render_all(
+pub(crate) fn render_all(
     engine: &Engine,
     settings: &Settings,
     roster: &Roster,

@@ -12,7 +12,7 @@ use super::roster::{CADRES, DEPARTMENTS, VILLAGES};
 /// Writes the blank roster `init` gives an office: the three tables with two
 /// example rows each, dropdowns for 类型 and the department names, phone
 /// columns as text, and a 说明 sheet.
-pub fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
+pub(crate) fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
     let departments = SheetSpec {
         name: "单位".into(),
         title: Some("单位名单（每个单位一行）".into()),

@@ -2,6 +2,6 @@
 //! accepted for them, and the words their cells may hold. Every reader and
 //! every writer of these tables goes through these definitions.
 
-pub mod blank_roster;
+pub(crate) mod blank_roster;
 pub mod returns;
 pub mod roster;

@@ -5,7 +5,7 @@ use crate::input::table::{ColumnSpec, TableSpec};
 use crate::shared::text::compact;
 
 /// The seven categories of annex 5, in the notice's order.
-pub const CATEGORIES: [&str; 7] = [
+pub(crate) const CATEGORIES: [&str; 7] = [
     "房屋土地",
     "医疗卫生",
     "教育文化",
@@ -16,7 +16,7 @@ pub const CATEGORIES: [&str; 7] = [
 ];
 
 /// The two kinds of problem of annex 5.
-pub const TYPES: [&str; 2] = ["困难需求", "意见建议"];
+pub(crate) const TYPES: [&str; 2] = ["困难需求", "意见建议"];
 
 // Where the code that reads and writes these tables finds each column.
 pub(crate) const H_SERIAL: usize = HOUSEHOLDS.column("编号");
@@ -38,7 +38,7 @@ pub(crate) const H_DEPARTMENT: usize = HOUSEHOLDS.column("单位");
 pub(crate) const H_DATE: usize = HOUSEHOLDS.column("走访日期");
 
 /// The annex-3 table of the entry workbook.
-pub static HOUSEHOLDS: TableSpec = TableSpec {
+pub(crate) static HOUSEHOLDS: TableSpec = TableSpec {
     name: "入户调查表",
     columns: &[
         ColumnSpec {
@@ -138,7 +138,7 @@ pub(crate) const P_DEPARTMENT: usize = PROBLEMS.column("单位");
 pub(crate) const P_DATE: usize = PROBLEMS.column("走访日期");
 
 /// The annex-4 table of the entry workbook, one problem a row.
-pub static PROBLEMS: TableSpec = TableSpec {
+pub(crate) static PROBLEMS: TableSpec = TableSpec {
     name: "问题清单",
     columns: &[
         ColumnSpec {
@@ -225,7 +225,7 @@ pub(crate) const S_SOLVED: usize = SUMMARY_ROWS.column("已解决（个）");
 pub(crate) const S_PENDING: usize = SUMMARY_ROWS.column("待解决（个）");
 
 /// The machine-readable annex-5 sheet that `summary` writes and reads back.
-pub static SUMMARY_ROWS: TableSpec = TableSpec {
+pub(crate) static SUMMARY_ROWS: TableSpec = TableSpec {
     name: "附件5明细表",
     columns: &[
         ColumnSpec {
@@ -279,7 +279,7 @@ pub static SUMMARY_ROWS: TableSpec = TableSpec {
 pub(crate) const W_DEPARTMENT: usize = WEEKLY_ROWS.column("单位");
 
 /// The weekly figures sheet that `summary` writes and reads back.
-pub static WEEKLY_ROWS: TableSpec = TableSpec {
+pub(crate) static WEEKLY_ROWS: TableSpec = TableSpec {
     name: "每周走访情况表",
     columns: &[
         ColumnSpec {
@@ -331,7 +331,7 @@ pub static WEEKLY_ROWS: TableSpec = TableSpec {
 };
 
 /// Reads a 类型 cell.
-pub fn parse_type(s: &str) -> Option<usize> {
+pub(crate) fn parse_type(s: &str) -> Option<usize> {
     match compact(s).as_str() {
         "困难需求" | "困难" | "需求" | "困难诉求" => Some(0),
         "意见建议" | "意见" | "建议" | "意见和建议" => Some(1),
@@ -341,7 +341,7 @@ pub fn parse_type(s: &str) -> Option<usize> {
 
 /// Reads a 类别 cell: the seven categories, with or without the notice's
 /// spaces, and the unambiguous short forms clerks write.
-pub fn parse_category(s: &str) -> Option<usize> {
+pub(crate) fn parse_category(s: &str) -> Option<usize> {
     let key = compact(s);
     let key = key
         .strip_suffix("类")
@@ -370,7 +370,7 @@ pub fn parse_category(s: &str) -> Option<usize> {
 }
 
 /// Reads a 状态 cell: `Some(true)` for solved, `Some(false)` for pending.
-pub fn parse_status(s: &str) -> Option<bool> {
+pub(crate) fn parse_status(s: &str) -> Option<bool> {
     match compact(s).as_str() {
         "已解决" | "已办结" | "解决" | "办结" | "已完成" | "已落实" => Some(true),
         "待解决" | "未解决" | "正在办理" | "办理中" | "未办结" | "正在解决" | "在办" | "待办" => {

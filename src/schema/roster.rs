@@ -15,7 +15,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Kind::Village => "村",
             Kind::Community => "社区",
@@ -23,7 +23,7 @@ impl Kind {
     }
 
     /// Reads a 类型 cell.
-    pub fn parse(s: &str) -> Option<Kind> {
+    pub(crate) fn parse(s: &str) -> Option<Kind> {
         match s {
             "村" | "行政村" | "村委会" | "农村" | "村委" => Some(Kind::Village),
             "社区" | "居委会" | "社区居委会" | "城市社区" | "居" => {
@@ -34,7 +34,7 @@ impl Kind {
     }
 
     /// Infers the kind from a name such as 东城湾村 or 红梅社区居委会.
-    pub fn infer(name: &str) -> Option<Kind> {
+    pub(crate) fn infer(name: &str) -> Option<Kind> {
         let key = village_key(name);
         if key.ends_with("社区") {
             Some(Kind::Community)
@@ -50,7 +50,7 @@ pub(crate) const D_NAME: usize = DEPARTMENTS.column("单位名称");
 pub(crate) const D_CONTACT: usize = DEPARTMENTS.column("联系人");
 pub(crate) const D_PHONE: usize = DEPARTMENTS.column("联系电话");
 
-pub static DEPARTMENTS: TableSpec = TableSpec {
+pub(crate) static DEPARTMENTS: TableSpec = TableSpec {
     name: "单位表",
     columns: &[
         ColumnSpec {
@@ -94,7 +94,7 @@ pub(crate) const V_SECRETARY: usize = VILLAGES.column("书记");
 pub(crate) const V_SECRETARY_PHONE: usize = VILLAGES.column("书记电话");
 pub(crate) const V_DEPARTMENT: usize = VILLAGES.column("挂钩单位");
 
-pub static VILLAGES: TableSpec = TableSpec {
+pub(crate) static VILLAGES: TableSpec = TableSpec {
     name: "村（社区）表",
     columns: &[
         ColumnSpec {
@@ -163,7 +163,7 @@ pub(crate) const C_VILLAGE: usize = CADRES.column("走访村（社区）");
 pub(crate) const C_QUOTA: usize = CADRES.column("走访户数");
 pub(crate) const C_ID: usize = CADRES.column("编号");
 
-pub static CADRES: TableSpec = TableSpec {
+pub(crate) static CADRES: TableSpec = TableSpec {
     name: "干部表",
     columns: &[
         ColumnSpec {
@@ -221,7 +221,7 @@ pub static CADRES: TableSpec = TableSpec {
 
 /// The name by which villages are compared: half-width, no spaces, and the
 /// committee suffixes that clerks add (村委会, 居委会…) reduced to 村 / 社区.
-pub fn village_key(name: &str) -> String {
+pub(crate) fn village_key(name: &str) -> String {
     let s: String = half_width(name)
         .chars()
         .filter(|c| !is_blank_char(*c))

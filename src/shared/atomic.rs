@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 /// One file written.
 #[derive(Debug, Clone)]
-pub struct Written {
-    pub path: PathBuf,
-    pub pages: usize,
-    pub bytes: usize,
+pub(crate) struct Written {
+    pub(crate) path: PathBuf,
+    pub(crate) pages: usize,
+    pub(crate) bytes: usize,
 }
 
 /// Writes `bytes` to `path` so that no half-written file ever carries the
@@ -20,7 +20,7 @@ pub struct Written {
 /// after a crash). Unnamed files reach the disk at `sync_written`, once for
 /// the whole run: an fsync for each of a summary's 1,200 small files cost
 /// 0.4 s of its 6.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -63,7 +63,7 @@ mod unnamed {
     /// Writes `bytes` to an unnamed file in `dir` and links it as `tmp`.
     /// `None` when the file system has no unnamed files (the caller then
     /// uses a named temporary file).
-    pub fn write(dir: &Path, tmp: &Path, bytes: &[u8]) -> Option<std::io::Result<()>> {
+    pub(crate) fn write(dir: &Path, tmp: &Path, bytes: &[u8]) -> Option<std::io::Result<()>> {
         let mut file = match std::fs::OpenOptions::new()
             .write(true)
             .mode(0o644)
@@ -103,7 +103,7 @@ mod unnamed {
     static UNSYNCED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
     /// Flushes each file system that got unnamed files to the disk.
-    pub fn sync() -> std::io::Result<()> {
+    pub(crate) fn sync() -> std::io::Result<()> {
         let folders = match UNSYNCED.lock() {
             Ok(mut folders) => std::mem::take(&mut *folders),
             Err(_) => return Ok(()),
@@ -128,7 +128,7 @@ mod unnamed {
 
 /// Makes sure every file `write_atomic` wrote is on the disk, not only in
 /// the system's cache: a command calls it before it says what it wrote.
-pub fn sync_written() -> std::io::Result<()> {
+pub(crate) fn sync_written() -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     unnamed::sync()?;
     Ok(())
@@ -137,7 +137,7 @@ pub fn sync_written() -> std::io::Result<()> {
 /// Removes the `.name.PID.tmp` files a crashed or killed run of zoufang left
 /// in `dir` and its subfolders down to `depth` (those of a run still going
 /// are kept).
-pub fn sweep_stale_temps(dir: &Path, depth: u32) {
+pub(crate) fn sweep_stale_temps(dir: &Path, depth: u32) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

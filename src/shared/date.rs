@@ -2,7 +2,7 @@
 //! is jiff's; what is ours is the reading of what people type.
 
 use jiff::ToSpan;
-pub use jiff::civil::Date;
+pub(crate) use jiff::civil::Date;
 
 use super::text::compact;
 
@@ -11,7 +11,7 @@ const YEARS: std::ops::RangeInclusive<i64> = 1990..=2100;
 
 /// The date of a year, month and day as written, when there is such a day
 /// in `YEARS`.
-pub fn valid_date(y: i64, m: i64, d: i64) -> Option<Date> {
+pub(crate) fn valid_date(y: i64, m: i64, d: i64) -> Option<Date> {
     if !YEARS.contains(&y) {
         return None;
     }
@@ -26,7 +26,7 @@ pub fn valid_date(y: i64, m: i64, d: i64) -> Option<Date> {
 /// Converts an Excel date serial (1900 system: day 1 is 1900-01-01, and
 /// Excel counts a 1900-02-29 that never was, so from March 1900 on a serial
 /// is the days since 1899-12-30).
-pub fn from_serial(serial: f64) -> Option<Date> {
+pub(crate) fn from_serial(serial: f64) -> Option<Date> {
     if !(1.0..=80_000.0).contains(&serial) {
         return None;
     }
@@ -37,7 +37,7 @@ pub fn from_serial(serial: f64) -> Option<Date> {
 }
 
 /// The day (UTC) of a Unix time in seconds, as `SOURCE_DATE_EPOCH` gives it.
-pub fn from_unix_seconds(seconds: i64) -> Option<Date> {
+pub(crate) fn from_unix_seconds(seconds: i64) -> Option<Date> {
     let day = jiff::civil::date(1970, 1, 1)
         .checked_add(seconds.div_euclid(86_400).days())
         .ok()?;
@@ -46,7 +46,7 @@ pub fn from_unix_seconds(seconds: i64) -> Option<Date> {
 
 /// Reads a date as clerks write it: `2017-03-08`, `2017.3.8`, `2017/3/8`,
 /// `2017年3月8日`, `20170308`, and ISO date-times.
-pub fn parse_date_text(s: &str) -> Option<Date> {
+pub(crate) fn parse_date_text(s: &str) -> Option<Date> {
     let s = compact(s);
     let s = s.split('T').next().unwrap_or("");
     let s = s.split(' ').next().unwrap_or("");
@@ -76,12 +76,12 @@ pub fn parse_date_text(s: &str) -> Option<Date> {
 }
 
 /// A date written as the number 20170308.
-pub fn from_digits(n: i64) -> Option<Date> {
+pub(crate) fn from_digits(n: i64) -> Option<Date> {
     valid_date(n / 10_000, n / 100 % 100, n % 100)
 }
 
 /// Shows a date the way clerks write it: `2017-03-08`.
-pub fn show_date(d: Date) -> String {
+pub(crate) fn show_date(d: Date) -> String {
     d.to_string()
 }
 

@@ -20,18 +20,18 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Place {
     /// File name as the user gave it.
-    pub file: String,
+    pub(crate) file: String,
     /// Sheet name (for a CSV file, the file's name).
-    pub sheet: String,
+    pub(crate) sheet: String,
     /// 1-based row number as shown by the spreadsheet program.
-    pub row: Option<u32>,
+    pub(crate) row: Option<u32>,
     /// 0-based column index with the header text of that column.
-    pub column: Option<(u32, String)>,
+    pub(crate) column: Option<(u32, String)>,
 }
 
 impl Place {
     /// A whole file.
-    pub fn file(file: impl Into<String>) -> Self {
+    pub(crate) fn file(file: impl Into<String>) -> Self {
         Place {
             file: file.into(),
             sheet: String::new(),
@@ -63,18 +63,18 @@ const VALUE_SHOWN: usize = 40;
 /// One thing wrong with the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    pub severity: Severity,
-    pub place: Place,
+    pub(crate) severity: Severity,
+    pub(crate) place: Place,
     /// The cell's text as read, when the problem is about one value.
-    pub value: Option<String>,
+    pub(crate) value: Option<String>,
     /// What is wrong.
     pub message: String,
     /// What to do about it.
-    pub hint: String,
+    pub(crate) hint: String,
 }
 
 impl Problem {
-    pub fn fault(place: Place, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn fault(place: Place, message: impl Into<String>, hint: impl Into<String>) -> Self {
         Problem {
             severity: Severity::Fault,
             place,
@@ -84,7 +84,11 @@ impl Problem {
         }
     }
 
-    pub fn warning(place: Place, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn warning(
+        place: Place,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Problem {
             severity: Severity::Warning,
             ..Problem::fault(place, message, hint)
@@ -93,7 +97,7 @@ impl Problem {
 
     /// Attaches the offending cell value; a very long one is cut to its
     /// first characters and its length, which is enough to find the cell.
-    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+    pub(crate) fn with_value(mut self, value: impl Into<String>) -> Self {
         let value = value.into();
         let chars = value.chars().count();
         self.value = Some(if chars > VALUE_SHOWN {
@@ -105,7 +109,7 @@ impl Problem {
         self
     }
 
-    pub fn is_fault(&self) -> bool {
+    pub(crate) fn is_fault(&self) -> bool {
         self.severity == Severity::Fault
     }
 }
@@ -130,7 +134,7 @@ impl fmt::Display for Problem {
 
 /// Puts problems in the order a clerk works through them: file, sheet, row,
 /// column, then faults before warnings.
-pub fn sort(problems: &mut [Problem]) {
+pub(crate) fn sort(problems: &mut [Problem]) {
     problems.sort_by(|a, b| {
         (
             &a.place.file,

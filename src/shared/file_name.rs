@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 /// Characters that file systems refuse or that could leave the output
 /// folder, replaced; length kept reasonable.
-pub fn safe_file_name(name: &str) -> String {
+pub(crate) fn safe_file_name(name: &str) -> String {
     let mut out: String = name
         .chars()
         .map(|c| match c {
@@ -32,7 +32,7 @@ pub fn safe_file_name(name: &str) -> String {
 
 /// `name`, or `name_2`, `name_3`… when taken (compared case-insensitively,
 /// as Windows and macOS file systems do).
-pub fn unique(used: &mut HashSet<String>, name: String) -> String {
+pub(crate) fn unique(used: &mut HashSet<String>, name: String) -> String {
     let mut candidate = name.clone();
     let mut n = 2;
     while !used.insert(candidate.to_lowercase()) {

@@ -8,7 +8,7 @@
 /// workers are done (`render::in_parallel`), before the calling thread goes
 /// on — writing entry workbooks or summary workbooks — since it cannot reuse
 /// the workers' free memory (the end of a city run was its peak).
-pub fn release_free_memory() {
+pub(crate) fn release_free_memory() {
     // SAFETY: mi_collect only hands back memory that is free.
     unsafe { libmimalloc_sys::mi_collect(true) };
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

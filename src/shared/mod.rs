@@ -1,11 +1,11 @@
 //! Small pieces every stage uses.
 
-pub mod atomic;
-pub mod date;
-pub mod fault;
-pub mod file_name;
-pub mod memory;
-pub mod progress;
-pub mod queue;
-pub mod text;
+pub(crate) mod atomic;
+pub(crate) mod date;
+pub(crate) mod fault;
+pub(crate) mod file_name;
+pub(crate) mod memory;
+pub(crate) mod progress;
+pub(crate) mod queue;
+pub(crate) mod text;
 pub mod xlsx;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Reports documents done and pages typeset.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     plain: bool,
     total: u64,
@@ -18,7 +18,7 @@ pub struct Progress {
 
 impl Progress {
     /// `total` items (documents, files) are to be done; `what` names them.
-    pub fn new(total: u64, what: &'static str, quiet: bool) -> Progress {
+    pub(crate) fn new(total: u64, what: &'static str, quiet: bool) -> Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -41,7 +41,7 @@ impl Progress {
     }
 
     /// One item done, with its pages.
-    pub fn inc(&self, pages: u64) {
+    pub(crate) fn inc(&self, pages: u64) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let pages = self.pages.fetch_add(pages, Ordering::Relaxed) + pages;
         if let Some(bar) = &self.bar {
@@ -60,7 +60,7 @@ impl Progress {
         }
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -3,10 +3,13 @@
 use std::sync::Mutex;
 
 /// Stack size of typesetting threads: Typst recurses deeply.
-pub const STACK_SIZE: usize = 32 * 1024 * 1024;
+pub(crate) const STACK_SIZE: usize = 32 * 1024 * 1024;
 
 /// Maps `f` over `items` on one worker thread per core, each taking the next
-/// item when done with its last, results in the items' order.
+/// item when done with its last, results in the items' order; one of the
+/// workers does `meanwhile` first: work that must come before something
+/// else (reading a summary's household tables) goes on while the other
+/// cores start on the items.
 ///
 /// Not one shared rayon pool: Typst parallelises inside a document with
 /// rayon, and a rayon worker waiting for that work steals other jobs — it
@@ -17,14 +20,7 @@ pub const STACK_SIZE: usize = 32 * 1024 * 1024;
 /// them to rayon's global pool instead made two workers barely faster than
 /// one (200 cadres: 10.0 s of CPU for 5.7 s; now 8.4 s for 4.6 s), the
 /// small PDF exports most of all.
-pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    in_parallel_while(items, f, || ()).0
-}
-
-/// `in_parallel`, with one of the workers doing `meanwhile` first: work
-/// that must come before something else (reading a summary's household
-/// tables) goes on while the other cores start on the items.
-pub fn in_parallel_while<T: Sync, R: Send, M: Send>(
+pub(crate) fn in_parallel_while<T: Sync, R: Send, M: Send>(
     items: &[T],
     f: impl Fn(&T) -> R + Sync,
     meanwhile: impl FnOnce() -> M + Send,
@@ -90,13 +86,13 @@ pub fn in_parallel_while<T: Sync, R: Send, M: Send>(
 
 /// Items handed out one at a time to whichever thread asks next, with a
 /// slot for each result, so that the results come back in the items' order.
-pub struct Queue<R> {
+pub(crate) struct Queue<R> {
     next: std::sync::atomic::AtomicUsize,
     slots: Vec<Mutex<Option<R>>>,
 }
 
 impl<R> Queue<R> {
-    pub fn new(len: usize) -> Queue<R> {
+    pub(crate) fn new(len: usize) -> Queue<R> {
         Queue {
             next: std::sync::atomic::AtomicUsize::new(0),
             slots: (0..len).map(|_| Mutex::new(None)).collect(),
@@ -104,7 +100,7 @@ impl<R> Queue<R> {
     }
 
     /// Takes items until none is left, putting what `f` makes of each in its slot.
-    pub fn work<T>(&self, items: &[T], mut f: impl FnMut(&T) -> R) {
+    pub(crate) fn work<T>(&self, items: &[T], mut f: impl FnMut(&T) -> R) {
         loop {
             let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (Some(item), Some(slot)) = (items.get(i), self.slots.get(i)) else {
@@ -119,7 +115,7 @@ impl<R> Queue<R> {
 
     /// The results in the items' order: fewer than the items when a thread
     /// working on them panicked.
-    pub fn results(self) -> Vec<R> {
+    pub(crate) fn results(self) -> Vec<R> {
         self.slots
             .into_iter()
             .filter_map(|m| m.into_inner().ok().flatten())

@@ -4,7 +4,7 @@
 
 /// Maps full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space to
 /// their half-width counterparts; every other character is kept.
-pub fn half_width(s: &str) -> String {
+pub(crate) fn half_width(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '\u{3000}' => ' ',
@@ -16,13 +16,13 @@ pub fn half_width(s: &str) -> String {
 
 /// Whitespace as office files contain it: ASCII and full-width spaces,
 /// no-break spaces, zero-width characters and line breaks.
-pub fn is_blank_char(c: char) -> bool {
+pub(crate) fn is_blank_char(c: char) -> bool {
     c.is_whitespace() || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}')
 }
 
 /// A value as it should be printed: control characters removed, runs of
 /// whitespace (line breaks included) folded to one space, ends trimmed.
-pub fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in s.chars() {
@@ -44,7 +44,7 @@ pub fn clean(s: &str) -> String {
 /// A name as people mean it: cleaned, and with the spaces that clerks type
 /// between the characters of a two-character name (`王  芳`) removed when the
 /// name is all CJK.
-pub fn clean_name(s: &str) -> String {
+pub(crate) fn clean_name(s: &str) -> String {
     let cleaned = clean(s);
     if cleaned.contains(' ') && cleaned.chars().all(|c| c == ' ' || is_cjk(c) || c == '·') {
         cleaned.replace(' ', "")
@@ -54,14 +54,14 @@ pub fn clean_name(s: &str) -> String {
 }
 
 /// CJK ideographs and the other characters typical of Chinese names.
-pub fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
 /// The key a header cell is compared by: half-width, without whitespace,
 /// required-field stars, or a trailing note in brackets such as `（必填）`.
-pub fn header_key(s: &str) -> String {
+pub(crate) fn header_key(s: &str) -> String {
     let mut key: String = half_width(s)
         .chars()
         .filter(|c| !is_blank_char(*c) && *c != '*' && *c != '※')
@@ -77,7 +77,7 @@ pub fn header_key(s: &str) -> String {
 
 /// Renders a number typed into a cell as the digits a person typed.
 /// `13812345678.0` → `13812345678`; `30.0` → `30`; `2.5` → `2.5`.
-pub fn number_text(n: f64) -> String {
+pub(crate) fn number_text(n: f64) -> String {
     if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e16 {
         format!("{}", n as i64)
     } else {
@@ -87,7 +87,7 @@ pub fn number_text(n: f64) -> String {
 
 /// What a phone column held, once read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Phone {
+pub(crate) enum Phone {
     /// An 11-digit mainland mobile number.
     Mobile(String),
     /// Anything else worth keeping as written: landlines, extensions, lists.
@@ -98,7 +98,7 @@ pub enum Phone {
 
 impl Phone {
     /// The text to print.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Phone::Mobile(s) | Phone::Other(s) | Phone::Scientific(s) => s,
         }
@@ -107,7 +107,7 @@ impl Phone {
 
 /// Reads a phone cell's text. Mobiles are normalised (`+86`, spaces, dashes
 /// and full-width digits removed); landlines and lists are kept as written.
-pub fn parse_phone(raw: &str) -> Phone {
+pub(crate) fn parse_phone(raw: &str) -> Phone {
     let text = clean(&half_width(raw));
     let compact: String = text
         .chars()
@@ -134,7 +134,7 @@ pub fn parse_phone(raw: &str) -> Phone {
 }
 
 /// Excel column letters for a 0-based column index: 0 → `A`, 27 → `AB`.
-pub fn column_letter(mut col: u32) -> String {
+pub(crate) fn column_letter(mut col: u32) -> String {
     let mut letters = Vec::new();
     loop {
         letters.push(b'A' + (col % 26) as u8);
@@ -149,7 +149,7 @@ pub fn column_letter(mut col: u32) -> String {
 
 /// Text without spaces and with half-width characters: how words such as
 /// 已解决 and dates are compared.
-pub fn compact(s: &str) -> String {
+pub(crate) fn compact(s: &str) -> String {
     half_width(s)
         .chars()
         .filter(|c| !is_blank_char(*c))
@@ -160,7 +160,7 @@ pub fn compact(s: &str) -> String {
 /// bytes of ASCII text), else line by line UTF-8 (with or without BOM) when
 /// valid and GB18030 (which includes GBK) when not, so that a file pasted
 /// together from a UTF-8 export and a GBK one reads right throughout.
-pub fn decode_text(bytes: &[u8]) -> String {
+pub(crate) fn decode_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         return encoding_rs::UTF_16LE
             .decode_without_bom_handling(rest)
@@ -208,7 +208,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
 }
 
 /// `「堃」「䶮」`, for messages.
-pub fn quote_chars(chars: &[char]) -> String {
+pub(crate) fn quote_chars(chars: &[char]) -> String {
     chars
         .iter()
         .map(|c| format!("「{c}」(U+{:04X})", *c as u32))

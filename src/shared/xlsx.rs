@@ -44,7 +44,7 @@ pub fn n(x: f64) -> Value {
 }
 
 /// A row of cells to write.
-pub fn row(values: &[Value]) -> Vec<Value> {
+pub(crate) fn row(values: &[Value]) -> Vec<Value> {
     values.to_vec()
 }
 
@@ -70,7 +70,7 @@ pub struct SheetSpec {
 
 /// A workbook with a fixed creation date, so that the same content gives
 /// the same bytes.
-pub fn new_workbook() -> Result<Workbook, XlsxError> {
+pub(crate) fn new_workbook() -> Result<Workbook, XlsxError> {
     let mut workbook = Workbook::new();
     let created = ExcelDateTime::from_ymd(2017, 3, 4)?;
     workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
@@ -80,7 +80,7 @@ pub fn new_workbook() -> Result<Workbook, XlsxError> {
 /// The formats of the workbooks zoufang writes for clerks to fill in or
 /// pass on: a bordered, bold, wrapped header cell; a text cell (so that
 /// phones and serials never turn into 1.38E+10).
-pub fn header_and_text_formats() -> (Format, Format) {
+pub(crate) fn header_and_text_formats() -> (Format, Format) {
     let header = Format::new()
         .set_bold()
         .set_border(FormatBorder::Thin)

@@ -17,7 +17,7 @@ use super::returns::{Figures, Location, ProblemRecord, Returns};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     /// `cells[type][category] = (solved, pending)`.
-    pub cells: [[(u64, u64); 7]; 2],
+    pub(crate) cells: [[(u64, u64); 7]; 2],
 }
 
 impl Counts {
@@ -40,13 +40,13 @@ impl Counts {
     }
 
     /// Totals of one type.
-    pub fn type_total(&self, t: usize) -> (u64, u64) {
+    pub(crate) fn type_total(&self, t: usize) -> (u64, u64) {
         self.cells[t]
             .iter()
             .fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1))
     }
 
-    pub fn total(&self) -> (u64, u64) {
+    pub(crate) fn total(&self) -> (u64, u64) {
         let (a, b) = (self.type_total(0), self.type_total(1));
         (a.0 + b.0, a.1 + b.1)
     }
@@ -64,7 +64,7 @@ pub enum Level {
 }
 
 /// Where a village's summary goes (notice §六).
-pub fn route(kind: Kind) -> &'static str {
+pub(crate) fn route(kind: Kind) -> &'static str {
     match kind {
         Kind::Village => "市委农工办",
         Kind::Community => "市民政局",
@@ -74,18 +74,18 @@ pub fn route(kind: Kind) -> &'static str {
 /// One annex-5 table.
 #[derive(Debug, Clone)]
 pub struct Annex5 {
-    pub level: Level,
-    pub district: Option<String>,
-    pub town: Option<String>,
-    pub village: Option<String>,
-    pub department: Option<String>,
-    pub kind: Option<Kind>,
-    pub counts: Counts,
+    pub(crate) level: Level,
+    pub(crate) district: Option<String>,
+    pub(crate) town: Option<String>,
+    pub(crate) village: Option<String>,
+    pub(crate) department: Option<String>,
+    pub(crate) kind: Option<Kind>,
+    pub(crate) counts: Counts,
 }
 
 impl Annex5 {
     /// The stable JSON form described in the issue.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let rows: Vec<serde_json::Value> = (0..2)
             .flat_map(|t| {
                 (0..7).map(move |c| (t, c))
@@ -111,7 +111,7 @@ impl Annex5 {
     }
 
     /// A title for the table's page, e.g. 武进区横山桥镇东城湾村 or 全市.
-    pub fn title(&self) -> String {
+    pub(crate) fn title(&self) -> String {
         match self.level {
             Level::City => "全市".to_string(),
             Level::Department => self.department.clone().unwrap_or_default(),
@@ -126,47 +126,47 @@ impl Annex5 {
 /// The weekly figures of one department (notice §七.1).
 #[derive(Debug, Clone, Serialize)]
 pub struct Weekly {
-    pub department: String,
+    pub(crate) department: String,
     #[serde(flatten)]
-    pub period: Figures,
-    pub cumulative: Figures,
+    pub(crate) period: Figures,
+    pub(crate) cumulative: Figures,
 }
 
 /// A cadre's printed forms against returned ones.
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowUp {
-    pub department: String,
-    pub cadre: String,
-    pub id: String,
-    pub printed: u64,
-    pub returned: u64,
+    pub(crate) department: String,
+    pub(crate) cadre: String,
+    pub(crate) id: String,
+    pub(crate) printed: u64,
+    pub(crate) returned: u64,
 }
 
 /// One line of the machine-readable annex-5 sheet: the counts of one type and
 /// category, for one village and one department. Summing these lines over
 /// several summaries gives the same figures as summing the raw rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Detail {
-    pub location: Location,
-    pub kind: Kind,
-    pub department: String,
-    pub problem_type: usize,
-    pub category: usize,
-    pub solved: u64,
-    pub pending: u64,
+pub(crate) struct Detail {
+    pub(crate) location: Location,
+    pub(crate) kind: Kind,
+    pub(crate) department: String,
+    pub(crate) problem_type: usize,
+    pub(crate) category: usize,
+    pub(crate) solved: u64,
+    pub(crate) pending: u64,
 }
 
 /// Everything `summary` produces.
 #[derive(Debug, Clone)]
 pub struct Summary {
-    pub period: Option<(Date, Date)>,
-    pub annex5: Vec<Annex5>,
-    pub detail: Vec<Detail>,
-    pub weekly: Vec<Weekly>,
+    pub(crate) period: Option<(Date, Date)>,
+    pub(crate) annex5: Vec<Annex5>,
+    pub(crate) detail: Vec<Detail>,
+    pub(crate) weekly: Vec<Weekly>,
     /// Per cadre, when a roster is given.
-    pub follow_up: Vec<FollowUp>,
+    pub(crate) follow_up: Vec<FollowUp>,
     /// Villages of the roster with no household visit, when a roster is given.
-    pub unvisited: Vec<Location>,
+    pub(crate) unvisited: Vec<Location>,
 }
 
 /// How villages are compared: district, town and name, with committee suffixes reduced.
@@ -470,7 +470,7 @@ fn unvisited(returns: &Returns, roster: &Roster) -> Vec<Location> {
 
 /// Masks phone numbers in free text: `13812340150` → `138****0150`; other
 /// runs of seven or more digits keep only their first and last two digits.
-pub fn mask_phones(text: &str) -> String {
+pub(crate) fn mask_phones(text: &str) -> String {
     // Full-width digits count as digits; everything else is kept as written.
     let chars: Vec<char> = text
         .chars()

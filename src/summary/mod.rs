@@ -2,6 +2,6 @@
 //! follow-up and the files that go up the chain.
 
 pub mod count;
-pub mod read;
-pub mod report;
+pub(crate) mod read;
+pub(crate) mod report;
 pub mod returns;

@@ -17,12 +17,12 @@ use super::returns::{Returns, holds_households, read_returns, read_returns_of};
 use crate::shared::atomic::Written;
 
 /// What a summary read and wrote.
-pub struct Made {
-    pub returns: Returns,
-    pub summary: Summary,
+pub(crate) struct Made {
+    pub(crate) returns: Returns,
+    pub(crate) summary: Summary,
     /// The files written (annex-5 PDFs, problem lists, the summary
     /// workbook), or the first that could not be.
-    pub written: Result<Vec<Written>, Problem>,
+    pub(crate) written: Result<Vec<Written>, Problem>,
 }
 
 /// Reads every file and writes the summary's tables into `out`. A
@@ -31,7 +31,7 @@ pub struct Made {
 /// problem lists need only the rest, and are made while the household
 /// tables are still being read. `Err` with what was said of the files when
 /// none of them could be read.
-pub fn read_and_write(
+pub(crate) fn read_and_write(
     files: &[PathBuf],
     roster: Option<&Roster>,
     period: Option<(Date, Date)>,

@@ -26,10 +26,10 @@ use super::count::{Annex5, Level, Summary, mask_phones, route};
 use super::returns::Returns;
 
 /// The workbook that goes up the chain.
-pub const SUMMARY_WORKBOOK: &str = "汇总表.xlsx";
+pub(crate) const SUMMARY_WORKBOOK: &str = "汇总表.xlsx";
 
 /// The JSON `--json` writes.
-pub fn json(summary: &Summary, returns: &Returns) -> Value {
+pub(crate) fn json(summary: &Summary, returns: &Returns) -> Value {
     json!({
         "period": summary.period.map(|(from, to)| json!({"from": show_date(from), "to": show_date(to)})),
         "annex5": summary.annex5.iter().map(Annex5::to_json).collect::<Vec<_>>(),
@@ -51,7 +51,7 @@ pub fn json(summary: &Summary, returns: &Returns) -> Value {
 }
 
 /// What the annex-5 template receives for one table.
-pub fn table_data(t: &Annex5, note: &str) -> Value {
+pub(crate) fn table_data(t: &Annex5, note: &str) -> Value {
     let rows: Vec<Vec<[u64; 2]>> = (0..2)
         .map(|ty| {
             (0..7)
@@ -91,7 +91,7 @@ struct Annex5Tables<'a> {
 /// The job of typesetting annex-5 tables: `stamped`, over the frame every
 /// village shares, typeset once (not for PDF/A-2b, which forbids PDF pages
 /// as images); else laid out whole.
-pub fn annex5_job(title: &str, tables: &[Value], stamped: bool) -> Job {
+pub(crate) fn annex5_job(title: &str, tables: &[Value], stamped: bool) -> Job {
     let data = Annex5Tables {
         title,
         tables,
@@ -138,7 +138,7 @@ fn io_fault(path: &Path, e: impl std::fmt::Display) -> Problem {
 /// Writes what a summary makes of its problems into `out`: the annex-5
 /// PDFs and the routed problem lists. One of the workers first does
 /// `meanwhile` (reading the household tables, see `cli::summary`).
-pub fn write_tables<M: Send>(
+pub(crate) fn write_tables<M: Send>(
     engine: &Engine,
     settings: &Settings,
     summary: &Summary,
@@ -232,7 +232,7 @@ pub fn write_tables<M: Send>(
 }
 
 /// Writes the summary workbook (annex-5 figures and weekly figures) into `out`.
-pub fn write_workbook(summary: &Summary, out: &Path) -> Result<Written, Problem> {
+pub(crate) fn write_workbook(summary: &Summary, out: &Path) -> Result<Written, Problem> {
     let path = out.join(SUMMARY_WORKBOOK);
     let bytes = summary_workbook(summary).map_err(|e| io_fault(&path, e))?;
     write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;

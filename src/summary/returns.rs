@@ -15,14 +15,14 @@ use crate::shared::text::{clean, clean_name, column_letter, compact, half_width}
 /// Where a village is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
-    pub district: String,
-    pub town: String,
-    pub village: String,
+    pub(crate) district: String,
+    pub(crate) town: String,
+    pub(crate) village: String,
 }
 
 impl Location {
     /// The key villages are compared by (committee suffixes reduced).
-    pub fn key(&self) -> (String, String, String) {
+    pub(crate) fn key(&self) -> (String, String, String) {
         (
             compact(&self.district),
             compact(&self.town),
@@ -34,52 +34,52 @@ impl Location {
 /// One household visit (an annex-3 row).
 #[derive(Debug, Clone)]
 pub struct Visit {
-    pub serial: String,
-    pub location: Location,
-    pub cadre: String,
-    pub department: String,
-    pub date: Date,
+    pub(crate) serial: String,
+    pub(crate) location: Location,
+    pub(crate) cadre: String,
+    pub(crate) department: String,
+    pub(crate) date: Date,
 }
 
 /// One problem (an annex-4 row), or a count of problems from a summary.
 #[derive(Debug, Clone)]
 pub struct ProblemRecord {
-    pub location: Location,
-    pub department: String,
+    pub(crate) location: Location,
+    pub(crate) department: String,
     /// Index into `TYPES`.
-    pub kind: usize,
+    pub(crate) kind: usize,
     /// Index into `CATEGORIES`.
-    pub category: usize,
-    pub solved: bool,
+    pub(crate) category: usize,
+    pub(crate) solved: bool,
     /// How many problems this record stands for (1 for a raw row).
-    pub count: u64,
+    pub(crate) count: u64,
     /// The date, for raw rows (summaries carry counts without dates).
-    pub date: Option<Date>,
+    pub(crate) date: Option<Date>,
     /// The problem text and the handling note, for the routed problem lists.
-    pub text: String,
-    pub handling: String,
+    pub(crate) text: String,
+    pub(crate) handling: String,
     /// 村 or 社区 when the record says so (summaries do).
-    pub kind_of_village: Option<Kind>,
+    pub(crate) kind_of_village: Option<Kind>,
 }
 
 /// Weekly figures of one department, as read from another summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Figures {
-    pub cadres: u64,
-    pub households: u64,
-    pub problems: u64,
-    pub solved: u64,
+    pub(crate) cadres: u64,
+    pub(crate) households: u64,
+    pub(crate) problems: u64,
+    pub(crate) solved: u64,
 }
 
 /// A row that was not counted, with why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rejected {
-    pub file: String,
-    pub sheet: String,
-    pub row: u32,
-    pub column: String,
-    pub value: String,
-    pub reason: String,
+    pub(crate) file: String,
+    pub(crate) sheet: String,
+    pub(crate) row: u32,
+    pub(crate) column: String,
+    pub(crate) value: String,
+    pub(crate) reason: String,
 }
 
 impl Rejected {
@@ -112,13 +112,13 @@ pub struct Account {
 /// Everything read from the returns.
 #[derive(Debug, Default)]
 pub struct Returns {
-    pub visits: Vec<Visit>,
-    pub problems: Vec<ProblemRecord>,
+    pub(crate) visits: Vec<Visit>,
+    pub(crate) problems: Vec<ProblemRecord>,
     /// Weekly figures per department read from other summaries: (department, period, cumulative).
-    pub figures: Vec<(String, Figures, Figures)>,
+    pub(crate) figures: Vec<(String, Figures, Figures)>,
     pub rejected: Vec<Problem>,
     /// Messages about files and sheets (unreadable, unrecognised).
-    pub notes: Vec<Problem>,
+    pub(crate) notes: Vec<Problem>,
     pub households: Account,
     pub problem_rows: Account,
     pub summary_rows: Account,
@@ -126,7 +126,7 @@ pub struct Returns {
 
 impl Returns {
     /// Adds what `other` read after what this one did.
-    pub fn append(&mut self, mut other: Returns) {
+    pub(crate) fn append(&mut self, mut other: Returns) {
         self.visits.append(&mut other.visits);
         self.problems.append(&mut other.problems);
         self.figures.append(&mut other.figures);
@@ -144,14 +144,14 @@ impl Returns {
         }
     }
 
-    pub fn rejected_rows(&self) -> Vec<Rejected> {
+    pub(crate) fn rejected_rows(&self) -> Vec<Rejected> {
         self.rejected.iter().map(Rejected::from_problem).collect()
     }
 }
 
 /// Reads a date cell: Excel dates, `2017-03-08`, `2017.3.8`, `2017/3/8`,
 /// `2017年3月8日`, `20170308`, and ISO date-times.
-pub fn parse_date(cell: &Cell) -> Option<Date> {
+pub(crate) fn parse_date(cell: &Cell) -> Option<Date> {
     match cell {
         Cell::Date(serial) => from_serial(*serial),
         Cell::Number(n) if *n >= 19_900_101.0 && n.fract() == 0.0 => from_digits(*n as i64),
@@ -171,14 +171,14 @@ const TABLES: [&TableSpec; 4] = [&HOUSEHOLDS, &PROBLEMS, &SUMMARY_ROWS, &WEEKLY_
 
 /// Whether a sheet holds the household table (what `read::read_input_deferring`
 /// leaves for later): its first rows decide, as in `read_returns`.
-pub fn holds_households(sheet: &Sheet) -> bool {
+pub(crate) fn holds_households(sheet: &Sheet) -> bool {
     let tables = find_tables(&TABLES, std::slice::from_ref(sheet), &mut Vec::new());
     !tables[0].is_empty()
 }
 
 /// `read_returns` for the sheets read first of a file whose household
 /// sheets are read later (`deferred`): finding no table in these is then no fault.
-pub fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, out: &mut Returns) {
+pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, out: &mut Returns) {
     let mut notes = Vec::new();
     let tables = find_tables(&TABLES, sheets, &mut notes);
     if !deferred && tables.iter().all(Vec::is_empty) {

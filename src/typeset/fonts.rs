@@ -8,7 +8,7 @@ use typst::text::Font;
 use typst_layout::PagedDocument;
 
 /// The fonts shipped in `fonts/`, embedded in the binary.
-pub static EMBEDDED_FONTS: &[(&str, &[u8])] = &[
+pub(crate) static EMBEDDED_FONTS: &[(&str, &[u8])] = &[
     (
         "FandolFang-Regular.otf",
         include_bytes!("../../fonts/FandolFang-Regular.otf"),

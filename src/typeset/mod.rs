@@ -17,9 +17,9 @@ use typst::{Library, LibraryExt};
 use typst_layout::PagedDocument;
 
 use crate::shared::fault::{Place, Problem};
-pub use fonts::EMBEDDED_FONTS;
+pub(crate) use fonts::EMBEDDED_FONTS;
 use fonts::{load_font_dir, missing_glyphs};
-pub use pdf::{evict_caches, pdf_bytes_of, pdf_options, typeset_pdf};
+pub(crate) use pdf::{evict_caches, pdf_bytes_of, typeset_pdf};
 use stamps::CardStamps;
 use templates::BUILTIN_TEMPLATES;
 use world::{DocumentWorld, file_id, self_world};
@@ -27,7 +27,7 @@ use world::{DocumentWorld, file_id, self_world};
 mod fonts;
 mod pdf;
 mod stamps;
-pub mod templates;
+pub(crate) mod templates;
 mod world;
 
 /// The documents the engine can typeset; each is a main template file.
@@ -57,7 +57,7 @@ pub enum Template {
 
 impl Template {
     /// The template file that is compiled as the document's main file.
-    pub fn main_file(self) -> &'static str {
+    pub(crate) fn main_file(self) -> &'static str {
         match self {
             Template::Village => "village.typ",
             Template::Kit => "kit.typ",
@@ -75,10 +75,10 @@ impl Template {
 /// `/data.json`), its own files (QR images, by absolute path), and which of
 /// its parts are typeset once and placed as PDF pages.
 pub struct Job {
-    pub template: Template,
-    pub data: Bytes,
-    pub files: Vec<(String, Bytes)>,
-    pub stamps: Stamps,
+    pub(crate) template: Template,
+    pub(crate) data: Bytes,
+    pub(crate) files: Vec<(String, Bytes)>,
+    pub(crate) stamps: Stamps,
 }
 
 /// Parts of a document typeset on their own and placed as PDF pages
@@ -100,8 +100,8 @@ pub enum Stamps {
 /// A card typeset as a stamp: the id the template finds it by, and the data
 /// `cardfaces.typ` receives (also the key a card file finds a kit's card by).
 pub struct CardFace {
-    pub id: String,
-    pub data: Bytes,
+    pub(crate) id: String,
+    pub(crate) data: Bytes,
 }
 
 /// What went wrong typesetting one document.
@@ -221,29 +221,8 @@ impl Engine {
         })
     }
 
-    /// The templates as the engine uses them: (file name, text).
-    pub fn template_files(&self) -> Vec<(String, String)> {
-        let mut files: Vec<(String, String)> = self
-            .sources
-            .iter()
-            .map(|(id, s)| {
-                (
-                    id.vpath().get_without_slash().to_string(),
-                    s.text().to_string(),
-                )
-            })
-            .collect();
-        files.sort();
-        files
-    }
-
-    /// The document date, as stamped into PDFs.
-    pub fn today(&self) -> Datetime {
-        self.today
-    }
-
     /// Whether some loaded font can draw the character.
-    pub fn can_draw(&self, c: char) -> bool {
+    pub(crate) fn can_draw(&self, c: char) -> bool {
         c.is_whitespace()
             || c.is_control()
             || self
@@ -253,7 +232,7 @@ impl Engine {
     }
 
     /// Characters of `text` that no loaded font can draw, in order, once each.
-    pub fn undrawable(&self, text: &str) -> Vec<char> {
+    pub(crate) fn undrawable(&self, text: &str) -> Vec<char> {
         let mut out: Vec<char> = Vec::new();
         for c in text.chars() {
             if !self.can_draw(c) && !out.contains(&c) {

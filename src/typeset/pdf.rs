@@ -13,7 +13,7 @@ use crate::shared::text::quote_chars;
 /// fixed identifier, no accessibility tag tree (print kits are for paper; the
 /// tags would make every file several times larger).
 /// With `pdf_a`, the file conforms to PDF/A-2b, for archives.
-pub fn pdf_options(date: Datetime, ident: &str, pdf_a: bool) -> PdfOptions {
+pub(crate) fn pdf_options(date: Datetime, ident: &str, pdf_a: bool) -> PdfOptions {
     let timestamp = Datetime::from_ymd_hms(
         date.year().unwrap_or(2017),
         date.month().unwrap_or(1),
@@ -39,7 +39,7 @@ pub fn pdf_options(date: Datetime, ident: &str, pdf_a: bool) -> PdfOptions {
 }
 
 /// Typesets a document and turns it into PDF bytes.
-pub fn typeset_pdf(
+pub(crate) fn typeset_pdf(
     engine: &Engine,
     job: &Job,
     ident: &str,
@@ -52,7 +52,7 @@ pub fn typeset_pdf(
 
 /// Typesets a document that is not part of a plan (summaries): its page count
 /// and PDF bytes, or the error as one line of text.
-pub fn pdf_bytes_of(
+pub(crate) fn pdf_bytes_of(
     engine: &Engine,
     job: &Job,
     ident: &str,
@@ -71,7 +71,12 @@ pub fn pdf_bytes_of(
 
 impl Engine {
     /// A typeset document as PDF bytes, `ident` naming it in the file.
-    pub fn pdf(&self, typeset: &Typeset, ident: &str, pdf_a: bool) -> Result<Vec<u8>, RenderError> {
+    pub(crate) fn pdf(
+        &self,
+        typeset: &Typeset,
+        ident: &str,
+        pdf_a: bool,
+    ) -> Result<Vec<u8>, RenderError> {
         let options = pdf_options(self.today, ident, pdf_a);
         typst_pdf::pdf(&typeset.document, &options).map_err(|errors| {
             RenderError::Template(errors.iter().map(|e| e.message.to_string()).collect())
@@ -87,7 +92,7 @@ impl Engine {
 /// the other worker's half-done document had just made, before it could be
 /// used again. Every fourth: 200 cadres 6.3-6.9 s -> 4.9-6.3 s of CPU for
 /// 150 -> 165 MB; never trimming: 5.0 s but 630 MB, growing with the roster.
-pub fn evict_caches() {
+pub(crate) fn evict_caches() {
     const TRIM_EVERY: usize = 4;
     static DOCUMENTS: AtomicUsize = AtomicUsize::new(0);
     let done = DOCUMENTS.fetch_add(1, Ordering::Relaxed) + 1;

@@ -1,7 +1,7 @@
 //! The built-in templates, embedded in the binary.
 
 /// The templates in `typst-templates/`, embedded in the binary.
-pub static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+pub(crate) static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("style.typ", include_str!("../../typst-templates/style.typ")),
     (
         "annex1.typ",
