@@ -117,14 +117,7 @@ fn a_killed_run_leaves_no_partial_file_and_a_rerun_replaces_only_its_own() {
     );
 
     // A full run into the same folder.
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    print_quietly("kits", &roster, &out);
     let full = files(&out);
     for rel in &full {
         assert_whole(&out, rel);
@@ -151,14 +144,7 @@ fn a_killed_run_leaves_no_partial_file_and_a_rerun_replaces_only_its_own() {
     // The first cadre leaves the roster: their kit goes, nothing else does.
     let smaller = dir.path().join("smaller.xlsx");
     drop_first_cadre(&roster, &smaller);
-    let run = zoufang(&[
-        "kits",
-        smaller.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    print_quietly("kits", &smaller, &out);
     assert!(!out.join(&first_kit).exists(), "{first_kit} is still there");
     let after = files(&out);
     assert_eq!(after.len(), full.len() - 1, "{after:?}");

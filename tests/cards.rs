@@ -234,14 +234,12 @@ fn url_mode_and_kits_hold_as_many_cards_as_forms() {
     let dir = tempfile::tempdir().unwrap();
     let roster = small_roster(dir.path(), &[("王\\磊", "13800138009", 12.0)]);
     let out = dir.path().join("out");
-    let run = zoufang(&[
+    let run = print_into(
         "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--qr-url",
-        "https://example.gov.cn/c/{编号}",
-    ]);
+        &roster,
+        &out,
+        &["--qr-url", "https://example.gov.cn/c/{编号}"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let manifest = read_csv(&out.join("清单.csv"));
     let kit = manifest.iter().find(|r| r[4] == "王\\磊").unwrap();
@@ -402,17 +400,10 @@ fn a_card_file_is_the_same_whether_its_kits_were_made_first_or_not() {
         dir.path(),
         &[("张甲", "13800138001", 12.0), ("王丙", "13800138003", 25.0)],
     );
-    let roster = roster.to_str().unwrap();
     let kits = dir.path().join("kits");
     let cards = dir.path().join("cards");
-    assert_eq!(
-        zoufang(&["kits", roster, "-o", kits.to_str().unwrap(), "-q"]).code,
-        0
-    );
-    assert_eq!(
-        zoufang(&["cards", roster, "-o", cards.to_str().unwrap(), "-q"]).code,
-        0
-    );
+    print_quietly("kits", &roster, &kits);
+    print_quietly("cards", &roster, &cards);
     let file = std::path::Path::new("市民政局").join("联系卡_市民政局.pdf");
     let from_kits = std::fs::read(kits.join(&file)).unwrap();
     let alone = std::fs::read(cards.join(&file)).unwrap();

@@ -199,12 +199,7 @@ fn every_fault_is_named_in_one_run() {
     assert!(run.stdout.contains("名单有 8 处错误"), "{}", run.stdout);
     // Nothing is printed when check fails.
     let out = dir.path().join("out");
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let run = print_into("kits", &roster, &out, &[]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("没有生成任何材料"));
     assert!(!out.exists());

@@ -5,23 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn totals(stdout: &str) -> Vec<String> {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("合计"))
-        .unwrap_or_else(|| panic!("{stdout}"));
-    line.split_whitespace().skip(1).map(String::from).collect()
-}
 
 #[test]
 fn every_format_reads_the_same() {
@@ -35,7 +19,7 @@ fn every_format_reads_the_same() {
         let run = zoufang(&["check", path.to_str().unwrap()]);
         assert_eq!(run.code, 0, "{name}:\n{}\n{}", run.stdout, run.stderr);
         assert_eq!(
-            totals(&run.stdout),
+            plan_totals(&run.stdout),
             ["4", "4", "121", "121", "181"],
             "{name}"
         );

@@ -66,8 +66,12 @@ fn read_everything(dir: &Path, ext: &str, bytes: &[u8]) {
     let input = read_input(&path);
     let settings = Settings::default();
     let checked = roster::build(&input.sheets, &settings, "input");
+    // A row used became exactly one department, village or cadre.
     let rows = checked.rows;
-    assert_eq!(rows.read, rows.used + rows.reported, "{rows:?}");
+    let roster_entries = checked.roster.departments.len()
+        + checked.roster.villages.len()
+        + checked.roster.cadres.len();
+    assert_eq!(rows.used, roster_entries as u64, "{rows:?}");
     assert!(
         !checked
             .problems
@@ -90,12 +94,26 @@ fn read_everything(dir: &Path, ext: &str, bytes: &[u8]) {
         assert_eq!(a.read, a.counted + a.rejected + a.blank, "{a:?}");
         rejected += a.rejected;
     }
+    // Every row counted is a record, every row rejected a message.
     assert_eq!(rejected, returns.rejected.len() as u64);
+    assert_eq!(returns.households.counted, returns.visits.len() as u64);
+    let raw_problems = returns
+        .problems
+        .iter()
+        .filter(|p| p.kind_of_village.is_none());
+    assert_eq!(returns.problem_rows.counted, raw_problems.count() as u64);
     let _ = summarise(&returns, Some(&checked.roster), None);
     for p in input.problems.iter().chain(&checked.problems) {
-        // Every message names the file and reads as Chinese.
+        // Every message names the file it is about and says in Chinese what to do.
         let text = p.to_string();
-        assert!(text.contains("文件「"), "{text}");
+        let file = path.display().to_string();
+        assert!(p.place.file == file || p.place.file == "input", "{text}");
+        assert!(
+            p.hint
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{text}"
+        );
     }
 }
 

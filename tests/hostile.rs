@@ -17,12 +17,6 @@ const HANG: Duration = Duration::from_secs(120);
 /// The message of a row that was neither used nor reported.
 const LOST_ROW: &str = "这一行没有读入，程序也没有说明原因";
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn check(path: &Path) -> (Run, Measured) {
     let (run, measured) = zoufang_bounded(&["check", path.to_str().unwrap()], HANG);
     assert!(
@@ -34,17 +28,6 @@ fn check(path: &Path) -> (Run, Measured) {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     assert!(!run.stderr.contains(LOST_ROW), "{}", run.stderr);
     (run, measured)
-}
-
-/// The plan's totals line.
-fn totals(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find(|l| l.starts_with("合计"))
-        .unwrap_or_else(|| panic!("no totals in {stdout}"))
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Rewrites the members of a zip container: `edit` gets each member's name
@@ -76,10 +59,6 @@ enum X<'a> {
     Error(&'a str),
 }
 
-fn column_letter(c: usize) -> String {
-    ((b'A' + c as u8) as char).to_string()
-}
-
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -91,7 +70,7 @@ fn escape(s: &str) -> String {
 fn xml_row(r: u32, cells: &[X]) -> String {
     let mut xml = format!("<row r=\"{r}\">");
     for (c, cell) in cells.iter().enumerate() {
-        let at = format!("{}{r}", column_letter(c));
+        let at = format!("{}{r}", zoufang::shared::text::column_letter(c as u32));
         xml += &match cell {
             X::Text(s) => {
                 format!(
@@ -272,7 +251,7 @@ fn a_stray_row_a_million_rows_down_is_read_and_reported_in_bounded_memory() {
         "{}",
         run.stderr
     );
-    assert_eq!(totals(&run.stdout), totals(&plain.stdout));
+    assert_eq!(plan_totals(&run.stdout), plan_totals(&plain.stdout));
     assert!(
         run.stdout
             .contains("名单共 5 行数据：读入 4 行，另有 1 行没有读入"),
@@ -340,7 +319,12 @@ fn formulas_read_their_cached_values_and_errors_and_long_cells_are_reported() {
         assert!(lines.iter().any(|l| l.contains(e)), "{e}\n{}", run.stderr);
     }
     // Row 21 (all formulas) is used: three cadres, 90 household forms.
-    assert!(totals(&run.stdout).contains(" 3 90 "), "{}", run.stdout);
+    assert_eq!(
+        plan_totals(&run.stdout)[1..3],
+        ["3", "90"],
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .contains("名单共 7 行数据：读入 5 行，另有 2 行没有读入"),
@@ -378,7 +362,7 @@ fn csv_in_any_encoding_reads_the_same_as_the_workbook() {
     let folder = csv_roster(dir.path());
     let (csv, _) = check(&folder);
     assert_eq!(csv.code, 0, "{}", csv.stderr);
-    assert_eq!(totals(&csv.stdout), totals(&xlsx.stdout));
+    assert_eq!(plan_totals(&csv.stdout), plan_totals(&xlsx.stdout));
     assert!(
         csv.stdout.contains("名单共 4 行数据，全部读入"),
         "{}",
@@ -396,7 +380,7 @@ fn csv_in_any_encoding_reads_the_same_as_the_workbook() {
     std::fs::write(folder.join("干部.csv"), utf16).unwrap();
     let (csv, _) = check(&folder);
     assert_eq!(csv.code, 0, "{}", csv.stderr);
-    assert_eq!(totals(&csv.stdout), totals(&xlsx.stdout));
+    assert_eq!(plan_totals(&csv.stdout), plan_totals(&xlsx.stdout));
 }
 
 /// One row of the sample returns' household sheet, with replacements.

@@ -98,13 +98,7 @@ fn sample_kits_hold_every_form_prefilled() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx");
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let run = print_into("kits", &roster, &out, &["--quiet"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains("已生成 38 个文件，共 885 页"),
@@ -247,12 +241,7 @@ fn undrawable_character_is_a_fault_naming_the_person() {
         run.stderr
     );
     let out = dir.path().join("out");
-    let run = zoufang(&[
-        "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let run = print_into("kits", &roster, &out, &[]);
     assert_eq!(run.code, 1);
     assert!(
         !out.exists(),

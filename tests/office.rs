@@ -96,16 +96,17 @@ fn exported_templates_are_used_without_rebuilding() {
     .unwrap();
     let out = dir.path().join("out");
     let data = dir.path().join("data");
-    let run = zoufang(&[
+    let run = print_into(
         "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--templates",
-        templates.to_str().unwrap(),
-        "--emit-data",
-        data.to_str().unwrap(),
-    ]);
+        &roster,
+        &out,
+        &[
+            "--templates",
+            templates.to_str().unwrap(),
+            "--emit-data",
+            data.to_str().unwrap(),
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let manifest = read_csv(&out.join("清单.csv"));
     let kit = manifest.iter().find(|r| r[4] == "潘#明").unwrap();
@@ -129,14 +130,12 @@ fn exported_templates_are_used_without_rebuilding() {
         format!("{text}\n#let oops = no-such-function(1)\n"),
     )
     .unwrap();
-    let run = zoufang(&[
+    let run = print_into(
         "kits",
-        roster.to_str().unwrap(),
-        "-o",
-        dir.path().join("out2").to_str().unwrap(),
-        "--templates",
-        templates.to_str().unwrap(),
-    ]);
+        &roster,
+        &dir.path().join("out2"),
+        &["--templates", templates.to_str().unwrap()],
+    );
     assert_eq!(run.code, 1);
     let line = text.lines().count() + 2;
     assert!(
@@ -164,16 +163,11 @@ fn same_inputs_same_bytes() {
         let mut runs = Vec::new();
         for name in ["a", "b"] {
             let out = dir.path().join(format!("{name}-{standard:?}"));
-            let mut args = vec![
-                "kits",
-                roster.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-            ];
-            if let Some(s) = standard {
-                args.extend(["--pdf-standard", s]);
-            }
-            let run = zoufang(&args);
+            let flags = match standard {
+                Some(s) => vec!["--pdf-standard", s],
+                None => Vec::new(),
+            };
+            let run = print_into("kits", &roster, &out, &flags);
             assert_eq!(run.code, 0, "{}", run.stderr);
             let manifest = read_csv(&out.join("清单.csv"));
             let files: Vec<(String, Vec<u8>)> = manifest[1..]

@@ -50,9 +50,9 @@ pub struct Cadre {
 /// The checked roster.
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
-    pub(crate) departments: Vec<Department>,
-    pub(crate) villages: Vec<Village>,
-    pub(crate) cadres: Vec<Cadre>,
+    pub departments: Vec<Department>,
+    pub villages: Vec<Village>,
+    pub cadres: Vec<Cadre>,
 }
 
 /// The roster and everything found wrong with it.

@@ -134,3 +134,104 @@ pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxE
     sheet.set_hidden(true);
     workbook.save_to_buffer()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::table::find_tables;
+    use crate::input::{Sheet, read_input};
+
+    fn sample_roster() -> Roster {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx");
+        let input = read_input(&path);
+        let settings = crate::settings::Settings::default();
+        crate::check::roster::build(&input.sheets, &settings, "名单.xlsx").roster
+    }
+
+    /// The `<dataValidation>` ranges (`F2:F501`) of one member of the
+    /// workbook's zip, with what their list offers.
+    fn dropdowns(xlsx: &[u8], member: &str) -> Vec<(String, String)> {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(member).unwrap(), &mut xml).unwrap();
+        xml.split("<dataValidation ")
+            .skip(1)
+            .map(|v| {
+                let sqref = v
+                    .split("sqref=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                let formula = v.split("<formula1>").nth(1).unwrap().split("</formula1>");
+                (
+                    sqref.to_string(),
+                    formula.into_iter().next().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Written by `kits`, read back by `summary`'s table finder: every
+    /// column where the reader looks for it, every pre-filled value in the
+    /// column the reader reads it from, every dropdown on the column whose
+    /// words it offers.
+    #[test]
+    fn the_entry_workbook_reads_back_column_for_column() {
+        let roster = sample_roster();
+        let d = 0;
+        let bytes = entry_workbook(&roster, d).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("录入表.xlsx");
+        std::fs::write(&path, &bytes).unwrap();
+        let input = read_input(&path);
+        assert!(input.problems.is_empty(), "{:?}", input.problems);
+        let sheets: Vec<Sheet> = input.sheets;
+        let mut notes = Vec::new();
+        let found = find_tables(&[&HOUSEHOLDS, &PROBLEMS], &sheets, &mut notes);
+        for (spec, tables) in [(&HOUSEHOLDS, &found[0]), (&PROBLEMS, &found[1])] {
+            assert_eq!(tables.len(), 1, "{}", spec.name);
+            let written: Vec<Option<usize>> = (0..spec.columns.len()).map(Some).collect();
+            assert_eq!(tables[0].columns, written, "{}", spec.name);
+        }
+
+        let cadres: Vec<_> = roster.cadres.iter().filter(|c| c.department == d).collect();
+        let expected: Vec<_> = cadres
+            .iter()
+            .flat_map(|c| c.serials().into_iter().map(move |s| (*c, s)))
+            .collect();
+        let rows: Vec<_> = found[0][0].data_rows().collect();
+        assert_eq!(rows.len(), expected.len());
+        for (row, (cadre, serial)) in rows.iter().zip(&expected) {
+            let village = &roster.villages[cadre.village];
+            assert_eq!(row.text(H_SERIAL), *serial);
+            assert_eq!(row.text(H_DISTRICT), village.district);
+            assert_eq!(row.text(H_TOWN), village.town);
+            assert_eq!(row.text(H_VILLAGE), village.name);
+            assert_eq!(row.text(H_CADRE), cadre.name);
+            assert_eq!(row.text(H_DEPARTMENT), roster.departments[d].name);
+            assert_eq!(row.text(H_HEAD), "", "left for the clerk");
+        }
+
+        let letter = |c: usize| crate::shared::text::column_letter(c as u32);
+        let offered = dropdowns(&bytes, "xl/worksheets/sheet2.xml");
+        let on = |c: usize| {
+            let range = format!("{0}2:{0}{1}", letter(c), PROBLEM_ROWS + 1);
+            offered
+                .iter()
+                .find(|(sqref, _)| *sqref == range)
+                .map(|(_, list)| list.clone())
+                .unwrap_or_else(|| panic!("no dropdown on {range}: {offered:?}"))
+        };
+        assert!(on(P_TYPE).contains("困难需求"));
+        assert!(on(P_CATEGORY).contains("房屋土地"));
+        assert!(on(P_STATUS).contains("已解决"));
+        assert!(on(P_DISTRICT).contains("$A$1"));
+        assert!(on(P_TOWN).contains("$B$1"));
+        assert!(on(P_VILLAGE).contains("$C$1"));
+        assert!(on(P_CADRE).contains("$D$1"));
+        assert!(on(P_DEPARTMENT).contains(&roster.departments[d].name));
+        assert_eq!(offered.len(), 8);
+    }
+}

@@ -20,13 +20,13 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Place {
     /// File name as the user gave it.
-    pub(crate) file: String,
+    pub file: String,
     /// Sheet name (for a CSV file, the file's name).
-    pub(crate) sheet: String,
+    pub sheet: String,
     /// 1-based row number as shown by the spreadsheet program.
-    pub(crate) row: Option<u32>,
+    pub row: Option<u32>,
     /// 0-based column index with the header text of that column.
-    pub(crate) column: Option<(u32, String)>,
+    pub column: Option<(u32, String)>,
 }
 
 impl Place {
@@ -64,13 +64,13 @@ const VALUE_SHOWN: usize = 40;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub(crate) severity: Severity,
-    pub(crate) place: Place,
+    pub place: Place,
     /// The cell's text as read, when the problem is about one value.
     pub(crate) value: Option<String>,
     /// What is wrong.
     pub message: String,
     /// What to do about it.
-    pub(crate) hint: String,
+    pub hint: String,
 }
 
 impl Problem {

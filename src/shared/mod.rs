@@ -7,5 +7,5 @@ pub(crate) mod file_name;
 pub(crate) mod memory;
 pub(crate) mod progress;
 pub(crate) mod queue;
-pub(crate) mod text;
+pub mod text;
 pub mod xlsx;

@@ -134,7 +134,7 @@ pub(crate) fn parse_phone(raw: &str) -> Phone {
 }
 
 /// Excel column letters for a 0-based column index: 0 → `A`, 27 → `AB`.
-pub(crate) fn column_letter(mut col: u32) -> String {
+pub fn column_letter(mut col: u32) -> String {
     let mut letters = Vec::new();
     loop {
         letters.push(b'A' + (col % 26) as u8);

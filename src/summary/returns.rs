@@ -59,7 +59,7 @@ pub struct ProblemRecord {
     pub(crate) text: String,
     pub(crate) handling: String,
     /// 村 or 社区 when the record says so (summaries do).
-    pub(crate) kind_of_village: Option<Kind>,
+    pub kind_of_village: Option<Kind>,
 }
 
 /// Weekly figures of one department, as read from another summary.
@@ -112,8 +112,8 @@ pub struct Account {
 /// Everything read from the returns.
 #[derive(Debug, Default)]
 pub struct Returns {
-    pub(crate) visits: Vec<Visit>,
-    pub(crate) problems: Vec<ProblemRecord>,
+    pub visits: Vec<Visit>,
+    pub problems: Vec<ProblemRecord>,
     /// Weekly figures per department read from other summaries: (department, period, cumulative).
     pub(crate) figures: Vec<(String, Figures, Figures)>,
     pub rejected: Vec<Problem>,

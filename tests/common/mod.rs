@@ -35,17 +35,39 @@ pub fn kits_manifest(roster: &Path, out: &Path) -> Vec<Vec<String>> {
     read_csv(&out.join(zoufang::print::manifest::MANIFEST))
 }
 
-/// Runs `zoufang COMMAND ROSTER -o OUT -q` (`kits` or `cards`), which must succeed.
-pub fn print_quietly(command: &str, roster: &Path, out: &Path) -> Run {
-    let run = zoufang(&[
+/// Runs `zoufang COMMAND ROSTER -o OUT FLAGS…` (`kits` or `cards`).
+pub fn print_into(command: &str, roster: &Path, out: &Path, flags: &[&str]) -> Run {
+    let mut args = vec![
         command,
         roster.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
-        "-q",
-    ]);
+    ];
+    args.extend(flags);
+    zoufang(&args)
+}
+
+/// Runs `zoufang COMMAND ROSTER -o OUT -q` (`kits` or `cards`), which must succeed.
+pub fn print_quietly(command: &str, roster: &Path, out: &Path) -> Run {
+    let run = print_into(command, roster, out, &["-q"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     run
+}
+
+/// A file of `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The cells of the plan's totals line (合计) that `check` prints.
+pub fn plan_totals(stdout: &str) -> Vec<String> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("合计"))
+        .unwrap_or_else(|| panic!("no totals in {stdout}"));
+    line.split_whitespace().skip(1).map(String::from).collect()
 }
 
 /// Runs `zoufang` killed after `limit`, with its peak memory: for inputs
