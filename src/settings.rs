@@ -35,6 +35,9 @@ minimum_quota = 30
 problem_rows_per_page = 14
 problem_pages = 1
 
+# 走访开始的日期：录入表里早于这一天的走访日期当作填错（不填为活动年度的3月1日）
+campaign_start = "2017-03-01"
+
 # 印在 PDF 里的文件日期：固定下来，同样的名单每次生成的文件完全相同
 document_date = "2017-03-04"
 
@@ -59,6 +62,9 @@ pub struct Settings {
     pub problem_pages: u32,
     /// The date stamped into PDFs (year, month, day), for identical output on every run.
     pub document_date: Date,
+    /// The first day of the visits: a visit dated before it is a typing error.
+    /// None: 1 March of the campaign year (the notice's visits run from March).
+    pub campaign_start: Option<Date>,
     /// The supervision/service hotline printed on the cards; none when empty.
     pub hotline: String,
     /// What the cards' QR codes hold.
@@ -77,6 +83,7 @@ impl Default for Settings {
             problem_rows_per_page: 14,
             problem_pages: 1,
             document_date: jiff::civil::date(2017, 3, 4),
+            campaign_start: None,
             hotline: String::new(),
             qr_mode: QrMode::VCard,
             pdf_a: false,
@@ -85,6 +92,14 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The first day of the visits (see `campaign_start`).
+    pub fn campaign_start(&self) -> Date {
+        self.campaign_start.unwrap_or_else(|| {
+            let year = i16::try_from(self.campaign_year).unwrap_or(2017);
+            jiff::civil::date(year, 3, 1)
+        })
+    }
+
     /// Reads a settings file over `base` (the defaults). Every problem is reported with
     /// the file, the line and the key.
     pub(crate) fn load(path: &Path, base: Settings) -> Result<Settings, Vec<Problem>> {
@@ -175,6 +190,16 @@ impl Settings {
                     match crate::shared::date::parse_date_text(&text) {
                         Some(day) => settings.document_date = day,
                         None => problems.push(bad("应为日期，如 \"2017-03-04\"")),
+                    }
+                }
+                "campaign_start" => {
+                    let text = value
+                        .as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| value.to_string());
+                    match crate::shared::date::parse_date_text(&text) {
+                        Some(day) => settings.campaign_start = Some(day),
+                        None => problems.push(bad("应为日期，如 \"2017-03-01\"")),
                     }
                 }
                 "pdf_standard" => match value.as_str().map(|s| s.trim().to_ascii_lowercase()) {

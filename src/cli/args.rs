@@ -103,9 +103,17 @@ pub enum TemplatesAction {
 /// Flags of `summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// 填好的录入表、其他单位的汇总表（.xlsx/.xls/.et/.ods，或放有 .csv 的文件夹），可以给多个
-    #[arg(value_name = "FILE", required = true)]
+    /// 填好的录入表、其他单位的汇总表（.xlsx/.xls/.et/.ods，或放有 .csv 的文件夹），可以给多个；
+    /// 给了 --ledger 时可以不给，直接用台账里的数据汇总
+    #[arg(value_name = "FILE", required_unless_present = "ledger")]
     pub(crate) files: Vec<PathBuf>,
+    /// 台账（SQLite 文件，没有就新建）：交来的表格导入台账，汇总用台账里截至统计期末收到的全部数据
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: Option<PathBuf>,
+    /// 用台账汇总时，按台账在这一天的样子汇总（只算这一天及以前收到的表格），可以重出以前某天的报表；
+    /// 默认：导入了表格时为收到日期，否则为统计期的最后一天
+    #[arg(long = "as-of", value_name = "日期", requires = "ledger")]
+    pub(crate) as_of: Option<String>,
     /// 输出文件夹
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub(crate) out: PathBuf,
@@ -118,6 +126,12 @@ pub struct SummaryArgs {
     /// 每周走访情况的统计期截止日期（如 2017-03-12）
     #[arg(long, value_name = "日期")]
     pub(crate) to: Option<String>,
+    /// 统计这一天所在的一周（星期一至星期日），代替 --from 和 --to
+    #[arg(long, value_name = "日期", conflicts_with_all = ["from", "to"])]
+    pub(crate) week: Option<String>,
+    /// 收到这些表格的日期（默认今天）：走访日期不能晚于这一天；没填办结日期的已解决问题算作这一天解决
+    #[arg(long, value_name = "日期")]
+    pub(crate) received: Option<String>,
     /// 另外写出一份 JSON 数据文件，供其他系统读取
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,

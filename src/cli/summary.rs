@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use crate::settings::Settings;
 use crate::shared::atomic::write_atomic;
-use crate::shared::date::{Date, parse_date_text, show_date};
+use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
 use crate::shared::progress::Progress;
 use crate::summary::count::Summary;
-use crate::summary::read::{Made, read_and_write};
+use crate::summary::identity::Context;
+use crate::summary::ledger::Import;
+use crate::summary::read::{Made, Run, import_and_report, read_and_write};
 use crate::summary::report::json as report_json;
 use crate::summary::returns::Returns;
 
@@ -26,13 +28,28 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
             }),
         }
     };
-    let (from, to) = match (parse(&args.from, "--from"), parse(&args.to, "--to")) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(code), _) | (_, Err(code)) => return code,
+    let dates = [
+        &args.from,
+        &args.to,
+        &args.week,
+        &args.received,
+        &args.as_of,
+    ];
+    let flags = ["--from", "--to", "--week", "--received", "--as-of"];
+    let mut parsed = Vec::new();
+    for (text, flag) in dates.into_iter().zip(flags) {
+        match parse(text, flag) {
+            Ok(day) => parsed.push(day),
+            Err(code) => return code,
+        }
+    }
+    let [from, to, week, received, as_of] = parsed[..] else {
+        unreachable!("five dates parsed")
     };
-    let period = match (from, to) {
-        (None, None) => None,
-        (f, t) => Some((f.unwrap_or(Date::MIN), t.unwrap_or(Date::MAX))),
+    let period = match (from, to, week) {
+        (_, _, Some(day)) => Some(week_of(day)),
+        (None, None, None) => None,
+        (f, t, None) => Some((f.unwrap_or(Date::MIN), t.unwrap_or(Date::MAX))),
     };
     if let Some((f, t)) = period
         && f > t
@@ -40,6 +57,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         eprintln!("统计期的起始日期晚于截止日期，请检查 --from 和 --to。");
         return ExitCode::from(2);
     }
+    let received = received.unwrap_or_else(today);
     let (settings, engine) = match setup(&args.settings, &args.engine, args.roster.as_deref()) {
         Ok(s) => s,
         Err(code) => return code,
@@ -56,16 +74,31 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         }
         checked.roster
     });
+    let context = Context {
+        start: settings.campaign_start(),
+        received,
+        printed: roster
+            .as_ref()
+            .map(|r| r.cadres.iter().flat_map(|c| c.serials()).collect()),
+    };
     let progress = Progress::new(args.files.len() as u64, "表格文件", args.quiet);
-    let made = read_and_write(
-        &args.files,
-        roster.as_ref(),
+    let run = Run {
+        files: &args.files,
+        roster: roster.as_ref(),
         period,
-        &engine,
-        &settings,
-        &args.out,
-        &progress,
-    );
+        context: &context,
+        engine: &engine,
+        settings: &settings,
+        out: &args.out,
+        progress: &progress,
+    };
+    let (made, imports) = match &args.ledger {
+        None => (read_and_write(&run), None),
+        Some(ledger) => match import_and_report(&run, ledger, as_of) {
+            Ok(reported) => (Ok(reported.made), Some((reported.imports, reported.day))),
+            Err(problems) => (Err(problems), None),
+        },
+    };
     let Made {
         returns,
         summary,
@@ -79,6 +112,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     };
     report_problems(&returns.notes);
     report_problems(&returns.rejected);
+    report_problems(&returns.conflicts);
     let written = match written {
         Ok(w) => w,
         Err(p) => {
@@ -87,8 +121,11 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         }
     };
     if let Some(path) = &args.json {
-        let text =
-            serde_json::to_string_pretty(&report_json(&summary, &returns)).unwrap_or_default();
+        let mut json = report_json(&summary, &returns);
+        if let Some((imports, day)) = &imports {
+            json["ledger"] = serde_json::json!({"as_of": show_date(*day), "imports": imports});
+        }
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         if let Err(e) = write_atomic(path, text.as_bytes()) {
             eprintln!("JSON 文件写不进去：{}（{e}）", path.display());
             return ExitCode::from(1);
@@ -97,18 +134,41 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     if let Err(code) = sync_written() {
         return code;
     }
+    if let Some((imports, day)) = &imports {
+        print_imports(imports, *day);
+    }
     print_account(&returns);
     print_weekly(&summary);
+    let undated = returns
+        .problems
+        .iter()
+        .filter(|p| p.solved && p.origin.is_some() && p.solved_on.is_none())
+        .count();
+    if undated > 0 && summary.period.is_some() {
+        println!(
+            "其中有 {undated} 个已解决的问题没有填办结日期，按收到表格的日期（{}）算作那天解决；要按实际解决的日子统计，请在问题清单填上办结日期，或用 --received 写明收到日期。",
+            show_date(received)
+        );
+    }
+    print_completeness(&summary);
     print_follow_up(&summary);
     println!("已写出 {} 个文件到 {}。", written.len(), args.out.display());
     let faults = returns.notes.iter().filter(|p| p.is_fault()).count();
-    if returns.rejected.is_empty() && faults == 0 {
+    if !returns.conflicts.is_empty() {
+        println!(
+            "有 {} 户（个）前后两份表填得不一样（见上面的说明），已按后交的计算；请核对。",
+            returns.conflicts.len()
+        );
+    }
+    if returns.rejected.is_empty() && faults == 0 && returns.conflicts.is_empty() {
         ExitCode::SUCCESS
     } else {
-        println!(
-            "有 {} 行没有计入汇总（见上面的说明），改正后重新汇总即可。",
-            returns.rejected.len()
-        );
+        if !returns.rejected.is_empty() || faults > 0 {
+            println!(
+                "有 {} 行没有计入汇总（见上面的说明），改正后重新汇总即可。",
+                returns.rejected.len()
+            );
+        }
         ExitCode::from(1)
     }
 }
@@ -122,8 +182,13 @@ fn print_account(returns: &Returns) {
         if a.read == 0 {
             continue;
         }
+        let repeated = if a.duplicates > 0 {
+            format!(" + 重复（只计一次）{} 行", a.duplicates)
+        } else {
+            String::new()
+        };
         println!(
-            "{name}：读入 {} 行 = 计入 {} 行 + 退回 {} 行 + 未填写的空白行 {} 行",
+            "{name}：读入 {} 行 = 计入 {} 行{repeated} + 退回 {} 行 + 未填写的空白行 {} 行",
             a.read, a.counted, a.rejected, a.blank
         );
     }
@@ -193,5 +258,30 @@ fn print_follow_up(summary: &Summary) {
         for l in &summary.unvisited {
             println!("  {}{}{}", l.district, l.town, l.village);
         }
+    }
+}
+
+fn print_imports(imports: &[Import], day: Date) {
+    for i in imports {
+        println!(
+            "台账：「{}」收到日期 {}，{} 户入户调查、{} 个问题，其中新增或有变化的 {} 条。",
+            i.file, i.received, i.households, i.problems, i.changed
+        );
+    }
+    println!("以下是台账截至 {} 收到的全部数据的汇总。", show_date(day));
+}
+
+fn print_completeness(summary: &Summary) {
+    let Some(c) = &summary.completeness else {
+        return;
+    };
+    println!(
+        "交表情况：名单上 {} 个单位，本期已交 {} 个（{:.0}%）。",
+        c.expected,
+        c.reported.len(),
+        c.share * 100.0
+    );
+    if !c.missing.is_empty() {
+        println!("  未交：{}", c.missing.join("、"));
     }
 }

@@ -308,7 +308,7 @@ const GIVEN: &[&str] = &[
 ];
 
 /// Problems the demonstration returns record: (type, category, text, handling).
-const PROBLEMS: &[(&str, &str, &str, &str)] = &[
+const DEMO_PROBLEMS: &[(&str, &str, &str, &str)] = &[
     (
         "困难需求",
         "医疗卫生",
@@ -357,7 +357,8 @@ pub(crate) fn write_demo_returns(
     dir: &Path,
     city: bool,
 ) -> Result<Vec<std::path::PathBuf>, XlsxError> {
-    use crate::schema::returns::{HOUSEHOLDS, PROBLEMS as PROBLEM_TABLE};
+    use crate::schema::returns::*;
+
     std::fs::create_dir_all(dir).map_err(XlsxError::IoError)?;
     let mut written = Vec::new();
     let mut seq = 0usize;
@@ -402,57 +403,59 @@ pub(crate) fn write_demo_returns(
                 } else {
                     format!("2017-03-{day:02}")
                 };
-                let mut row: Vec<Value> = vec![
-                    t(&serial),
-                    t(&head),
-                    t(&format!("139{:08}", 10_000_000 + seq * 7919 % 89_999_999)),
-                    n((2 + seq % 4) as f64),
-                    t(&format!(
-                        "{}{}组{}号",
-                        village.name,
-                        1 + seq % 9,
-                        1 + seq % 40
-                    )),
-                    t(if seq.is_multiple_of(4) {
-                        "务农，收入一般"
-                    } else {
-                        "务工，收入稳定"
-                    }),
-                    t(""),
-                    t(""),
-                    t(""),
-                    t(""),
-                ];
+                let mut row = vec![Value::Blank; HOUSEHOLDS.columns.len()];
+                row[H_SERIAL] = t(&serial);
+                row[H_HEAD] = t(&head);
+                row[H_PHONE] = t(&format!("139{:08}", 10_000_000 + seq * 7919 % 89_999_999));
+                row[H_MEMBERS] = n((2 + seq % 4) as f64);
+                row[H_ADDRESS] = t(&format!(
+                    "{}{}组{}号",
+                    village.name,
+                    1 + seq % 9,
+                    1 + seq % 40
+                ));
+                row[H_TEXTS[0]] = t(if seq.is_multiple_of(4) {
+                    "务农，收入一般"
+                } else {
+                    "务工，收入稳定"
+                });
                 if seq % 4 == 1 {
-                    let (kind, category, text, handling) = PROBLEMS[seq % PROBLEMS.len()];
-                    let column = if kind == "困难需求" { 7 } else { 8 };
+                    let (kind, category, text, handling) = DEMO_PROBLEMS[seq % DEMO_PROBLEMS.len()];
+                    // 困难需求 or 意见建议, the household form's columns of the two kinds.
+                    let column = if kind == "困难需求" {
+                        H_TEXTS[2]
+                    } else {
+                        H_TEXTS[3]
+                    };
                     row[column] = t(text);
-                    row[9] = t(handling);
+                    row[H_HANDLING] = t(handling);
                     let status = ["已解决", "待解决", "已办结", "正在办理"][seq / 4 % 4];
-                    problems.push(vec![
-                        n(problems.len() as f64 + 1.0),
-                        t(&head),
-                        t(&village.district),
-                        t(&village.town),
-                        t(&village.name),
-                        t(kind),
-                        t(category),
-                        t(text),
-                        t(handling),
-                        t(status),
-                        t(&cadre.name),
-                        t(&dept.name),
-                        t(&date),
-                    ]);
+                    let mut problem = vec![Value::Blank; PROBLEMS.columns.len()];
+                    problem[P_NUMBER] = n(problems.len() as f64 + 1.0);
+                    problem[P_VISITED] = t(&head);
+                    problem[P_DISTRICT] = t(&village.district);
+                    problem[P_TOWN] = t(&village.town);
+                    problem[P_VILLAGE] = t(&village.name);
+                    problem[P_TYPE] = t(kind);
+                    problem[P_CATEGORY] = t(category);
+                    problem[P_TEXT] = t(text);
+                    problem[P_HANDLING] = t(handling);
+                    problem[P_STATUS] = t(status);
+                    problem[P_CADRE] = t(&cadre.name);
+                    problem[P_DEPARTMENT] = t(&dept.name);
+                    problem[P_DATE] = t(&date);
+                    // Some solved problems carry the day they were solved.
+                    if status == "已解决" && seq % 8 == 1 {
+                        problem[P_SOLVED_ON] = t(&format!("2017-03-{:02}", day + 3));
+                    }
+                    problems.push(problem);
                 }
-                row.extend([
-                    t(&village.district),
-                    t(&village.town),
-                    t(&village.name),
-                    t(&cadre.name),
-                    t(&dept.name),
-                    t(&date),
-                ]);
+                row[H_DISTRICT] = t(&village.district);
+                row[H_TOWN] = t(&village.town);
+                row[H_VILLAGE] = t(&village.name);
+                row[H_CADRE] = t(&cadre.name);
+                row[H_DEPARTMENT] = t(&dept.name);
+                row[H_DATE] = t(&date);
                 households.push(row);
             }
         }
@@ -461,15 +464,15 @@ pub(crate) fn write_demo_returns(
                 name: "入户调查".into(),
                 headers: HOUSEHOLDS.headers(),
                 rows: households,
-                text_columns: vec![0, 2, 15],
+                text_columns: vec![H_SERIAL, H_PHONE, H_DATE],
                 large: city,
                 ..Default::default()
             },
             SheetSpec {
                 name: "问题清单".into(),
-                headers: PROBLEM_TABLE.headers(),
+                headers: PROBLEMS.headers(),
                 rows: problems,
-                text_columns: vec![12],
+                text_columns: vec![P_DATE, P_SOLVED_ON],
                 large: city,
                 ..Default::default()
             },

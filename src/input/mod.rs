@@ -12,7 +12,7 @@ use workbook::read_workbook_guarded;
 pub(crate) mod cell;
 mod csv;
 mod sniff;
-pub(crate) mod table;
+pub mod table;
 mod workbook;
 mod zip_guard;
 
@@ -170,4 +170,30 @@ pub(crate) fn unreadable(path: &Path, why: &str) -> Problem {
         message,
         "请检查路径是否写对、文件是否被其他程序占用",
     )
+}
+
+/// The SHA-256 of a file's bytes (of a CSV folder: of its `.csv` files in
+/// name order), as hex: the same bytes sent twice are the same return.
+/// `None` when it cannot be read (which the read then reports).
+pub fn digest(path: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    if path.is_dir() {
+        let mut csvs: Vec<PathBuf> = std::fs::read_dir(path)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+            .collect();
+        csvs.sort();
+        for csv in csvs {
+            hasher.update(csv.file_name()?.as_encoded_bytes());
+            hasher.update(std::fs::read(&csv).ok()?);
+        }
+    } else {
+        if std::fs::metadata(path).ok()?.len() > MAX_INPUT_BYTES {
+            return None;
+        }
+        hasher.update(std::fs::read(path).ok()?);
+    }
+    Some(format!("{:x}", hasher.finalize()))
 }

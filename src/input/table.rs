@@ -8,9 +8,9 @@ use crate::shared::text::{clean, header_key};
 
 /// A column a table is expected to have.
 #[derive(Debug)]
-pub(crate) struct ColumnSpec {
+pub struct ColumnSpec {
     /// The name used in messages (the data contract's wording).
-    pub(crate) name: &'static str,
+    pub name: &'static str,
     /// Header texts accepted for it (the name itself included).
     pub(crate) aliases: &'static [&'static str],
     pub(crate) required: bool,
@@ -18,15 +18,15 @@ pub(crate) struct ColumnSpec {
 
 /// A table of the data contract.
 #[derive(Debug)]
-pub(crate) struct TableSpec {
+pub struct TableSpec {
     /// What the clerk calls this table (for messages).
-    pub(crate) name: &'static str,
-    pub(crate) columns: &'static [ColumnSpec],
+    pub name: &'static str,
+    pub columns: &'static [ColumnSpec],
 }
 
 impl TableSpec {
     /// The header row a workbook of this table is written with.
-    pub(crate) fn headers(&self) -> Vec<String> {
+    pub fn headers(&self) -> Vec<String> {
         self.columns.iter().map(|c| c.name.to_string()).collect()
     }
 
@@ -34,7 +34,7 @@ impl TableSpec {
     /// writes this table's cells. Worked out when the program is built: a
     /// name the table does not have stops the build, and reordering the
     /// columns moves every reader and writer with them.
-    pub(crate) const fn column(&self, name: &str) -> usize {
+    pub const fn column(&self, name: &str) -> usize {
         let mut i = 0;
         while i < self.columns.len() {
             if same_text(self.columns[i].name, name) {

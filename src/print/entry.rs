@@ -3,7 +3,9 @@
 //! sheet with dropdowns, and instructions — filled in after the visits and
 //! read back by `summary`.
 
-use rust_xlsxwriter::{DataValidation, Formula, XlsxError};
+use rust_xlsxwriter::{
+    DataValidation, DataValidationRule, ExcelDateTime, Format, Formula, XlsxError,
+};
 
 use crate::check::model::Roster;
 use crate::input::OPTIONS_SHEET;
@@ -23,6 +25,8 @@ const INSTRUCTIONS: &[&str] = &[
     "4. 「问题清单」表一行填一个问题（附件4），类型、类别、状态请从下拉框中选择：",
     "   类型：困难需求 或 意见建议；类别：房屋土地、医疗卫生、教育文化、平安治理、就业创业、社会保障、其他方面；",
     "   状态：已解决 或 待解决。村（社区）和走访人也可从下拉框选择。",
+    "   序号已经编好，是这个问题的编号：以后每周交表时，同一个问题留在同一个序号上，只改状态、办理意见和办结日期；新问题往下填。",
+    "   问题解决了，请把状态改为已解决，并在「办结日期」填上解决的日期（每周的解决问题数按这个日期算；不填则按收到这份表的日期算）。",
     "5. 填好后交本单位汇总，用 zoufang summary 命令生成附件5汇总表和每周走访情况。",
     "   汇总只统计数量，户主姓名和电话不会上报。",
 ];
@@ -85,6 +89,12 @@ pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxE
         )?;
     }
     sheet.set_column_format(col(P_DATE), &text)?;
+    // 办结日期: a real date (Excel offers its date entry), the day a
+    // problem was solved, which decides the week it counts as solved in.
+    sheet.set_column_format(
+        col(P_SOLVED_ON),
+        &Format::new().set_num_format("yyyy-mm-dd"),
+    )?;
     sheet.set_freeze_panes(1, 0)?;
     let last = PROBLEM_ROWS;
     for r in 1..=last {
@@ -112,6 +122,16 @@ pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxE
     dropdown(P_VILLAGE, &range('C', villages.len()))?;
     dropdown(P_CADRE, &range('D', cadres.len()))?;
     dropdown(P_DEPARTMENT, &list(&[dept.name.as_str()])?)?;
+    let day = |y, m, d| ExcelDateTime::from_ymd(y, m, d);
+    let solved_on = DataValidation::new()
+        .allow_date(DataValidationRule::Between(
+            day(2000, 1, 1)?,
+            day(2100, 12, 31)?,
+        ))
+        .ignore_blank(true)
+        .set_error_title("办结日期")?
+        .set_error_message("请填写问题解决的日期，如 2017-03-20；还没解决的请空着。")?;
+    dropdown(P_SOLVED_ON, &solved_on)?;
 
     let sheet = workbook.add_worksheet();
     sheet.set_name("说明")?;
@@ -232,6 +252,7 @@ mod tests {
         assert!(on(P_VILLAGE).contains("$C$1"));
         assert!(on(P_CADRE).contains("$D$1"));
         assert!(on(P_DEPARTMENT).contains(&roster.departments[d].name));
-        assert_eq!(offered.len(), 8);
+        assert!(on(P_SOLVED_ON).parse::<f64>().is_ok(), "a date rule");
+        assert_eq!(offered.len(), 9);
     }
 }

@@ -22,6 +22,9 @@ pub(crate) const TYPES: [&str; 2] = ["困难需求", "意见建议"];
 pub(crate) const H_SERIAL: usize = HOUSEHOLDS.column("编号");
 pub(crate) const H_HEAD: usize = HOUSEHOLDS.column("户主姓名");
 pub(crate) const H_PHONE: usize = HOUSEHOLDS.column("联系电话");
+pub(crate) const H_MEMBERS: usize = HOUSEHOLDS.column("家庭成员数");
+pub(crate) const H_ADDRESS: usize = HOUSEHOLDS.column("家庭住址");
+pub(crate) const H_HANDLING: usize = HOUSEHOLDS.column("意见建议处理落实情况");
 /// The columns of free text a clerk writes sentences in.
 pub(crate) const H_TEXTS: [usize; 5] = [
     HOUSEHOLDS.column("家庭收入情况"),
@@ -38,7 +41,7 @@ pub(crate) const H_DEPARTMENT: usize = HOUSEHOLDS.column("单位");
 pub(crate) const H_DATE: usize = HOUSEHOLDS.column("走访日期");
 
 /// The annex-3 table of the entry workbook.
-pub(crate) static HOUSEHOLDS: TableSpec = TableSpec {
+pub static HOUSEHOLDS: TableSpec = TableSpec {
     name: "入户调查表",
     columns: &[
         ColumnSpec {
@@ -125,6 +128,7 @@ pub(crate) static HOUSEHOLDS: TableSpec = TableSpec {
 };
 
 pub(crate) const P_NUMBER: usize = PROBLEMS.column("序号");
+pub(crate) const P_VISITED: usize = PROBLEMS.column("走访对象");
 pub(crate) const P_DISTRICT: usize = PROBLEMS.column("市（区）");
 pub(crate) const P_TOWN: usize = PROBLEMS.column("镇（街道）");
 pub(crate) const P_VILLAGE: usize = PROBLEMS.column("村（社区）");
@@ -136,9 +140,10 @@ pub(crate) const P_STATUS: usize = PROBLEMS.column("状态");
 pub(crate) const P_CADRE: usize = PROBLEMS.column("走访人");
 pub(crate) const P_DEPARTMENT: usize = PROBLEMS.column("单位");
 pub(crate) const P_DATE: usize = PROBLEMS.column("走访日期");
+pub(crate) const P_SOLVED_ON: usize = PROBLEMS.column("办结日期");
 
 /// The annex-4 table of the entry workbook, one problem a row.
-pub(crate) static PROBLEMS: TableSpec = TableSpec {
+pub static PROBLEMS: TableSpec = TableSpec {
     name: "问题清单",
     columns: &[
         ColumnSpec {
@@ -211,6 +216,11 @@ pub(crate) static PROBLEMS: TableSpec = TableSpec {
             aliases: &["走访日期", "日期", "走访时间"],
             required: false,
         },
+        ColumnSpec {
+            name: "办结日期",
+            aliases: &["办结日期", "解决日期", "办结时间"],
+            required: false,
+        },
     ],
 };
 
@@ -277,6 +287,20 @@ pub(crate) static SUMMARY_ROWS: TableSpec = TableSpec {
 };
 
 pub(crate) const W_DEPARTMENT: usize = WEEKLY_ROWS.column("单位");
+/// The four figures of notice §七.1 for the period, in the order of `Figures`.
+pub(crate) const W_PERIOD: [usize; 4] = [
+    WEEKLY_ROWS.column("干部走访人数"),
+    WEEKLY_ROWS.column("走访户数"),
+    WEEKLY_ROWS.column("汇总问题数"),
+    WEEKLY_ROWS.column("解决问题数"),
+];
+/// The same four figures, cumulative.
+pub(crate) const W_CUMULATIVE: [usize; 4] = [
+    WEEKLY_ROWS.column("累计干部走访人数"),
+    WEEKLY_ROWS.column("累计走访户数"),
+    WEEKLY_ROWS.column("累计汇总问题数"),
+    WEEKLY_ROWS.column("累计解决问题数"),
+];
 
 /// The weekly figures sheet that `summary` writes and reads back.
 pub(crate) static WEEKLY_ROWS: TableSpec = TableSpec {

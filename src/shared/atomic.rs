@@ -29,8 +29,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}{TEMP_SUFFIX}", std::process::id()));
     #[cfg(target_os = "linux")]
-    if let Some(result) = unnamed::write(dir, &tmp, bytes) {
-        return result.and_then(|()| rename_or_clean(&tmp, path));
+    if let Some(result) = unnamed::write(dir, &tmp, path, bytes) {
+        return result;
     }
     {
         let mut file = std::fs::File::create(&tmp)?;
@@ -63,7 +63,16 @@ mod unnamed {
     /// Writes `bytes` to an unnamed file in `dir` and links it as `tmp`.
     /// `None` when the file system has no unnamed files (the caller then
     /// uses a named temporary file).
-    pub(crate) fn write(dir: &Path, tmp: &Path, bytes: &[u8]) -> Option<std::io::Result<()>> {
+    /// Writes `bytes` as an unnamed file in `dir` and names it `path`: at
+    /// once when the name is free (a new output: a run killed at any point
+    /// leaves nothing), else through `tmp`, renamed over the old file. `None`
+    /// when the file system cannot (no `O_TMPFILE`, no `/proc`).
+    pub(crate) fn write(
+        dir: &Path,
+        tmp: &Path,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Option<std::io::Result<()>> {
         let mut file = match std::fs::OpenOptions::new()
             .write(true)
             .mode(0o644)
@@ -77,26 +86,38 @@ mod unnamed {
             return Some(Err(e));
         }
         let source = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
-        let target = CString::new(tmp.as_os_str().as_bytes()).ok()?;
-        let _ = std::fs::remove_file(tmp);
-        // SAFETY: both are valid NUL-terminated paths that outlive the call.
-        let linked = unsafe {
-            libc::linkat(
-                libc::AT_FDCWD,
-                source.as_ptr(),
-                libc::AT_FDCWD,
-                target.as_ptr(),
-                libc::AT_SYMLINK_FOLLOW,
-            )
+        let link = |to: &Path| -> std::io::Result<()> {
+            let target = CString::new(to.as_os_str().as_bytes())?;
+            // SAFETY: both are valid NUL-terminated paths that outlive the call.
+            let linked = unsafe {
+                libc::linkat(
+                    libc::AT_FDCWD,
+                    source.as_ptr(),
+                    libc::AT_FDCWD,
+                    target.as_ptr(),
+                    libc::AT_SYMLINK_FOLLOW,
+                )
+            };
+            if linked == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
         };
-        if linked != 0 {
-            // Without /proc (some containers) the unnamed file cannot be named.
-            return None;
-        }
+        let named = match link(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = std::fs::remove_file(tmp);
+                // Without /proc (some containers) the unnamed file cannot be named.
+                link(tmp).ok()?;
+                super::rename_or_clean(tmp, path)
+            }
+            Err(_) => return None,
+        };
         if let Ok(mut folders) = UNSYNCED.lock() {
             folders.insert(dir.to_path_buf());
         }
-        Some(Ok(()))
+        Some(named)
     }
 
     /// Folders that got files since the last `sync`.

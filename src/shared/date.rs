@@ -80,6 +80,18 @@ pub(crate) fn from_digits(n: i64) -> Option<Date> {
     valid_date(n / 10_000, n / 100 % 100, n % 100)
 }
 
+/// Today, on this computer's clock and in its time zone.
+pub fn today() -> Date {
+    jiff::ZonedDateTime::now().date()
+}
+
+/// The week around `day`: Monday to Sunday.
+pub fn week_of(day: Date) -> (Date, Date) {
+    let back = i64::from(day.weekday().to_monday_zero_offset());
+    let monday = day.checked_sub(back.days()).unwrap_or(day);
+    (monday, monday.checked_add(6.days()).unwrap_or(monday))
+}
+
 /// Shows a date the way clerks write it: `2017-03-08`.
 pub(crate) fn show_date(d: Date) -> String {
     d.to_string()

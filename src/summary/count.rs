@@ -2,7 +2,7 @@
 //! district, city and department), weekly figures (notice §七.1), routing
 //! (notice §六) and the follow-up of printed forms against the roster.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -10,6 +10,7 @@ use crate::check::model::Roster;
 use crate::schema::returns::{CATEGORIES, TYPES};
 use crate::schema::roster::Kind;
 use crate::shared::date::Date;
+use crate::shared::text::compact;
 
 use super::returns::{Figures, Location, ProblemRecord, Returns};
 
@@ -167,6 +168,52 @@ pub struct Summary {
     pub(crate) follow_up: Vec<FollowUp>,
     /// Villages of the roster with no household visit, when a roster is given.
     pub(crate) unvisited: Vec<Location>,
+    /// Which of the roster's departments sent a return, when a roster is given.
+    pub(crate) completeness: Option<Completeness>,
+}
+
+/// Who has sent a return (the activity office chases the rest).
+#[derive(Debug, Clone, Serialize)]
+pub struct Completeness {
+    /// Departments on the roster.
+    pub(crate) expected: usize,
+    /// Those that sent a return, and those that did not, in roster order.
+    pub(crate) reported: Vec<String>,
+    pub(crate) missing: Vec<String>,
+    /// `reported / expected`.
+    pub(crate) share: f64,
+}
+
+/// The roster's departments that sent a return: those the ledger received
+/// one from in the period (`Returns::reported`), else those the given files'
+/// records name.
+fn completeness(returns: &Returns, roster: &Roster) -> Completeness {
+    let sent: HashSet<String> = match &returns.reported {
+        Some(departments) => departments.iter().map(|d| compact(d)).collect(),
+        None => returns
+            .visits
+            .iter()
+            .map(|v| compact(&v.department))
+            .chain(returns.problems.iter().map(|p| compact(&p.department)))
+            .chain(returns.figures.iter().map(|(d, ..)| compact(d)))
+            .collect(),
+    };
+    let (reported, missing): (Vec<String>, Vec<String>) = roster
+        .departments
+        .iter()
+        .map(|d| d.name.clone())
+        .partition(|name| sent.contains(&compact(name)));
+    let expected = roster.departments.len();
+    Completeness {
+        expected,
+        share: if expected == 0 {
+            0.0
+        } else {
+            reported.len() as f64 / expected as f64
+        },
+        reported,
+        missing,
+    }
 }
 
 /// How villages are compared: district, town and name, with committee suffixes reduced.
@@ -337,12 +384,20 @@ pub fn summarise(
         weekly: weekly(returns, period),
         follow_up: roster.map(|r| follow_up(returns, r)).unwrap_or_default(),
         unvisited: roster.map(|r| unvisited(returns, r)).unwrap_or_default(),
+        completeness: roster.map(|r| completeness(returns, r)),
     }
 }
 
-/// Weekly figures per department, for the period and cumulative; figures read
-/// from other summaries are added to their department.
+/// Weekly figures per department (notice §七.1), for the period and
+/// cumulative to its end: cadres and households from visits dated then,
+/// problems raised then, and problems that became solved then (by their
+/// 办结日期, else the day the return that first showed them solved was
+/// received). Figures read from other summaries are added to their department.
 fn weekly(returns: &Returns, period: Option<(Date, Date)>) -> Vec<Weekly> {
+    let by_end = |day: Option<Date>| match (day, period) {
+        (Some(day), Some((_, end))) => day <= end,
+        _ => true,
+    };
     #[derive(Default)]
     struct Acc {
         cadres: BTreeSet<String>,
@@ -351,7 +406,7 @@ fn weekly(returns: &Returns, period: Option<(Date, Date)>) -> Vec<Weekly> {
         cumulative: Figures,
     }
     let mut by_dept: BTreeMap<String, Acc> = BTreeMap::new();
-    for v in &returns.visits {
+    for v in returns.visits.iter().filter(|v| by_end(Some(v.date))) {
         let acc = by_dept.entry(v.department.clone()).or_default();
         acc.all_cadres.insert(v.cadre.clone());
         acc.cumulative.households += 1;
@@ -368,11 +423,17 @@ fn weekly(returns: &Returns, period: Option<(Date, Date)>) -> Vec<Weekly> {
         .filter(|p| p.kind_of_village.is_none())
     {
         let acc = by_dept.entry(p.department.clone()).or_default();
-        acc.cumulative.problems += p.count;
-        acc.cumulative.solved += if p.solved { p.count } else { 0 };
+        if by_end(p.date) {
+            acc.cumulative.problems += p.count;
+        }
         if in_period(p.date, period) {
             acc.period.problems += p.count;
-            acc.period.solved += if p.solved { p.count } else { 0 };
+        }
+        if p.solved_since.is_some() && by_end(p.solved_since) {
+            acc.cumulative.solved += p.count;
+        }
+        if p.solved_since.is_some() && in_period(p.solved_since, period) {
+            acc.period.solved += p.count;
         }
     }
     let mut out: BTreeMap<String, Weekly> = by_dept

@@ -2,6 +2,8 @@
 //! follow-up and the files that go up the chain.
 
 pub mod count;
+pub mod identity;
+pub mod ledger;
 pub(crate) mod read;
 pub(crate) mod report;
 pub mod returns;

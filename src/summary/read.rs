@@ -12,9 +12,25 @@ use crate::shared::progress::Progress;
 use crate::typeset::Engine;
 
 use super::count::{Summary, summarise};
+use super::identity::{Context, resolve};
+use super::ledger::{Import, Ledger};
 use super::report::{write_tables, write_workbook};
 use super::returns::{Returns, holds_households, read_returns, read_returns_of};
 use crate::shared::atomic::Written;
+
+/// A summary to make: the files, what they are checked against, where the
+/// outputs go.
+#[derive(Clone, Copy)]
+pub struct Run<'a> {
+    pub files: &'a [PathBuf],
+    pub roster: Option<&'a Roster>,
+    pub period: Option<(Date, Date)>,
+    pub context: &'a Context,
+    pub engine: &'a Engine,
+    pub settings: &'a Settings,
+    pub out: &'a Path,
+    pub progress: &'a Progress,
+}
 
 /// What a summary read and wrote.
 pub(crate) struct Made {
@@ -31,37 +47,59 @@ pub(crate) struct Made {
 /// problem lists need only the rest, and are made while the household
 /// tables are still being read. `Err` with what was said of the files when
 /// none of them could be read.
-pub(crate) fn read_and_write(
-    files: &[PathBuf],
-    roster: Option<&Roster>,
-    period: Option<(Date, Date)>,
-    engine: &Engine,
-    settings: &Settings,
-    out: &Path,
-    progress: &Progress,
-) -> Result<Made, Vec<Problem>> {
+pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
+    let Run {
+        files,
+        roster,
+        period,
+        context,
+        engine,
+        settings,
+        out,
+        progress,
+    } = *run;
     let source = |file: &PathBuf| file.display().to_string();
-    let read_households = |file: &PathBuf, sheets: crate::input::Later| {
-        let input = crate::input::read_later(file, sheets);
+    let read_households = |i: usize, sheets: crate::input::Later| {
+        let input = crate::input::read_later(&files[i], sheets);
         let mut part = Returns::default();
         part.notes.extend(input.problems);
-        read_returns(&input.sheets, &source(file), &mut part);
+        read_returns(&input.sheets, &source(&files[i]), &mut part);
         drop(input.sheets);
         release_free_memory();
         progress.inc(0);
-        (part, input.broken)
+        (part.read_from(i), input.broken)
     };
     let read = std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::channel();
         let households = scope.spawn(move || {
             receive
                 .into_iter()
-                .map(|(i, sheets)| (i, read_households(&files[i], sheets)))
+                .map(|(i, sheets)| (i, read_households(i, sheets)))
                 .collect::<Vec<_>>()
         });
         let mut first = Vec::new();
         let mut readable = false;
+        let mut digests: Vec<(String, usize)> = Vec::new();
         for (i, file) in files.iter().enumerate() {
+            // The same bytes given twice are read once.
+            let digest = crate::input::digest(file);
+            if let Some(digest) = digest {
+                if let Some((_, earlier)) = digests.iter().find(|(d, _)| *d == digest) {
+                    let mut part = Returns::default();
+                    part.notes.push(Problem::warning(
+                        crate::shared::fault::Place::file(source(file)),
+                        format!(
+                            "与文件「{}」内容完全相同（同一个文件交了两次）",
+                            source(&files[*earlier])
+                        ),
+                        "只读一次，不用改",
+                    ));
+                    progress.inc(0);
+                    first.push((part, false));
+                    continue;
+                }
+                digests.push((digest, i));
+            }
             let mut input = crate::input::read_input_deferring(file, &holds_households);
             let split = !input.later.is_empty();
             if split {
@@ -84,7 +122,7 @@ pub(crate) fn read_and_write(
             if !split {
                 progress.inc(0);
             }
-            first.push((part, input.broken));
+            first.push((part.read_from(i), input.broken));
         }
         drop(send);
         if !readable {
@@ -94,13 +132,19 @@ pub(crate) fn read_and_write(
                 .flat_map(|(part, _)| part.notes)
                 .collect::<Vec<_>>());
         }
-        let problems = Returns {
+        let file_names: Vec<String> = files.iter().map(source).collect();
+        let mut problems = Returns {
             problems: first
                 .iter()
                 .flat_map(|(p, _)| p.problems.iter().cloned())
                 .collect(),
+            files: file_names.clone(),
             ..Returns::default()
         };
+        for (part, _) in &first {
+            problems.problem_rows.counted += part.problem_rows.counted;
+        }
+        resolve(&mut problems, context);
         let annex5 = summarise(&problems, roster, period);
         let read_rest = || {
             let mut late: Vec<Option<(Returns, bool)>> = first.iter().map(|_| None).collect();
@@ -127,6 +171,8 @@ pub(crate) fn read_and_write(
                 returns.append(households);
                 returns.append(part);
             }
+            returns.files = file_names;
+            resolve(&mut returns, context);
             let summary = summarise(&returns, roster, period);
             let workbook = write_workbook(&summary, out);
             (returns, summary, workbook, tables_complete)
@@ -151,5 +197,100 @@ pub(crate) fn read_and_write(
         returns,
         summary,
         written,
+    })
+}
+
+/// What a run with a ledger did: the imports it made (or found made
+/// before), and the report as of `day`.
+pub struct Reported {
+    pub made: Made,
+    /// This run's files, as imported (or as imported before).
+    pub imports: Vec<Import>,
+    /// The day the report is as of.
+    pub day: Date,
+}
+
+/// Imports every file into the ledger at `ledger` (received
+/// `context.received`), then reports from what the ledger held on `as_of`:
+/// the figures a report made on that day gave. Without `as_of`, a run that
+/// imports reports as of the day received, and one that only reports, as of
+/// the period's end (without a period, the day given as received, today).
+pub fn import_and_report(
+    run: &Run,
+    ledger: &Path,
+    as_of: Option<Date>,
+) -> Result<Reported, Vec<Problem>> {
+    let Run {
+        files,
+        roster,
+        period,
+        context,
+        engine,
+        settings,
+        out,
+        progress,
+    } = *run;
+    let mut ledger = Ledger::open(ledger).map_err(|p| vec![p])?;
+    let mut all = Returns::default();
+    let mut imports = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let input = crate::input::read_input(file);
+        let mut part = Returns::default();
+        part.notes.extend(input.problems);
+        match crate::input::digest(file) {
+            Some(digest) if !input.sheets.is_empty() && !input.broken => {
+                read_returns(&input.sheets, &name, &mut part);
+                drop(input.sheets);
+                let imported = ledger
+                    .import(&name, &digest, part, context)
+                    .map_err(|p| vec![p])?;
+                imports.extend(imported.import.or(imported.earlier));
+                all.append(imported.returns);
+            }
+            _ => all.append(part),
+        }
+        release_free_memory();
+        progress.inc(0);
+    }
+    progress.finish();
+    let day = match (as_of, period) {
+        (Some(day), _) => day,
+        (None, _) if !files.is_empty() => context.received,
+        (None, Some((_, end))) => end,
+        (None, None) => context.received,
+    };
+    let mut returns = ledger.as_of(day).map_err(|p| vec![p])?;
+    // A return counts for the period when it arrived after the period
+    // began (one sent on its first day is last period's), by the report.
+    let in_period = |received: &str| match (received.parse::<Date>(), period) {
+        (Ok(r), Some((from, _))) => r > from && r <= day,
+        (Ok(r), None) => r <= day,
+        (Err(_), _) => false,
+    };
+    returns.reported = Some(
+        ledger
+            .imports()
+            .map_err(|p| vec![p])?
+            .into_iter()
+            .filter(|i| in_period(&i.received))
+            .flat_map(|i| i.departments)
+            .collect(),
+    );
+    let summary = summarise(&returns, roster, period);
+    let workbook = write_workbook(&summary, out);
+    let (tables, ()) = write_tables(engine, settings, &summary, &returns, out, || ());
+    let written = tables.and_then(|mut w| {
+        w.push(workbook?);
+        Ok(w)
+    });
+    Ok(Reported {
+        made: Made {
+            returns: all,
+            summary,
+            written,
+        },
+        imports,
+        day,
     })
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rust_xlsxwriter::XlsxError;
 use serde_json::{Value, json};
 
-use crate::schema::returns::{CATEGORIES, SUMMARY_ROWS, TYPES, WEEKLY_ROWS};
+use crate::schema::returns::*;
 use crate::schema::roster::Kind;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
@@ -23,7 +23,7 @@ use serde::Serialize;
 use typst::foundations::Bytes;
 
 use super::count::{Annex5, Level, Summary, mask_phones, route};
-use super::returns::Returns;
+use super::returns::{Rejected, Returns};
 
 /// The workbook that goes up the chain.
 pub(crate) const SUMMARY_WORKBOOK: &str = "汇总表.xlsx";
@@ -35,6 +35,7 @@ pub(crate) fn json(summary: &Summary, returns: &Returns) -> Value {
         "annex5": summary.annex5.iter().map(Annex5::to_json).collect::<Vec<_>>(),
         "weekly": summary.weekly,
         "rejected": returns.rejected_rows(),
+        "conflicts": returns.conflicts.iter().map(Rejected::from_problem).collect::<Vec<_>>(),
         "read": {
             "households": returns.households.read,
             "problems": returns.problem_rows.read,
@@ -47,6 +48,7 @@ pub(crate) fn json(summary: &Summary, returns: &Returns) -> Value {
         },
         "follow_up": summary.follow_up,
         "unvisited": summary.unvisited,
+        "completeness": summary.completeness,
     })
 }
 
@@ -252,39 +254,57 @@ fn summary_workbook(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
     // The headers are those `summary` reads back.
     for (c, h) in SUMMARY_ROWS.columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, h.name, &header)?;
-        sheet.set_column_width(c as u16, if c == 4 { 24 } else { 12 })?;
+        sheet.set_column_width(c as u16, if c == S_DEPARTMENT { 24 } else { 12 })?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    let col = |c: usize| c as u16;
     for (i, d) in summary.detail.iter().enumerate() {
         let r = i as u32 + 1;
-        sheet.write_string(r, 0, &d.location.district)?;
-        sheet.write_string(r, 1, &d.location.town)?;
-        sheet.write_string(r, 2, &d.location.village)?;
-        sheet.write_string(r, 3, d.kind.label())?;
-        sheet.write_string(r, 4, &d.department)?;
-        sheet.write_string(r, 5, TYPES[d.problem_type])?;
-        sheet.write_string(r, 6, CATEGORIES[d.category])?;
-        sheet.write_number(r, 7, d.solved as f64)?;
-        sheet.write_number(r, 8, d.pending as f64)?;
+        sheet.write_string(r, col(S_DISTRICT), &d.location.district)?;
+        sheet.write_string(r, col(S_TOWN), &d.location.town)?;
+        sheet.write_string(r, col(S_VILLAGE), &d.location.village)?;
+        sheet.write_string(r, col(S_KIND), d.kind.label())?;
+        sheet.write_string(r, col(S_DEPARTMENT), &d.department)?;
+        sheet.write_string(r, col(S_TYPE), TYPES[d.problem_type])?;
+        sheet.write_string(r, col(S_CATEGORY), CATEGORIES[d.category])?;
+        sheet.write_number(r, col(S_SOLVED), d.solved as f64)?;
+        sheet.write_number(r, col(S_PENDING), d.pending as f64)?;
     }
 
     let sheet = workbook.add_worksheet();
     sheet.set_name("每周走访情况")?;
     for (c, h) in WEEKLY_ROWS.columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, h.name, &header)?;
-        sheet.set_column_width(c as u16, if c == 0 { 24 } else { 12 })?;
+        sheet.set_column_width(c as u16, if c == W_DEPARTMENT { 24 } else { 12 })?;
     }
     sheet.set_freeze_panes(1, 0)?;
     for (i, w) in summary.weekly.iter().enumerate() {
         let r = i as u32 + 1;
-        sheet.write_string(r, 0, &w.department)?;
-        let figures = [&w.period, &w.cumulative];
-        for (j, f) in figures.iter().enumerate() {
-            let base = 1 + j as u16 * 4;
-            sheet.write_number(r, base, f.cadres as f64)?;
-            sheet.write_number(r, base + 1, f.households as f64)?;
-            sheet.write_number(r, base + 2, f.problems as f64)?;
-            sheet.write_number(r, base + 3, f.solved as f64)?;
+        sheet.write_string(r, col(W_DEPARTMENT), &w.department)?;
+        for (columns, f) in [(W_PERIOD, &w.period), (W_CUMULATIVE, &w.cumulative)] {
+            let values = [f.cadres, f.households, f.problems, f.solved];
+            for (c, v) in columns.into_iter().zip(values) {
+                sheet.write_number(r, col(c), v as f64)?;
+            }
+        }
+    }
+
+    if let Some(c) = &summary.completeness {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("交表情况")?;
+        for (col, (title, width)) in [("单位", 30), ("本期是否已交", 14)].iter().enumerate()
+        {
+            sheet.write_string_with_format(0, col as u16, *title, &header)?;
+            sheet.set_column_width(col as u16, *width)?;
+        }
+        let rows = c
+            .reported
+            .iter()
+            .map(|d| (d, "已交"))
+            .chain(c.missing.iter().map(|d| (d, "未交")));
+        for (i, (department, state)) in rows.enumerate() {
+            sheet.write_string(i as u32 + 1, 0, department.as_str())?;
+            sheet.write_string(i as u32 + 1, 1, state)?;
         }
     }
 

@@ -2,13 +2,16 @@
 //! departments' summaries → checked visit and problem records, with every row
 //! either counted or rejected with its place and reason.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::input::cell::{Cell, Sheet};
 use crate::input::table::{Row, TableSpec, find_tables};
 use crate::schema::returns::*;
 use crate::schema::roster::{Kind, village_key};
-use crate::shared::date::{Date, from_digits, from_serial, parse_date_text};
+use crate::shared::date::{Date, from_digits, from_serial, parse_date_text, show_date};
 use crate::shared::fault::{Place, Problem};
 use crate::shared::text::{clean, clean_name, column_letter, compact, half_width};
 
@@ -31,14 +34,79 @@ impl Location {
     }
 }
 
+/// Where a row of a returns file is, for messages that name two places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub(crate) file: Arc<str>,
+    pub(crate) sheet: Arc<str>,
+    /// The row as the spreadsheet numbers it.
+    pub(crate) row: u32,
+    /// Index of the file among those read, in the order given: later files
+    /// are taken as sent later.
+    pub(crate) source: usize,
+}
+
+impl Origin {
+    fn of(row: &Row, file: &Arc<str>, sheet: &Arc<str>) -> Origin {
+        Origin {
+            file: file.clone(),
+            sheet: sheet.clone(),
+            row: row.row_place().row.unwrap_or(0),
+            source: 0,
+        }
+    }
+
+    /// The row as a place for a message.
+    pub(crate) fn place(&self) -> Place {
+        Place {
+            file: self.file.to_string(),
+            sheet: self.sheet.to_string(),
+            row: Some(self.row),
+            column: None,
+        }
+    }
+
+    /// 文件「…」工作表「…」第N行, for a message about another row.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "文件「{}」工作表「{}」第{}行",
+            self.file, self.sheet, self.row
+        )
+    }
+}
+
 /// One household visit (an annex-3 row).
 #[derive(Debug, Clone)]
 pub struct Visit {
+    /// The printed form's serial (编号); may be empty in workbooks that
+    /// zoufang did not write.
     pub(crate) serial: String,
+    pub(crate) head: String,
     pub(crate) location: Location,
     pub(crate) cadre: String,
     pub(crate) department: String,
     pub(crate) date: Date,
+    pub(crate) origin: Origin,
+    /// A fingerprint of what the row says, but for the handling note
+    /// (`state`), which moves on from week to week.
+    pub(crate) content: u64,
+    pub(crate) state: u64,
+}
+
+impl Visit {
+    /// What identifies the household: its serial; without one, the
+    /// department, cadre, household head and village.
+    pub(crate) fn identity(&self) -> String {
+        if self.serial.is_empty() {
+            let (district, town, village) = self.location.key();
+            format!(
+                "{}\u{1f}{}\u{1f}{}\u{1f}{district}{town}{village}",
+                self.department, self.cadre, self.head
+            )
+        } else {
+            self.serial.clone()
+        }
+    }
 }
 
 /// One problem (an annex-4 row), or a count of problems from a summary.
@@ -60,6 +128,74 @@ pub struct ProblemRecord {
     pub(crate) handling: String,
     /// 村 or 社区 when the record says so (summaries do).
     pub kind_of_village: Option<Kind>,
+    /// The row, for a problem read from a problem list (not a count).
+    pub(crate) origin: Option<Origin>,
+    /// What identifies the problem (see `ProblemRecord::numbered`).
+    pub(crate) identity: String,
+    /// The identity by what it says, while `identity` is by its 序号.
+    pub(crate) described: Option<String>,
+    /// Fingerprints of what the problem is, and of its state (status,
+    /// handling note, 办结日期), which moves on from week to week.
+    pub(crate) content: u64,
+    pub(crate) state: u64,
+    /// The day it was solved, from the 办结日期 column.
+    pub(crate) solved_on: Option<Date>,
+    /// The day it counts as solved: `solved_on`, else the day the first
+    /// return that showed it solved was received (set when records are
+    /// resolved, see `identity`).
+    pub(crate) solved_since: Option<Date>,
+}
+
+impl ProblemRecord {
+    /// What identifies a problem of a problem list across the weeks it is
+    /// sent again, re-sorted, with its status moved on: its department,
+    /// cadre and 序号 (the entry workbook `kits` writes numbers its rows);
+    /// without a 序号, or where a sheet repeats one (lists of several
+    /// cadres pasted together), what it says: department, village, cadre,
+    /// person visited, date, type, category and text (`described`).
+    fn numbered(row: &Row, department: &str) -> Option<String> {
+        let number = match row.cell(P_NUMBER) {
+            Cell::Number(n) if n.fract() == 0.0 && *n >= 1.0 => format!("{n}"),
+            Cell::Text(s) if !compact(s).is_empty() => compact(s),
+            _ => return None,
+        };
+        Some(format!(
+            "{department}\u{1f}{}#{number}",
+            clean_name(&row.text(P_CADRE))
+        ))
+    }
+
+    fn described(
+        row: &Row,
+        department: &str,
+        location: &Location,
+        kind: usize,
+        category: usize,
+    ) -> String {
+        let (district, town, village) = location.key();
+        format!(
+            "{department}\u{1f}{district}{town}{village}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{kind}\u{1f}{category}\u{1f}{}",
+            clean_name(&row.text(P_CADRE)),
+            compact(&row.text(P_VISITED)),
+            compact(&row.cell(P_DATE).display()),
+            compact(&row.text(P_TEXT))
+        )
+    }
+}
+
+/// A fingerprint of the given columns of a row, as a person reads them.
+fn fingerprint(row: &Row, columns: impl Iterator<Item = usize>) -> u64 {
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    for c in columns {
+        match row.cell(c) {
+            Cell::Empty => {}
+            Cell::Text(s) => h.write(s.trim().as_bytes()),
+            other => h.write(other.display().as_bytes()),
+        }
+        h.write_u8(0x1f);
+    }
+    h.finish()
 }
 
 /// Weekly figures of one department, as read from another summary.
@@ -83,7 +219,7 @@ pub struct Rejected {
 }
 
 impl Rejected {
-    fn from_problem(p: &Problem) -> Rejected {
+    pub(crate) fn from_problem(p: &Problem) -> Rejected {
         Rejected {
             file: p.place.file.clone(),
             sheet: p.place.sheet.clone(),
@@ -105,6 +241,9 @@ impl Rejected {
 pub struct Account {
     pub read: u64,
     pub counted: u64,
+    /// Rows of a household or problem already counted from another row
+    /// (the same workbook sent again, a row repeated).
+    pub duplicates: u64,
     pub rejected: u64,
     pub blank: u64,
 }
@@ -117,6 +256,14 @@ pub struct Returns {
     /// Weekly figures per department read from other summaries: (department, period, cumulative).
     pub(crate) figures: Vec<(String, Figures, Figures)>,
     pub rejected: Vec<Problem>,
+    /// The same household or problem with different content in two files
+    /// (the later one is counted; see `identity`).
+    pub conflicts: Vec<Problem>,
+    /// The files read, in the order given (`Origin::source` indexes them).
+    pub(crate) files: Vec<String>,
+    /// The departments that sent a return in the period, when the ledger
+    /// knows (its imports); else the records tell (see `count::completeness`).
+    pub(crate) reported: Option<BTreeSet<String>>,
     /// Messages about files and sheets (unreadable, unrecognised).
     pub(crate) notes: Vec<Problem>,
     pub households: Account,
@@ -131,6 +278,7 @@ impl Returns {
         self.problems.append(&mut other.problems);
         self.figures.append(&mut other.figures);
         self.rejected.append(&mut other.rejected);
+        self.conflicts.append(&mut other.conflicts);
         self.notes.append(&mut other.notes);
         for (mine, theirs) in [
             (&mut self.households, other.households),
@@ -139,9 +287,22 @@ impl Returns {
         ] {
             mine.read += theirs.read;
             mine.counted += theirs.counted;
+            mine.duplicates += theirs.duplicates;
             mine.rejected += theirs.rejected;
             mine.blank += theirs.blank;
         }
+    }
+
+    /// Marks every record as read from file `source` (its index among the
+    /// files given).
+    pub(crate) fn read_from(mut self, source: usize) -> Returns {
+        for v in &mut self.visits {
+            v.origin.source = source;
+        }
+        for o in self.problems.iter_mut().filter_map(|p| p.origin.as_mut()) {
+            o.source = source;
+        }
+        self
     }
 
     pub(crate) fn rejected_rows(&self) -> Vec<Rejected> {
@@ -189,7 +350,14 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
         ));
     }
     out.notes.append(&mut notes);
+    let names = |table: &crate::input::table::Table| -> (Arc<str>, Arc<str>) {
+        (
+            table.sheet.file.as_str().into(),
+            table.sheet.name.as_str().into(),
+        )
+    };
     for table in &tables[0] {
+        let (file, sheet) = names(table);
         for row in table.data_rows() {
             out.households.read += 1;
             if is_blank_form(
@@ -206,7 +374,7 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
                 out.households.blank += 1;
                 continue;
             }
-            match read_visit(&row) {
+            match read_visit(&row, Origin::of(&row, &file, &sheet)) {
                 Ok(v) => {
                     out.households.counted += 1;
                     out.visits.push(v);
@@ -219,16 +387,25 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
         }
     }
     for table in &tables[1] {
+        let (file, sheet) = names(table);
+        let first = out.problems.len();
         for row in table.data_rows() {
             out.problem_rows.read += 1;
             if is_blank_form(
                 &row,
-                &[0, P_DISTRICT, P_TOWN, P_VILLAGE, P_CADRE, P_DEPARTMENT],
+                &[
+                    P_NUMBER,
+                    P_DISTRICT,
+                    P_TOWN,
+                    P_VILLAGE,
+                    P_CADRE,
+                    P_DEPARTMENT,
+                ],
             ) {
                 out.problem_rows.blank += 1;
                 continue;
             }
-            match read_problem(&row) {
+            match read_problem(&row, Origin::of(&row, &file, &sheet)) {
                 Ok(p) => {
                     out.problem_rows.counted += 1;
                     out.problems.push(p);
@@ -237,6 +414,21 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
                     out.problem_rows.rejected += 1;
                     out.rejected.push(p);
                 }
+            }
+        }
+        // A 序号 this sheet repeats (lists of several cadres pasted
+        // together) identifies nothing: those rows go by what they say.
+        let mut numbers: HashMap<String, usize> = HashMap::new();
+        for p in &out.problems[first..] {
+            if p.described.is_some() {
+                *numbers.entry(p.identity.clone()).or_default() += 1;
+            }
+        }
+        for p in &mut out.problems[first..] {
+            if numbers.get(&p.identity).is_some_and(|n| *n > 1)
+                && let Some(described) = p.described.take()
+            {
+                p.identity = described;
             }
         }
     }
@@ -332,19 +524,40 @@ fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<L
     })
 }
 
-fn read_visit(row: &Row) -> Result<Visit, Problem> {
+/// Most people a household form may list: more is a typing error.
+const MAX_MEMBERS: u64 = 50;
+
+fn read_visit(row: &Row, origin: Origin) -> Result<Visit, Problem> {
     no_error_cells(row)?;
-    required(row, H_HEAD)?;
+    let head = clean_name(&required(row, H_HEAD)?);
+    if !row.cell(H_MEMBERS).is_empty() {
+        match count_of(row, H_MEMBERS) {
+            Ok(n) if (1..=MAX_MEMBERS).contains(&n) => {}
+            _ => {
+                return Err(Problem::fault(
+                    row.place(H_MEMBERS),
+                    format!("家庭成员数应为1到{MAX_MEMBERS}之间的整数"),
+                    "请只填人数，如 3；这一行没有计入汇总",
+                )
+                .with_value(row.text(H_MEMBERS)));
+            }
+        }
+    }
+    let columns = 0..row.table.columns.len();
     Ok(Visit {
         serial: half_width(&row.text(H_SERIAL)).replace(' ', ""),
+        head,
         location: location(row, H_DISTRICT, H_TOWN, H_VILLAGE)?,
         cadre: clean_name(&required(row, H_CADRE)?),
         department: required(row, H_DEPARTMENT)?,
         date: date_of(row, H_DATE)?,
+        origin,
+        content: fingerprint(row, columns.filter(|&c| c != H_HANDLING)),
+        state: fingerprint(row, [H_HANDLING].into_iter()),
     })
 }
 
-fn read_problem(row: &Row) -> Result<ProblemRecord, Problem> {
+fn read_problem(row: &Row, origin: Origin) -> Result<ProblemRecord, Problem> {
     no_error_cells(row)?;
     let location = location(row, P_DISTRICT, P_TOWN, P_VILLAGE)?;
     let kind = parse_type(&required(row, P_TYPE)?).ok_or_else(|| {
@@ -377,7 +590,20 @@ fn read_problem(row: &Row) -> Result<ProblemRecord, Problem> {
     } else {
         Some(date_of(row, P_DATE)?)
     };
+    let solved_on = solved_on(row, solved, date)?;
+    let state_columns = [P_STATUS, P_HANDLING, P_SOLVED_ON];
+    let described = ProblemRecord::described(row, &department, &location, kind, category);
+    let (identity, described) = match ProblemRecord::numbered(row, &department) {
+        Some(numbered) => (numbered, Some(described)),
+        None => (described, None),
+    };
+    let columns = 0..row.table.columns.len();
     Ok(ProblemRecord {
+        content: fingerprint(
+            row,
+            columns.filter(|c| *c != P_NUMBER && !state_columns.contains(c)),
+        ),
+        state: fingerprint(row, state_columns.into_iter()),
         location,
         department,
         kind,
@@ -388,7 +614,49 @@ fn read_problem(row: &Row) -> Result<ProblemRecord, Problem> {
         text: row.text(P_TEXT),
         handling: row.text(P_HANDLING),
         kind_of_village: None,
+        origin: Some(origin),
+        identity,
+        described,
+        solved_on,
+        solved_since: None,
     })
+}
+
+/// The 办结日期 of a problem row: only for a solved problem, not before
+/// it was raised.
+fn solved_on(row: &Row, solved: bool, raised: Option<Date>) -> Result<Option<Date>, Problem> {
+    let cell = row.cell(P_SOLVED_ON);
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    let value = || clean(&cell.display());
+    let day = parse_date(cell).ok_or_else(|| {
+        Problem::fault(
+            row.place(P_SOLVED_ON),
+            "办结日期看不懂",
+            "请写成 2017-03-08、2017.3.8、2017/3/8 或 2017年3月8日，这一行没有计入汇总",
+        )
+        .with_value(value())
+    })?;
+    if !solved {
+        return Err(Problem::fault(
+            row.place(P_SOLVED_ON),
+            "状态是待解决，却填了办结日期",
+            "问题解决了请把状态改为已解决；还没解决请删去办结日期。这一行没有计入汇总",
+        )
+        .with_value(value()));
+    }
+    if let Some(raised) = raised
+        && day < raised
+    {
+        return Err(Problem::fault(
+            row.place(P_SOLVED_ON),
+            format!("办结日期早于走访日期（{}）", show_date(raised)),
+            "请核对两个日期，这一行没有计入汇总",
+        )
+        .with_value(value()));
+    }
+    Ok(Some(day))
 }
 
 fn count_of(row: &Row, col: usize) -> Result<u64, Problem> {
@@ -449,6 +717,13 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
         text: String::new(),
         handling: String::new(),
         kind_of_village: Some(kind_of_village),
+        origin: None,
+        identity: String::new(),
+        described: None,
+        content: 0,
+        state: 0,
+        solved_on: None,
+        solved_since: None,
     };
     // One summary row carries both counts: one record per status with a count.
     Ok([(true, solved), (false, pending)]
@@ -461,18 +736,14 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
 fn read_weekly_row(row: &Row) -> Result<(String, Figures, Figures), Problem> {
     no_error_cells(row)?;
     let department = required(row, W_DEPARTMENT)?;
-    let n = |c: usize| count_of(row, c);
-    let period = Figures {
-        cadres: n(1)?,
-        households: n(2)?,
-        problems: n(3)?,
-        solved: n(4)?,
+    let figures = |columns: [usize; 4]| -> Result<Figures, Problem> {
+        let [cadres, households, problems, solved] = columns.map(|c| count_of(row, c));
+        Ok(Figures {
+            cadres: cadres?,
+            households: households?,
+            problems: problems?,
+            solved: solved?,
+        })
     };
-    let total = Figures {
-        cadres: n(5)?,
-        households: n(6)?,
-        problems: n(7)?,
-        solved: n(8)?,
-    };
-    Ok((department, period, total))
+    Ok((department, figures(W_PERIOD)?, figures(W_CUMULATIVE)?))
 }

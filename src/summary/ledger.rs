@@ -1,0 +1,648 @@
+//! The ledger (台账): a SQLite file an office keeps for the whole campaign.
+//! Each import records the file (name, SHA-256), the day it was received
+//! and every household and problem it holds, as versions: a record is
+//! stored again only when it changed, so a problem's versions are its
+//! status history. A report as of a day reads the latest version of each
+//! record among the imports received by then; the same report made later
+//! gives the same figures.
+//!
+//! An import is one transaction (a run killed part way leaves the ledger as
+//! it was); a second run on the same ledger waits for the first, then is
+//! refused with a message. The schema's version is SQLite's `user_version`;
+//! a ledger from an older zoufang is migrated forward when opened.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::identity::{Context, resolve};
+use super::returns::{Location, Origin, ProblemRecord, Returns, Visit};
+use crate::schema::roster::Kind;
+use crate::shared::date::{Date, show_date};
+use crate::shared::fault::{Place, Problem};
+
+/// The schema this zoufang writes; older ledgers are migrated up to it.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long a run waits for another one using the same ledger.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// Each schema version's statements, applied in order from the ledger's own.
+const MIGRATIONS: &[&str] = &[
+    // 1: imports, and the versions of households and problems.
+    "CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        received TEXT NOT NULL,
+        departments TEXT NOT NULL,
+        households INTEGER NOT NULL,
+        problems INTEGER NOT NULL,
+        changed INTEGER NOT NULL
+    );
+    CREATE TABLE visits (
+        identity TEXT NOT NULL,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        serial TEXT NOT NULL,
+        head TEXT NOT NULL,
+        department TEXT NOT NULL,
+        cadre TEXT NOT NULL,
+        district TEXT NOT NULL,
+        town TEXT NOT NULL,
+        village TEXT NOT NULL,
+        date TEXT NOT NULL,
+        sheet TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        content INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        PRIMARY KEY (identity, import_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE problems (
+        identity TEXT NOT NULL,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        department TEXT NOT NULL,
+        district TEXT NOT NULL,
+        town TEXT NOT NULL,
+        village TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        category INTEGER NOT NULL,
+        solved INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        village_kind TEXT,
+        date TEXT,
+        solved_on TEXT,
+        text TEXT NOT NULL,
+        handling TEXT NOT NULL,
+        sheet TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        content INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        PRIMARY KEY (identity, import_id)
+    ) WITHOUT ROWID;",
+];
+
+/// An open ledger.
+pub struct Ledger {
+    db: Connection,
+    path: String,
+}
+
+/// One import, as the ledger lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Import {
+    pub file: String,
+    pub sha256: String,
+    pub received: String,
+    pub departments: Vec<String>,
+    pub households: u64,
+    pub problems: u64,
+    /// Records new or changed by this import.
+    pub changed: u64,
+}
+
+/// What importing one file did.
+pub struct Imported {
+    /// The file's rows as read and resolved: accounts, rejected rows,
+    /// notes and conflicts.
+    pub returns: Returns,
+    /// None when the same bytes were imported before (`earlier` says when).
+    pub import: Option<Import>,
+    pub earlier: Option<Import>,
+}
+
+impl Ledger {
+    /// Opens (or creates) the ledger at `path`, migrating it forward.
+    pub fn open(path: &Path) -> Result<Ledger, Problem> {
+        let shown = path.display().to_string();
+        let fault = |e: rusqlite::Error| refused(&shown, &e);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Problem::fault(
+                    Place::file(&shown),
+                    format!("台账所在的文件夹建不起来（{e}）"),
+                    "请检查 --ledger 给出的路径",
+                )
+            })?;
+        }
+        let db = Connection::open(path).map_err(fault)?;
+        db.busy_timeout(BUSY_WAIT).map_err(fault)?;
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fault)?;
+        db.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(fault)?;
+        let mut ledger = Ledger { db, path: shown };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    fn migrate(&mut self) -> Result<(), Problem> {
+        let shown = self.path.clone();
+        let fault = |e: rusqlite::Error| refused(&shown, &e);
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fault)?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(fault)?;
+        if version > SCHEMA_VERSION {
+            return Err(Problem::fault(
+                Place::file(&shown),
+                format!(
+                    "这个台账是较新版本的 zoufang 建的（第{version}版），这个程序只认得到第{SCHEMA_VERSION}版"
+                ),
+                "请换用较新版本的 zoufang",
+            ));
+        }
+        for (i, statements) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(statements).map_err(fault)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(fault)?;
+        }
+        tx.commit().map_err(fault)
+    }
+
+    /// Every import so far, in the order they were made.
+    pub fn imports(&self) -> Result<Vec<Import>, Problem> {
+        let fault = |e: rusqlite::Error| refused(&self.path, &e);
+        let mut stmt = self
+            .db
+            .prepare(
+                "SELECT file, sha256, received, departments, households, problems, changed
+                 FROM imports ORDER BY id",
+            )
+            .map_err(fault)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Import {
+                    file: r.get(0)?,
+                    sha256: r.get(1)?,
+                    received: r.get(2)?,
+                    departments: split_list(&r.get::<_, String>(3)?),
+                    households: r.get::<_, i64>(4)? as u64,
+                    problems: r.get::<_, i64>(5)? as u64,
+                    changed: r.get::<_, i64>(6)? as u64,
+                })
+            })
+            .map_err(fault)?;
+        rows.collect::<Result<_, _>>().map_err(fault)
+    }
+
+    /// Imports one file's returns, received on `context.received`, all or
+    /// nothing. `sha256` is the file's digest: the same bytes imported again
+    /// change nothing.
+    pub fn import(
+        &mut self,
+        file: &str,
+        sha256: &str,
+        mut returns: Returns,
+        context: &Context,
+    ) -> Result<Imported, Problem> {
+        let shown = self.path.clone();
+        let fault = |e: rusqlite::Error| refused(&shown, &e);
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fault)?;
+        let earlier = find_import(&tx, sha256).map_err(fault)?;
+        if earlier.is_some() {
+            returns.notes.push(Problem::warning(
+                Place::file(file),
+                "这个文件以前已经导入过台账，内容完全相同，这次没有改变任何内容",
+                "不用再导入",
+            ));
+            return Ok(Imported {
+                returns,
+                import: None,
+                earlier,
+            });
+        }
+        // The file's own repeats and conflicts, and its dates and serials.
+        returns.files = vec![file.to_string()];
+        resolve(&mut returns, context);
+        let received = show_date(context.received);
+        let departments: BTreeSet<String> = returns
+            .visits
+            .iter()
+            .map(|v| v.department.clone())
+            .chain(returns.problems.iter().map(|p| p.department.clone()))
+            .collect();
+        tx.execute(
+            "INSERT INTO imports (file, sha256, received, departments, households, problems, changed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+            params![
+                file,
+                sha256,
+                received,
+                departments.iter().cloned().collect::<Vec<_>>().join("、"),
+                returns.visits.len() as i64,
+                returns.problems.len() as i64,
+            ],
+        )
+        .map_err(fault)?;
+        let import_id = tx.last_insert_rowid();
+        let mut changed = 0u64;
+        {
+            let mut latest_visit = tx
+                .prepare(
+                    "SELECT v.content, v.state, i.file, v.sheet, v.row FROM visits v
+                     JOIN imports i ON i.id = v.import_id
+                     WHERE v.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
+                )
+                .map_err(fault)?;
+            let mut insert_visit = tx
+                .prepare(
+                    "INSERT INTO visits (identity, import_id, serial, head, department, cadre,
+                        district, town, village, date, sheet, row, content, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .map_err(fault)?;
+            for v in &returns.visits {
+                let identity = v.identity();
+                let before: Option<(i64, i64, String, String, u32)> = latest_visit
+                    .query_row([&identity], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .optional()
+                    .map_err(fault)?;
+                if let Some((content, state, ..)) = &before
+                    && *content == v.content as i64
+                    && *state == v.state as i64
+                {
+                    continue;
+                }
+                if let Some((content, _, file, sheet, row)) = &before
+                    && *content != v.content as i64
+                {
+                    returns.conflicts.push(changed_in_ledger(
+                        &format!("编号「{}」的入户调查", v.serial),
+                        file,
+                        sheet,
+                        *row,
+                        &v.origin,
+                    ));
+                }
+                changed += 1;
+                insert_visit
+                    .execute(params![
+                        identity,
+                        import_id,
+                        v.serial,
+                        v.head,
+                        v.department,
+                        v.cadre,
+                        v.location.district,
+                        v.location.town,
+                        v.location.village,
+                        show_date(v.date),
+                        &*v.origin.sheet,
+                        v.origin.row,
+                        v.content as i64,
+                        v.state as i64,
+                    ])
+                    .map_err(fault)?;
+            }
+            let mut latest_problem = tx
+                .prepare(
+                    "SELECT p.content, p.state, i.file, p.sheet, p.row FROM problems p
+                     JOIN imports i ON i.id = p.import_id
+                     WHERE p.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
+                )
+                .map_err(fault)?;
+            let mut insert_problem = tx
+                .prepare(
+                    "INSERT INTO problems (identity, import_id, department, district, town, village,
+                        kind, category, solved, count, village_kind, date, solved_on, text, handling,
+                        sheet, row, content, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                        ?16, ?17, ?18, ?19)",
+                )
+                .map_err(fault)?;
+            for (n, p) in returns.problems.iter().enumerate() {
+                // Counts from another department's summary: one record per
+                // village, type, category and state, superseded as a whole.
+                let identity = if p.origin.is_some() {
+                    p.identity.clone()
+                } else {
+                    let (district, town, village) = p.location.key();
+                    format!(
+                        "汇总\u{1f}{}\u{1f}{district}{town}{village}\u{1f}{}\u{1f}{}\u{1f}{}",
+                        p.department, p.kind, p.category, p.solved
+                    )
+                };
+                let (content, state) = if p.origin.is_some() {
+                    (p.content as i64, p.state as i64)
+                } else {
+                    (0, p.count as i64)
+                };
+                let before: Option<(i64, i64, String, String, u32)> = latest_problem
+                    .query_row([&identity], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .optional()
+                    .map_err(fault)?;
+                if let Some((c, s, ..)) = &before
+                    && *c == content
+                    && *s == state
+                {
+                    continue;
+                }
+                if let (Some((c, _, file, sheet, row)), Some(origin)) = (&before, &p.origin)
+                    && *c != content
+                {
+                    returns.conflicts.push(changed_in_ledger(
+                        &format!("问题「{}」", p.text.chars().take(20).collect::<String>()),
+                        file,
+                        sheet,
+                        *row,
+                        origin,
+                    ));
+                }
+                changed += 1;
+                let (sheet, row) = p
+                    .origin
+                    .as_ref()
+                    .map_or((String::new(), n as u32), |o| (o.sheet.to_string(), o.row));
+                insert_problem
+                    .execute(params![
+                        identity,
+                        import_id,
+                        p.department,
+                        p.location.district,
+                        p.location.town,
+                        p.location.village,
+                        p.kind as i64,
+                        p.category as i64,
+                        p.solved,
+                        p.count as i64,
+                        p.kind_of_village.map(Kind::label),
+                        p.date.map(show_date),
+                        p.solved_on.map(show_date),
+                        p.text,
+                        p.handling,
+                        sheet,
+                        row,
+                        content,
+                        state,
+                    ])
+                    .map_err(fault)?;
+            }
+        }
+        tx.execute(
+            "UPDATE imports SET changed = ?1 WHERE id = ?2",
+            params![changed as i64, import_id],
+        )
+        .map_err(fault)?;
+        tx.commit().map_err(fault)?;
+        let import = Import {
+            file: file.to_string(),
+            sha256: sha256.to_string(),
+            received,
+            departments: departments.into_iter().collect(),
+            households: returns.visits.len() as u64,
+            problems: returns.problems.len() as u64,
+            changed,
+        };
+        Ok(Imported {
+            returns,
+            import: Some(import),
+            earlier: None,
+        })
+    }
+
+    /// The records as the ledger held them on `day`: of each household and
+    /// problem, the latest version among the imports received by then. A
+    /// problem shown solved counts as solved on its 办结日期, else on the day
+    /// the first import of its current solved spell was received.
+    pub fn as_of(&self, day: Date) -> Result<Returns, Problem> {
+        let fault = |e: rusqlite::Error| refused(&self.path, &e);
+        let day = show_date(day);
+        let mut returns = Returns::default();
+        let mut files: HashMap<i64, usize> = HashMap::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut source_of = |id: i64, file: String| -> usize {
+            *files.entry(id).or_insert_with(|| {
+                names.push(file);
+                names.len() - 1
+            })
+        };
+        let mut sheets: HashMap<String, Arc<str>> = HashMap::new();
+        let mut interned = |s: String| -> Arc<str> {
+            sheets
+                .entry(s)
+                .or_insert_with_key(|k| Arc::from(k.as_str()))
+                .clone()
+        };
+        {
+            let mut stmt = self
+                .db
+                .prepare(
+                    "SELECT v.identity, v.serial, v.head, v.department, v.cadre, v.district, v.town,
+                        v.village, v.date, v.sheet, v.row, v.content, v.state, i.id, i.file
+                     FROM visits v JOIN imports i ON i.id = v.import_id
+                     WHERE i.received <= ?1
+                     ORDER BY v.identity, i.received, i.id",
+                )
+                .map_err(fault)?;
+            let mut rows = stmt.query([&day]).map_err(fault)?;
+            let mut last: Option<(String, Visit)> = None;
+            while let Some(r) = rows.next().map_err(fault)? {
+                let identity: String = r.get(0).map_err(fault)?;
+                let date: String = r.get(8).map_err(fault)?;
+                let visit = Visit {
+                    serial: r.get(1).map_err(fault)?,
+                    head: r.get(2).map_err(fault)?,
+                    department: r.get(3).map_err(fault)?,
+                    cadre: r.get(4).map_err(fault)?,
+                    location: Location {
+                        district: r.get(5).map_err(fault)?,
+                        town: r.get(6).map_err(fault)?,
+                        village: r.get(7).map_err(fault)?,
+                    },
+                    date: date.parse().map_err(|_| corrupt(&self.path, &date))?,
+                    origin: Origin {
+                        sheet: interned(r.get(9).map_err(fault)?),
+                        row: r.get(10).map_err(fault)?,
+                        source: source_of(r.get(13).map_err(fault)?, r.get(14).map_err(fault)?),
+                        file: Arc::from(""),
+                    },
+                    content: r.get::<_, i64>(11).map_err(fault)? as u64,
+                    state: r.get::<_, i64>(12).map_err(fault)? as u64,
+                };
+                if let Some((previous, v)) = last.take()
+                    && previous != identity
+                {
+                    returns.visits.push(v);
+                }
+                last = Some((identity, visit));
+            }
+            returns.visits.extend(last.map(|(_, v)| v));
+        }
+        {
+            let mut stmt = self
+                .db
+                .prepare(
+                    "SELECT p.identity, p.department, p.district, p.town, p.village, p.kind,
+                        p.category, p.solved, p.count, p.village_kind, p.date, p.solved_on, p.text,
+                        p.handling, p.sheet, p.row, p.content, p.state, i.id, i.file, i.received
+                     FROM problems p JOIN imports i ON i.id = p.import_id
+                     WHERE i.received <= ?1
+                     ORDER BY p.identity, i.received, i.id",
+                )
+                .map_err(fault)?;
+            let mut rows = stmt.query([&day]).map_err(fault)?;
+            let mut last: Option<(String, ProblemRecord)> = None;
+            let parse = |text: Option<String>| -> Result<Option<Date>, Problem> {
+                text.map(|t| t.parse().map_err(|_| corrupt(&self.path, &t)))
+                    .transpose()
+            };
+            while let Some(r) = rows.next().map_err(fault)? {
+                let identity: String = r.get(0).map_err(fault)?;
+                let received: String = r.get(20).map_err(fault)?;
+                let received: Date = received
+                    .parse()
+                    .map_err(|_| corrupt(&self.path, &received))?;
+                let village_kind: Option<String> = r.get(9).map_err(fault)?;
+                let sheet: String = r.get(14).map_err(fault)?;
+                let from_list = !sheet.is_empty();
+                let solved: bool = r.get(7).map_err(fault)?;
+                let solved_on = parse(r.get(11).map_err(fault)?)?;
+                let mut record = ProblemRecord {
+                    department: r.get(1).map_err(fault)?,
+                    location: Location {
+                        district: r.get(2).map_err(fault)?,
+                        town: r.get(3).map_err(fault)?,
+                        village: r.get(4).map_err(fault)?,
+                    },
+                    kind: r.get::<_, i64>(5).map_err(fault)? as usize,
+                    category: r.get::<_, i64>(6).map_err(fault)? as usize,
+                    solved,
+                    count: r.get::<_, i64>(8).map_err(fault)? as u64,
+                    kind_of_village: village_kind.as_deref().and_then(Kind::parse),
+                    date: parse(r.get(10).map_err(fault)?)?,
+                    solved_on,
+                    text: r.get(12).map_err(fault)?,
+                    handling: r.get(13).map_err(fault)?,
+                    origin: from_list.then(|| Origin {
+                        sheet: interned(sheet),
+                        row: r.get(15).unwrap_or(0),
+                        source: 0,
+                        file: Arc::from(""),
+                    }),
+                    content: r.get::<_, i64>(16).map_err(fault)? as u64,
+                    state: r.get::<_, i64>(17).map_err(fault)? as u64,
+                    identity: identity.clone(),
+                    described: None,
+                    solved_since: None,
+                };
+                if let Some(o) = record.origin.as_mut() {
+                    o.source = source_of(r.get(18).map_err(fault)?, r.get(19).map_err(fault)?);
+                }
+                // The solved spell this version continues, or starts.
+                let since = match &last {
+                    Some((previous, p)) if *previous == identity && p.solved => p.solved_since,
+                    _ => None,
+                };
+                record.solved_since = solved.then(|| solved_on.or(since).unwrap_or(received));
+                if let Some((previous, p)) = last.take()
+                    && previous != identity
+                {
+                    returns.problems.push(p);
+                }
+                last = Some((identity, record));
+            }
+            returns.problems.extend(last.map(|(_, p)| p));
+        }
+        returns.files = names;
+        for v in &mut returns.visits {
+            v.origin.file = returns.files[v.origin.source].as_str().into();
+        }
+        for o in returns
+            .problems
+            .iter_mut()
+            .filter_map(|p| p.origin.as_mut())
+        {
+            o.file = returns.files[o.source].as_str().into();
+        }
+        Ok(returns)
+    }
+}
+
+/// The import of these bytes, if any.
+fn find_import(db: &Connection, sha256: &str) -> rusqlite::Result<Option<Import>> {
+    db.query_row(
+        "SELECT file, sha256, received, departments, households, problems, changed
+         FROM imports WHERE sha256 = ?1",
+        [sha256],
+        |r| {
+            Ok(Import {
+                file: r.get(0)?,
+                sha256: r.get(1)?,
+                received: r.get(2)?,
+                departments: split_list(&r.get::<_, String>(3)?),
+                households: r.get::<_, i64>(4)? as u64,
+                problems: r.get::<_, i64>(5)? as u64,
+                changed: r.get::<_, i64>(6)? as u64,
+            })
+        },
+    )
+    .optional()
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split('、')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A record whose content differs from the ledger's latest version of it:
+/// the new one stands.
+fn changed_in_ledger(what: &str, file: &str, sheet: &str, row: u32, now: &Origin) -> Problem {
+    Problem::fault(
+        now.place(),
+        format!("{what}与台账里先前导入的（文件「{file}」工作表「{sheet}」第{row}行）内容不同"),
+        "按这次交的计算；如果先前的才对，请改正这一行后重新导入",
+    )
+}
+
+/// The ledger could not be used: busy, damaged, not a ledger, not writable.
+fn refused(path: &str, e: &rusqlite::Error) -> Problem {
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    let (message, hint) = if busy {
+        (
+            "台账正被另一个 zoufang 使用，等了一会儿还没用完".to_string(),
+            "请等另一个导入或汇总结束后再运行",
+        )
+    } else if matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase)
+    ) {
+        (
+            "这个文件不是台账（不是 SQLite 数据库），或已损坏".to_string(),
+            "请检查 --ledger 给出的文件；台账损坏时请用备份",
+        )
+    } else {
+        (
+            format!("台账读写出错（{e}）"),
+            "请检查台账文件是否可写、磁盘是否已满",
+        )
+    };
+    Problem::fault(Place::file(path), message, hint)
+}
+
+/// A value in the ledger that zoufang did not write.
+fn corrupt(path: &str, value: &str) -> Problem {
+    Problem::fault(
+        Place::file(path),
+        "台账里有看不懂的日期，台账可能被别的程序改过",
+        "请用备份的台账",
+    )
+    .with_value(value.to_string())
+}

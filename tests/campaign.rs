@@ -1,0 +1,515 @@
+//! The campaign across weeks: the same entry workbook sent again and again,
+//! re-sorted, with statuses moved on. Nothing counts twice, "solved this
+//! week" means solved this week, and the ledger gives a past week's report
+//! again exactly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value as Json;
+use zoufang::schema::returns::{HOUSEHOLDS, PROBLEMS};
+
+const DONGCHENGWAN: (&str, &str, &str) = ("武进区", "横山桥镇", "东城湾村");
+const WUXING: (&str, &str, &str) = ("钟楼区", "五星街道", "五星社区");
+const MAHANG: (&str, &str, &str) = ("武进区", "湖塘镇", "马杭社区");
+
+/// Three departments, one village and one cadre each (ZF0001 to ZF0003,
+/// five forms each); 市教育局 will send nothing.
+fn roster(dir: &Path) -> PathBuf {
+    let path = dir.join("名单.xlsx");
+    let departments = ["市民政局", "市财政局", "市教育局"];
+    let villages = [DONGCHENGWAN, WUXING, MAHANG];
+    let cadres = ["张三", "李四", "王五"];
+    let depts = sheet(
+        "单位",
+        DEPT_HEADERS,
+        departments
+            .iter()
+            .map(|d| vec![t(d), t("联系人"), t("85681596")])
+            .collect(),
+    );
+    let village_rows = sheet(
+        "村（社区）",
+        VILLAGE_HEADERS,
+        villages
+            .iter()
+            .zip(departments)
+            .map(|(v, d)| {
+                vec![
+                    t(v.0),
+                    t(v.1),
+                    t(v.2),
+                    t(""),
+                    t("书记"),
+                    t("13806110011"),
+                    t(d),
+                ]
+            })
+            .collect(),
+    );
+    let cadre_rows = sheet(
+        "干部",
+        CADRE_HEADERS,
+        cadres
+            .iter()
+            .zip(departments)
+            .zip(villages)
+            .enumerate()
+            .map(|(i, ((c, d), v))| {
+                vec![
+                    t(c),
+                    t(d),
+                    t("科员"),
+                    t(&format!("1380013800{i}")),
+                    t(v.2),
+                    n(5.0),
+                    t(&format!("ZF000{}", i + 1)),
+                ]
+            })
+            .collect(),
+    );
+    write_xlsx(&path, &[depts, village_rows, cadre_rows]).expect("roster");
+    path
+}
+
+/// A household row as a clerk fills the entry workbook.
+fn household(
+    serial: &str,
+    head: &str,
+    members: Value,
+    village: (&str, &str, &str),
+    cadre: &str,
+    dept: &str,
+    date: &str,
+) -> Vec<Value> {
+    let mut row = vec![Value::Blank; HOUSEHOLDS.columns.len()];
+    let mut set = |name: &str, v: Value| row[HOUSEHOLDS.column(name)] = v;
+    set("编号", t(serial));
+    set("户主姓名", t(head));
+    set("联系电话", t("13912345678"));
+    set("家庭成员数", members);
+    set("家庭住址", t("某某路1号"));
+    set("市（区）", t(village.0));
+    set("镇（街道）", t(village.1));
+    set("村（社区）", t(village.2));
+    set("采集人", t(cadre));
+    set("单位", t(dept));
+    set("走访日期", t(date));
+    row
+}
+
+/// A problem row: 序号, text, status, the visit's date and the 办结日期.
+fn problem(number: f64, text: &str, status: &str, date: &str, solved_on: &str) -> Vec<Value> {
+    let mut row = vec![Value::Blank; PROBLEMS.columns.len()];
+    let mut set = |name: &str, v: Value| row[PROBLEMS.column(name)] = v;
+    set("序号", n(number));
+    set("走访对象", t("王大明"));
+    set("市（区）", t(DONGCHENGWAN.0));
+    set("镇（街道）", t(DONGCHENGWAN.1));
+    set("村（社区）", t(DONGCHENGWAN.2));
+    set("类型", t("困难需求"));
+    set("类别", t("房屋土地"));
+    set("反映问题或意见建议", t(text));
+    set("办理意见", t("已转镇里"));
+    set("状态", t(status));
+    set("走访人", t("张三"));
+    set("单位", t("市民政局"));
+    set("走访日期", t(date));
+    set("办结日期", t(solved_on));
+    row
+}
+
+fn entry_workbook(path: &Path, households: Vec<Vec<Value>>, problems: Vec<Vec<Value>>) -> PathBuf {
+    let headers = |spec: &zoufang::input::table::TableSpec| spec.headers();
+    let h = headers(&HOUSEHOLDS);
+    let p = headers(&PROBLEMS);
+    let h: Vec<&str> = h.iter().map(String::as_str).collect();
+    let p: Vec<&str> = p.iter().map(String::as_str).collect();
+    write_xlsx(
+        path,
+        &[
+            sheet("入户调查", &h, households),
+            sheet("问题清单", &p, problems),
+        ],
+    )
+    .expect("returns");
+    path.to_path_buf()
+}
+
+fn mz(serial: &str, head: &str, date: &str) -> Vec<Value> {
+    household(serial, head, n(3.0), DONGCHENGWAN, "张三", "市民政局", date)
+}
+
+/// 市民政局's workbook at the end of week 1 (6-12 March 2017).
+fn civil_week1(dir: &Path) -> PathBuf {
+    entry_workbook(
+        &dir.join("民政局_第1周.xlsx"),
+        vec![
+            mz("ZF0001-01", "王大明", "2017-03-06"),
+            mz("ZF0001-02", "李小红", "2017-03-07"),
+            mz("ZF0001-03", "赵刚", "2017-03-08"),
+        ],
+        vec![
+            problem(1.0, "房屋漏雨", "待解决", "2017-03-06", ""),
+            problem(2.0, "院墙倒塌", "已解决", "2017-03-07", "2017-03-08"),
+            problem(3.0, "宅基地纠纷", "已解决", "2017-03-08", ""),
+        ],
+    )
+}
+
+/// The same workbook a week later: week 1's rows again, re-sorted, one
+/// status moved on, two visits and a problem added.
+fn civil_week2(dir: &Path) -> PathBuf {
+    entry_workbook(
+        &dir.join("民政局_第2周.xlsx"),
+        vec![
+            mz("ZF0001-03", "赵刚", "2017-03-08"),
+            mz("ZF0001-01", "王大明", "2017-03-06"),
+            mz("ZF0001-02", "李小红", "2017-03-07"),
+            mz("ZF0001-04", "孙丽", "2017-03-14"),
+            mz("ZF0001-05", "周强", "2017-03-15"),
+        ],
+        vec![
+            problem(3.0, "宅基地纠纷", "已解决", "2017-03-08", ""),
+            problem(1.0, "房屋漏雨", "已解决", "2017-03-06", ""),
+            problem(2.0, "院墙倒塌", "已解决", "2017-03-07", "2017-03-08"),
+            problem(4.0, "危房改造", "已解决", "2017-03-14", "2017-03-15"),
+        ],
+    )
+}
+
+/// 市财政局's one return.
+fn finance(dir: &Path) -> PathBuf {
+    entry_workbook(
+        &dir.join("财政局.xlsx"),
+        vec![household(
+            "ZF0002-01",
+            "钱多多",
+            n(4.0),
+            WUXING,
+            "李四",
+            "市财政局",
+            "2017-03-09",
+        )],
+        Vec::new(),
+    )
+}
+
+fn summary_json(args: &[&str], json: &Path) -> (Run, Json) {
+    let mut all = vec!["summary"];
+    all.extend_from_slice(args);
+    all.extend(["--json", json.to_str().unwrap(), "-q"]);
+    let run = zoufang(&all);
+    let text = std::fs::read_to_string(json).unwrap_or_else(|_| panic!("{}", run.stderr));
+    (run, serde_json::from_str(&text).unwrap())
+}
+
+/// (period, cumulative) figures of a department: cadres, households,
+/// problems, solved.
+fn figures(json: &Json, department: &str) -> ([u64; 4], [u64; 4]) {
+    let w = json["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["department"] == department)
+        .unwrap_or_else(|| panic!("no {department} in {}", json["weekly"]));
+    let four =
+        |f: &Json| ["cadres", "households", "problems", "solved"].map(|k| f[k].as_u64().unwrap());
+    (four(w), four(&w["cumulative"]))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn week_two_sent_with_week_one_counts_every_household_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster(dir.path());
+    let (w1, w2, fin) = (
+        civil_week1(dir.path()),
+        civil_week2(dir.path()),
+        finance(dir.path()),
+    );
+    let out = dir.path().join("out");
+    let json = dir.path().join("s.json");
+    let (run, j) = summary_json(
+        &[
+            s(&w1),
+            s(&w2),
+            s(&fin),
+            "-o",
+            s(&out),
+            "--roster",
+            s(&roster),
+            "--week",
+            "2017-03-15",
+            "--received",
+            "2017-03-20",
+        ],
+        &json,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // Week 2 (13-19 March): two new households, one problem raised; solved
+    // then: only 序号4 (办结日期 15 March). 序号1 and 序号3 carry no
+    // 办结日期: they count as solved the day received (20 March), not this week.
+    assert_eq!(figures(&j, "市民政局"), ([1, 2, 1, 1], [1, 5, 4, 2]));
+    assert_eq!(figures(&j, "市财政局"), ([0, 0, 0, 0], [1, 1, 0, 0]));
+    let account = &j["account"]["households"];
+    assert_eq!(
+        (
+            account["read"].as_u64(),
+            account["counted"].as_u64(),
+            account["duplicates"].as_u64()
+        ),
+        (Some(9), Some(6), Some(3))
+    );
+    assert!(
+        run.stderr.contains("有 3 户入户调查和 3 个问题在文件「"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("读入 9 行 = 计入 6 行 + 重复（只计一次）3 行"),
+        "{}",
+        run.stdout
+    );
+    // 市教育局 sent nothing.
+    assert_eq!(
+        j["completeness"]["missing"],
+        serde_json::json!(["市教育局"])
+    );
+    assert!(
+        run.stdout.contains("名单上 3 个单位，本期已交 2 个（67%）"),
+        "{}",
+        run.stdout
+    );
+
+    // The same workbook given twice is read once.
+    let (run, j) = summary_json(
+        &[s(&w1), s(&w1), "-o", s(&out), "--received", "2017-03-13"],
+        &json,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("内容完全相同（同一个文件交了两次）"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(figures(&j, "市民政局").1, [1, 3, 3, 2]);
+}
+
+#[test]
+fn a_serial_on_two_households_and_impossible_rows_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster(dir.path());
+    let file = entry_workbook(
+        &dir.path().join("民政局.xlsx"),
+        vec![
+            mz("ZF0001-01", "王大明", "2017-03-06"),
+            mz("ZF0001-01", "李小红", "2017-03-07"),
+            mz("ZF0009-01", "赵刚", "2017-03-08"),
+            mz("ZF0001-02", "孙丽", "2071-03-08"),
+            household(
+                "ZF0001-03",
+                "周强",
+                t("三口人"),
+                DONGCHENGWAN,
+                "张三",
+                "市民政局",
+                "2017-03-09",
+            ),
+            household(
+                "ZF0001-04",
+                "吴敏",
+                n(-3.0),
+                DONGCHENGWAN,
+                "张三",
+                "市民政局",
+                "2017-03-09",
+            ),
+            mz("ZF0001-05", "郑华", "2016-03-09"),
+        ],
+        vec![problem(
+            1.0,
+            "房屋漏雨",
+            "待解决",
+            "2017-03-06",
+            "2017-03-09",
+        )],
+    );
+    let out = dir.path().join("out");
+    let json = dir.path().join("s.json");
+    let (run, j) = summary_json(
+        &[
+            s(&file),
+            "-o",
+            s(&out),
+            "--roster",
+            s(&roster),
+            "--received",
+            "2017-03-13",
+        ],
+        &json,
+    );
+    assert_eq!(run.code, 1);
+    let name = file.display();
+    for expected in [
+        format!(
+            "【错误】文件「{name}」工作表「入户调查」第3行：编号「ZF0001-01」的入户调查在本表第2行已经有了，两行内容不同"
+        ),
+        format!(
+            "【错误】文件「{name}」工作表「入户调查」第4行：编号「ZF0009-01」不是名单印出的入户调查表编号"
+        ),
+        format!(
+            "【错误】文件「{name}」工作表「入户调查」第5行：走访日期（2071-03-08）晚于收到这份表的日期（2017-03-13）"
+        ),
+        format!(
+            "【错误】文件「{name}」工作表「入户调查」第6行D列（家庭成员数），填的是「三口人」：家庭成员数应为1到50之间的整数"
+        ),
+        format!(
+            "【错误】文件「{name}」工作表「入户调查」第7行D列（家庭成员数），填的是「-3」：家庭成员数应为1到50之间的整数"
+        ),
+        format!(
+            "【错误】文件「{name}」工作表「入户调查」第8行：走访日期（2016-03-09）早于走访开始的日期（2017-03-01）"
+        ),
+        format!(
+            "【错误】文件「{name}」工作表「问题清单」第2行N列（办结日期），填的是「2017-03-09」：状态是待解决，却填了办结日期"
+        ),
+    ] {
+        assert!(
+            run.stderr.contains(&expected),
+            "missing {expected}\n{}",
+            run.stderr
+        );
+    }
+    let account = &j["account"]["households"];
+    assert_eq!(
+        (
+            account["read"].as_u64(),
+            account["counted"].as_u64(),
+            account["rejected"].as_u64()
+        ),
+        (Some(7), Some(1), Some(6))
+    );
+    assert_eq!(j["rejected"].as_array().unwrap().len(), 7);
+}
+
+/// The ledger: week 1 imported on 13 March, week 2 on 20 March; week 1's
+/// report made again afterwards gives the same figures; bytes imported again
+/// change nothing; a household changed between weeks is a conflict the later
+/// one wins.
+#[test]
+fn the_ledger_counts_each_week_once_and_remembers_past_weeks() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster(dir.path());
+    let ledger = dir.path().join("台账.sqlite");
+    let (w1, w2, fin) = (
+        civil_week1(dir.path()),
+        civil_week2(dir.path()),
+        finance(dir.path()),
+    );
+    let out = dir.path().join("out");
+    let json = dir.path().join("s.json");
+    let base = [
+        "-o",
+        s(&out),
+        "--roster",
+        s(&roster),
+        "--ledger",
+        s(&ledger),
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|a| a.to_string()).collect()
+    };
+    let run_with = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        summary_json(&args, &json)
+    };
+
+    let (run, week1) = run_with(with(&[
+        s(&w1),
+        s(&fin),
+        "--received",
+        "2017-03-13",
+        "--week",
+        "2017-03-08",
+    ]));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(figures(&week1, "市民政局"), ([1, 3, 3, 1], [1, 3, 3, 1]));
+    assert_eq!(
+        week1["completeness"]["missing"],
+        serde_json::json!(["市教育局"])
+    );
+    assert_eq!(week1["ledger"]["imports"].as_array().unwrap().len(), 2);
+
+    // The same bytes again: nothing changes.
+    let (run, _) = run_with(with(&[
+        s(&w1),
+        "--received",
+        "2017-03-14",
+        "--week",
+        "2017-03-08",
+    ]));
+    assert!(
+        run.stderr.contains("以前已经导入过台账，内容完全相同"),
+        "{}",
+        run.stderr
+    );
+
+    let (run, week2) = run_with(with(&[
+        s(&w2),
+        "--received",
+        "2017-03-20",
+        "--week",
+        "2017-03-15",
+    ]));
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // Solved in week 2: 序号3 (first shown solved in the return received 13
+    // March) and 序号4 (办结日期 15 March). 序号1 became solved in the return
+    // received 20 March: next week's.
+    assert_eq!(figures(&week2, "市民政局"), ([1, 2, 1, 2], [1, 5, 4, 3]));
+    assert_eq!(figures(&week2, "市财政局"), ([0, 0, 0, 0], [1, 1, 0, 0]));
+    // Annex 5 as of 20 March: all four problems solved.
+    let city = week2["annex5"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["level"] == "city")
+        .unwrap();
+    assert_eq!(
+        (city["solved"].as_u64(), city["pending"].as_u64()),
+        (Some(4), Some(0))
+    );
+
+    // Week 1's report made again now, as of the day it was made.
+    let (run, again) = run_with(with(&["--week", "2017-03-08", "--as-of", "2017-03-13"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for key in ["weekly", "annex5", "completeness"] {
+        assert_eq!(again[key], week1[key], "{key}");
+    }
+
+    // A household whose head was written differently in a later return.
+    let w3 = entry_workbook(
+        &dir.path().join("民政局_第3周.xlsx"),
+        vec![mz("ZF0001-02", "李晓红", "2017-03-07")],
+        Vec::new(),
+    );
+    let (run, _) = run_with(with(&[
+        s(&w3),
+        "--received",
+        "2017-03-27",
+        "--week",
+        "2017-03-22",
+    ]));
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("编号「ZF0001-02」的入户调查与台账里先前导入的（文件「"),
+        "{}",
+        run.stderr
+    );
+}
