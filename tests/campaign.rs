@@ -455,7 +455,8 @@ fn the_ledger_counts_each_week_once_and_remembers_past_weeks() {
         "2017-03-08",
     ]));
     assert!(
-        run.stderr.contains("以前已经导入过台账，内容完全相同"),
+        run.stderr
+            .contains("以前已经导入过台账（2017-03-13收到的「"),
         "{}",
         run.stderr
     );

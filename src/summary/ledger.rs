@@ -191,6 +191,11 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(fault)
     }
 
+    /// The import of a file with these bytes, if there was one.
+    pub fn imported(&self, sha256: &str) -> Result<Option<Import>, Problem> {
+        find_import(&self.db, sha256).map_err(|e| refused(&self.path, &e))
+    }
+
     /// Imports one file's returns, received on `context.received`, all or
     /// nothing. `sha256` is the file's digest: the same bytes imported again
     /// change nothing.
@@ -208,16 +213,12 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fault)?;
         let earlier = find_import(&tx, sha256).map_err(fault)?;
-        if earlier.is_some() {
-            returns.notes.push(Problem::warning(
-                Place::file(file),
-                "这个文件以前已经导入过台账，内容完全相同，这次没有改变任何内容",
-                "不用再导入",
-            ));
+        if let Some(earlier) = earlier {
+            returns.notes.push(already_imported(file, &earlier));
             return Ok(Imported {
                 returns,
                 import: None,
-                earlier,
+                earlier: Some(earlier),
             });
         }
         // The file's own repeats and conflicts, and its dates and serials.
@@ -569,6 +570,18 @@ impl Ledger {
         }
         Ok(returns)
     }
+}
+
+/// What is said of a file whose bytes the ledger already has.
+pub fn already_imported(file: &str, earlier: &Import) -> Problem {
+    Problem::warning(
+        Place::file(file),
+        format!(
+            "这个文件以前已经导入过台账（{}收到的「{}」），内容完全相同，这次没有改变任何内容",
+            earlier.received, earlier.file
+        ),
+        "不用再导入",
+    )
 }
 
 /// The import of these bytes, if any.

@@ -13,7 +13,7 @@ use crate::typeset::Engine;
 
 use super::count::{Summary, summarise};
 use super::identity::{Context, resolve};
-use super::ledger::{Import, Ledger};
+use super::ledger::{Import, Ledger, already_imported};
 use super::report::{write_tables, write_workbook};
 use super::returns::{Returns, holds_households, read_returns, read_returns_of};
 use crate::shared::atomic::Written;
@@ -235,10 +235,24 @@ pub fn import_and_report(
     let mut imports = Vec::new();
     for file in files {
         let name = file.display().to_string();
+        let digest = crate::input::digest(file);
+        // The same bytes again: known by their digest, not read.
+        if let Some(earlier) = digest
+            .as_deref()
+            .map(|d| ledger.imported(d))
+            .transpose()
+            .map_err(|p| vec![p])?
+            .flatten()
+        {
+            all.notes.push(already_imported(&name, &earlier));
+            imports.push(earlier);
+            progress.inc(0);
+            continue;
+        }
         let input = crate::input::read_input(file);
         let mut part = Returns::default();
         part.notes.extend(input.problems);
-        match crate::input::digest(file) {
+        match digest {
             Some(digest) if !input.sheets.is_empty() && !input.broken => {
                 read_returns(&input.sheets, &name, &mut part);
                 drop(input.sheets);
