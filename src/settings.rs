@@ -182,26 +182,14 @@ impl Settings {
                     Some(n) => settings.problem_pages = n as u32,
                     None => problems.push(bad("应为1到10之间的整数")),
                 },
-                "document_date" => {
-                    let text = value
-                        .as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| value.to_string());
-                    match crate::shared::date::parse_date_text(&text) {
-                        Some(day) => settings.document_date = day,
-                        None => problems.push(bad("应为日期，如 \"2017-03-04\"")),
-                    }
-                }
-                "campaign_start" => {
-                    let text = value
-                        .as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| value.to_string());
-                    match crate::shared::date::parse_date_text(&text) {
-                        Some(day) => settings.campaign_start = Some(day),
-                        None => problems.push(bad("应为日期，如 \"2017-03-01\"")),
-                    }
-                }
+                "document_date" => match date_of(value) {
+                    Some(day) => settings.document_date = day,
+                    None => problems.push(bad("应为日期，如 \"2017-03-04\"")),
+                },
+                "campaign_start" => match date_of(value) {
+                    Some(day) => settings.campaign_start = Some(day),
+                    None => problems.push(bad("应为日期，如 \"2017-03-01\"")),
+                },
                 "pdf_standard" => match value.as_str().map(|s| s.trim().to_ascii_lowercase()) {
                     Some(s) if s.is_empty() => settings.pdf_a = false,
                     Some(s) if s == "a-2b" => settings.pdf_a = true,
@@ -220,6 +208,15 @@ impl Settings {
             Err(problems)
         }
     }
+}
+
+/// A date setting, written as text (`"2017-03-04"`) or as a TOML date.
+fn date_of(value: &toml::Value) -> Option<Date> {
+    let text = value
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| value.to_string());
+    crate::shared::date::parse_date_text(&text)
 }
 
 /// The line (from 1) of a byte offset in `text`.

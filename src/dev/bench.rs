@@ -209,6 +209,9 @@ pub(crate) fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Resul
             m.seconds / raw.max(0.001)
         );
     }
+    if let Some(&cadres) = summary_sizes.last() {
+        ledger_section(&exe, dir, cadres, &mut report)?;
+    }
     let _ = writeln!(report, "\n## 与 Typst 命令行对照\n");
     match which("typst") {
         Some(typst) => compare_with_typst_cli(&exe, &typst, dir, &mut report)?,
@@ -228,6 +231,84 @@ pub(crate) fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Resul
          不用 zoufang 的 mimalloc。"
     );
     Ok(report)
+}
+
+/// The ledger on the largest summary's returns (written by `run` before):
+/// importing them into a new ledger, importing the same bytes again, and a
+/// report from the ledger alone, each against calamine's bare read; the
+/// ledger's size against the files'.
+fn ledger_section(
+    exe: &Path,
+    dir: &Path,
+    cadres: usize,
+    report: &mut String,
+) -> Result<(), String> {
+    let returns_dir = dir.join(format!("returns-{cadres}"));
+    let file = std::fs::read_dir(&returns_dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .ok_or("没有录入表")?;
+    let ledger = dir.join(format!("ledger-{cadres}.sqlite"));
+    let out = dir.join(format!("ledger-out-{cadres}"));
+    let clear = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", ledger.display()));
+        }
+    };
+    let summary = |extra: &[&str]| -> Result<Measured, String> {
+        let mut args = vec!["summary", "--ledger", path(&ledger), "-o", path(&out), "-q"];
+        args.extend_from_slice(extra);
+        measure(exe, &args).map_err(|e| e.to_string())
+    };
+    let (calamine, first) = fastest_in_turns(
+        || time_calamine(exe, &file),
+        || {
+            clear();
+            summary(&[path(&file), "--received", "2017-04-01"])
+        },
+    )?;
+    let again = summary(&[path(&file), "--received", "2017-04-02"])?;
+    let only = summary(&["--week", "2017-03-08", "--as-of", "2017-04-02"])?;
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64;
+    let (ledger_mb, file_mb) = (size(&ledger) / 1_048_576.0, size(&file) / 1_048_576.0);
+    let raw = calamine.seconds.max(0.001);
+    let _ = writeln!(report, "\n## 台账（summary --ledger）\n");
+    let _ = writeln!(
+        report,
+        "| 做什么 | 用时（秒） | 峰值内存（MB） | 与只用 calamine 读（{:.1} 秒）之比 |",
+        calamine.seconds
+    );
+    let _ = writeln!(report, "| --- | ---: | ---: | ---: |");
+    for (what, m) in [
+        ("导入新台账并汇总", &first),
+        ("同一文件再导入（内容相同）并汇总", &again),
+        ("只从台账汇总（不导入）", &only),
+    ] {
+        let _ = writeln!(
+            report,
+            "| {what} | {:.1} | {:.0} | {:.2} |{}",
+            m.seconds,
+            m.peak_mb,
+            m.seconds / raw,
+            failed(m)
+        );
+    }
+    let _ = writeln!(
+        report,
+        "\n导入本身约 {:.1} 秒（{:.2} 倍）；再导入本身约 {:.1} 秒（{:.2} 倍）（各减去只汇总的用时）。台账文件 {ledger_mb:.1} MB，录入表 {file_mb:.1} MB（{:.2} 倍）。",
+        (first.seconds - only.seconds).max(0.0),
+        (first.seconds - only.seconds).max(0.0) / raw,
+        (again.seconds - only.seconds).max(0.0),
+        (again.seconds - only.seconds).max(0.0) / raw,
+        ledger_mb / file_mb.max(0.001)
+    );
+    eprintln!(
+        "ledger {cadres}: {:.1} / {:.1} / {:.1} 秒",
+        first.seconds, again.seconds, only.seconds
+    );
+    Ok(())
 }
 
 /// Pages, seconds, pages per second and peak memory of a run, as table cells.

@@ -206,7 +206,7 @@ fn dated_in_campaign(
 }
 
 /// How a message names a household.
-fn visit_name(v: &Visit) -> String {
+pub(crate) fn visit_name(v: &Visit) -> String {
     if v.serial.is_empty() {
         format!("户主「{}」（采集人{}）的入户调查", v.head, v.cadre)
     } else {
@@ -215,7 +215,7 @@ fn visit_name(v: &Visit) -> String {
 }
 
 /// How a message names a problem.
-fn problem_name(p: &ProblemRecord) -> String {
+pub(crate) fn problem_name(p: &ProblemRecord) -> String {
     match p.identity.rsplit_once('#') {
         Some((_, number)) if p.described.is_some() => {
             format!("{}问题清单序号{number}的问题", p.department)

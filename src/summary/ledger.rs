@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::identity::{Context, resolve};
+use super::identity::{Context, problem_name, resolve, visit_name};
 use super::returns::{Location, Origin, ProblemRecord, Returns, Visit};
 use crate::schema::roster::Kind;
-use crate::shared::date::{Date, show_date};
+use crate::shared::date::{Date, from_digits, show_date};
 use crate::shared::fault::{Place, Problem};
 
 /// The schema this zoufang writes; older ledgers are migrated up to it.
@@ -43,18 +43,20 @@ const MIGRATIONS: &[&str] = &[
         problems INTEGER NOT NULL,
         changed INTEGER NOT NULL
     );
+    -- Department, cadre, place and sheet names, each stored once.
+    CREATE TABLE names (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+    -- Dates are numbers written as 20170308.
     CREATE TABLE visits (
         identity TEXT NOT NULL,
         import_id INTEGER NOT NULL REFERENCES imports(id),
-        serial TEXT NOT NULL,
         head TEXT NOT NULL,
-        department TEXT NOT NULL,
-        cadre TEXT NOT NULL,
-        district TEXT NOT NULL,
-        town TEXT NOT NULL,
-        village TEXT NOT NULL,
-        date TEXT NOT NULL,
-        sheet TEXT NOT NULL,
+        department INTEGER NOT NULL REFERENCES names(id),
+        cadre INTEGER NOT NULL REFERENCES names(id),
+        district INTEGER NOT NULL REFERENCES names(id),
+        town INTEGER NOT NULL REFERENCES names(id),
+        village INTEGER NOT NULL REFERENCES names(id),
+        date INTEGER NOT NULL,
+        sheet INTEGER NOT NULL REFERENCES names(id),
         row INTEGER NOT NULL,
         content INTEGER NOT NULL,
         state INTEGER NOT NULL,
@@ -63,20 +65,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE problems (
         identity TEXT NOT NULL,
         import_id INTEGER NOT NULL REFERENCES imports(id),
-        department TEXT NOT NULL,
-        district TEXT NOT NULL,
-        town TEXT NOT NULL,
-        village TEXT NOT NULL,
+        department INTEGER NOT NULL REFERENCES names(id),
+        district INTEGER NOT NULL REFERENCES names(id),
+        town INTEGER NOT NULL REFERENCES names(id),
+        village INTEGER NOT NULL REFERENCES names(id),
         kind INTEGER NOT NULL,
         category INTEGER NOT NULL,
         solved INTEGER NOT NULL,
         count INTEGER NOT NULL,
         village_kind TEXT,
-        date TEXT,
-        solved_on TEXT,
+        date INTEGER,
+        solved_on INTEGER,
         text TEXT NOT NULL,
         handling TEXT NOT NULL,
-        sheet TEXT NOT NULL,
+        -- 0 for counts from another department's summary.
+        sheet INTEGER NOT NULL,
         row INTEGER NOT NULL,
         content INTEGER NOT NULL,
         state INTEGER NOT NULL,
@@ -116,6 +119,11 @@ pub struct Imported {
 impl Ledger {
     /// Opens (or creates) the ledger at `path`, migrating it forward.
     pub fn open(path: &Path) -> Result<Ledger, Problem> {
+        Ledger::open_waiting(path, BUSY_WAIT)
+    }
+
+    /// `open`, waiting at most `wait` for another run that holds the ledger.
+    fn open_waiting(path: &Path, wait: Duration) -> Result<Ledger, Problem> {
         let shown = path.display().to_string();
         let fault = |e: rusqlite::Error| refused(&shown, &e);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -128,7 +136,7 @@ impl Ledger {
             })?;
         }
         let db = Connection::open(path).map_err(fault)?;
-        db.busy_timeout(BUSY_WAIT).map_err(fault)?;
+        db.busy_timeout(wait).map_err(fault)?;
         db.pragma_update(None, "journal_mode", "WAL")
             .map_err(fault)?;
         db.pragma_update(None, "synchronous", "NORMAL")
@@ -163,6 +171,13 @@ impl Ledger {
                 .map_err(fault)?;
         }
         tx.commit().map_err(fault)
+    }
+
+    /// Every stored name, by id.
+    fn names(&self) -> rusqlite::Result<HashMap<i64, Arc<str>>> {
+        let mut stmt = self.db.prepare("SELECT id, text FROM names")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, Arc::from(r.get::<_, String>(1)?))))?;
+        rows.collect()
     }
 
     /// Every import so far, in the order they were made.
@@ -247,59 +262,52 @@ impl Ledger {
         let import_id = tx.last_insert_rowid();
         let mut changed = 0u64;
         {
+            let mut names = Names::new(&tx).map_err(fault)?;
             let mut latest_visit = tx
                 .prepare(
-                    "SELECT v.content, v.state, i.file, v.sheet, v.row FROM visits v
-                     JOIN imports i ON i.id = v.import_id
+                    "SELECT v.content, v.state, i.file, n.text, v.row FROM visits v
+                     JOIN imports i ON i.id = v.import_id JOIN names n ON n.id = v.sheet
                      WHERE v.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
                 )
                 .map_err(fault)?;
             let mut insert_visit = tx
                 .prepare(
-                    "INSERT INTO visits (identity, import_id, serial, head, department, cadre,
+                    "INSERT INTO visits (identity, import_id, head, department, cadre,
                         district, town, village, date, sheet, row, content, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(fault)?;
             for v in &returns.visits {
                 let identity = v.identity();
-                let before: Option<(i64, i64, String, String, u32)> = latest_visit
-                    .query_row([&identity], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                    })
-                    .optional()
-                    .map_err(fault)?;
-                if let Some((content, state, ..)) = &before
-                    && *content == v.content as i64
-                    && *state == v.state as i64
-                {
-                    continue;
-                }
-                if let Some((content, _, file, sheet, row)) = &before
-                    && *content != v.content as i64
-                {
-                    returns.conflicts.push(changed_in_ledger(
-                        &format!("编号「{}」的入户调查", v.serial),
-                        file,
-                        sheet,
-                        *row,
+                let seen = against_latest(
+                    &mut latest_visit,
+                    &identity,
+                    v.content as i64,
+                    v.state as i64,
+                )
+                .map_err(fault)?;
+                match seen {
+                    Seen::Same => continue,
+                    Seen::New | Seen::Updated => {}
+                    Seen::Conflict(earlier) => returns.conflicts.push(changed_in_ledger(
+                        &visit_name(v),
+                        &earlier,
                         &v.origin,
-                    ));
+                    )),
                 }
                 changed += 1;
                 insert_visit
                     .execute(params![
                         identity,
                         import_id,
-                        v.serial,
                         v.head,
-                        v.department,
-                        v.cadre,
-                        v.location.district,
-                        v.location.town,
-                        v.location.village,
-                        show_date(v.date),
-                        &*v.origin.sheet,
+                        names.id(&v.department).map_err(fault)?,
+                        names.id(&v.cadre).map_err(fault)?,
+                        names.id(&v.location.district).map_err(fault)?,
+                        names.id(&v.location.town).map_err(fault)?,
+                        names.id(&v.location.village).map_err(fault)?,
+                        day_number(v.date),
+                        names.id(&v.origin.sheet).map_err(fault)?,
                         v.origin.row,
                         v.content as i64,
                         v.state as i64,
@@ -308,8 +316,8 @@ impl Ledger {
             }
             let mut latest_problem = tx
                 .prepare(
-                    "SELECT p.content, p.state, i.file, p.sheet, p.row FROM problems p
-                     JOIN imports i ON i.id = p.import_id
+                    "SELECT p.content, p.state, i.file, coalesce(n.text, ''), p.row FROM problems p
+                     JOIN imports i ON i.id = p.import_id LEFT JOIN names n ON n.id = p.sheet
                      WHERE p.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
                 )
                 .map_err(fault)?;
@@ -339,49 +347,35 @@ impl Ledger {
                 } else {
                     (0, p.count as i64)
                 };
-                let before: Option<(i64, i64, String, String, u32)> = latest_problem
-                    .query_row([&identity], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                    })
-                    .optional()
-                    .map_err(fault)?;
-                if let Some((c, s, ..)) = &before
-                    && *c == content
-                    && *s == state
+                match against_latest(&mut latest_problem, &identity, content, state)
+                    .map_err(fault)?
                 {
-                    continue;
-                }
-                if let (Some((c, _, file, sheet, row)), Some(origin)) = (&before, &p.origin)
-                    && *c != content
-                {
-                    returns.conflicts.push(changed_in_ledger(
-                        &format!("问题「{}」", p.text.chars().take(20).collect::<String>()),
-                        file,
-                        sheet,
-                        *row,
-                        origin,
-                    ));
+                    Seen::Same => continue,
+                    Seen::Conflict(earlier) if let Some(origin) = &p.origin => returns
+                        .conflicts
+                        .push(changed_in_ledger(&problem_name(p), &earlier, origin)),
+                    Seen::New | Seen::Updated | Seen::Conflict(_) => {}
                 }
                 changed += 1;
-                let (sheet, row) = p
-                    .origin
-                    .as_ref()
-                    .map_or((String::new(), n as u32), |o| (o.sheet.to_string(), o.row));
+                let (sheet, row) = match &p.origin {
+                    Some(o) => (names.id(&o.sheet).map_err(fault)?, o.row),
+                    None => (0, n as u32),
+                };
                 insert_problem
                     .execute(params![
                         identity,
                         import_id,
-                        p.department,
-                        p.location.district,
-                        p.location.town,
-                        p.location.village,
+                        names.id(&p.department).map_err(fault)?,
+                        names.id(&p.location.district).map_err(fault)?,
+                        names.id(&p.location.town).map_err(fault)?,
+                        names.id(&p.location.village).map_err(fault)?,
                         p.kind as i64,
                         p.category as i64,
                         p.solved,
                         p.count as i64,
                         p.kind_of_village.map(Kind::label),
-                        p.date.map(show_date),
-                        p.solved_on.map(show_date),
+                        p.date.map(day_number),
+                        p.solved_on.map(day_number),
                         p.text,
                         p.handling,
                         sheet,
@@ -420,58 +414,66 @@ impl Ledger {
     /// the first import of its current solved spell was received.
     pub fn as_of(&self, day: Date) -> Result<Returns, Problem> {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
-        let day = show_date(day);
+        let as_of = show_date(day);
         let mut returns = Returns::default();
         let mut files: HashMap<i64, usize> = HashMap::new();
-        let mut names: Vec<String> = Vec::new();
+        let mut file_names: Vec<String> = Vec::new();
         let mut source_of = |id: i64, file: String| -> usize {
             *files.entry(id).or_insert_with(|| {
-                names.push(file);
-                names.len() - 1
+                file_names.push(file);
+                file_names.len() - 1
             })
         };
-        let mut sheets: HashMap<String, Arc<str>> = HashMap::new();
-        let mut interned = |s: String| -> Arc<str> {
-            sheets
-                .entry(s)
-                .or_insert_with_key(|k| Arc::from(k.as_str()))
-                .clone()
+        let names = self.names().map_err(fault)?;
+        let name = |id: i64| -> Result<&Arc<str>, Problem> {
+            names
+                .get(&id)
+                .ok_or_else(|| corrupt(&self.path, &id.to_string()))
+        };
+        let text = |id: i64| name(id).map(|n| n.to_string());
+        let day = |number: i64| {
+            from_digits(number).ok_or_else(|| corrupt(&self.path, &number.to_string()))
         };
         {
             let mut stmt = self
                 .db
                 .prepare(
-                    "SELECT v.identity, v.serial, v.head, v.department, v.cadre, v.district, v.town,
+                    "SELECT v.identity, v.head, v.department, v.cadre, v.district, v.town,
                         v.village, v.date, v.sheet, v.row, v.content, v.state, i.id, i.file
                      FROM visits v JOIN imports i ON i.id = v.import_id
                      WHERE i.received <= ?1
                      ORDER BY v.identity, i.received, i.id",
                 )
                 .map_err(fault)?;
-            let mut rows = stmt.query([&day]).map_err(fault)?;
+            let mut rows = stmt.query([&as_of]).map_err(fault)?;
             let mut last: Option<(String, Visit)> = None;
             while let Some(r) = rows.next().map_err(fault)? {
                 let identity: String = r.get(0).map_err(fault)?;
-                let date: String = r.get(8).map_err(fault)?;
+                let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
                 let visit = Visit {
-                    serial: r.get(1).map_err(fault)?,
-                    head: r.get(2).map_err(fault)?,
-                    department: r.get(3).map_err(fault)?,
-                    cadre: r.get(4).map_err(fault)?,
-                    location: Location {
-                        district: r.get(5).map_err(fault)?,
-                        town: r.get(6).map_err(fault)?,
-                        village: r.get(7).map_err(fault)?,
+                    // A visit's identity is its serial, unless it has none.
+                    serial: if identity.contains('\u{1f}') {
+                        String::new()
+                    } else {
+                        identity.clone()
                     },
-                    date: date.parse().map_err(|_| corrupt(&self.path, &date))?,
+                    head: r.get(1).map_err(fault)?,
+                    department: text(id(2)?)?,
+                    cadre: text(id(3)?)?,
+                    location: Location {
+                        district: text(id(4)?)?,
+                        town: text(id(5)?)?,
+                        village: text(id(6)?)?,
+                    },
+                    date: day(id(7)?)?,
                     origin: Origin {
-                        sheet: interned(r.get(9).map_err(fault)?),
-                        row: r.get(10).map_err(fault)?,
-                        source: source_of(r.get(13).map_err(fault)?, r.get(14).map_err(fault)?),
+                        sheet: name(id(8)?)?.clone(),
+                        row: r.get(9).map_err(fault)?,
+                        source: source_of(id(12)?, r.get(13).map_err(fault)?),
                         file: Arc::from(""),
                     },
-                    content: r.get::<_, i64>(11).map_err(fault)? as u64,
-                    state: r.get::<_, i64>(12).map_err(fault)? as u64,
+                    content: id(10)? as u64,
+                    state: id(11)? as u64,
                 };
                 if let Some((previous, v)) = last.take()
                     && previous != identity
@@ -494,12 +496,9 @@ impl Ledger {
                      ORDER BY p.identity, i.received, i.id",
                 )
                 .map_err(fault)?;
-            let mut rows = stmt.query([&day]).map_err(fault)?;
+            let mut rows = stmt.query([&as_of]).map_err(fault)?;
             let mut last: Option<(String, ProblemRecord)> = None;
-            let parse = |text: Option<String>| -> Result<Option<Date>, Problem> {
-                text.map(|t| t.parse().map_err(|_| corrupt(&self.path, &t)))
-                    .transpose()
-            };
+            let parse = |number: Option<i64>| number.map(day).transpose();
             while let Some(r) = rows.next().map_err(fault)? {
                 let identity: String = r.get(0).map_err(fault)?;
                 let received: String = r.get(20).map_err(fault)?;
@@ -507,16 +506,17 @@ impl Ledger {
                     .parse()
                     .map_err(|_| corrupt(&self.path, &received))?;
                 let village_kind: Option<String> = r.get(9).map_err(fault)?;
-                let sheet: String = r.get(14).map_err(fault)?;
-                let from_list = !sheet.is_empty();
+                let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
+                let sheet = id(14)?;
+                let from_list = sheet != 0;
                 let solved: bool = r.get(7).map_err(fault)?;
                 let solved_on = parse(r.get(11).map_err(fault)?)?;
                 let mut record = ProblemRecord {
-                    department: r.get(1).map_err(fault)?,
+                    department: text(id(1)?)?,
                     location: Location {
-                        district: r.get(2).map_err(fault)?,
-                        town: r.get(3).map_err(fault)?,
-                        village: r.get(4).map_err(fault)?,
+                        district: text(id(2)?)?,
+                        town: text(id(3)?)?,
+                        village: text(id(4)?)?,
                     },
                     kind: r.get::<_, i64>(5).map_err(fault)? as usize,
                     category: r.get::<_, i64>(6).map_err(fault)? as usize,
@@ -527,12 +527,16 @@ impl Ledger {
                     solved_on,
                     text: r.get(12).map_err(fault)?,
                     handling: r.get(13).map_err(fault)?,
-                    origin: from_list.then(|| Origin {
-                        sheet: interned(sheet),
-                        row: r.get(15).unwrap_or(0),
-                        source: 0,
-                        file: Arc::from(""),
-                    }),
+                    origin: if from_list {
+                        Some(Origin {
+                            sheet: name(sheet)?.clone(),
+                            row: r.get(15).unwrap_or(0),
+                            source: 0,
+                            file: Arc::from(""),
+                        })
+                    } else {
+                        None
+                    },
                     content: r.get::<_, i64>(16).map_err(fault)? as u64,
                     state: r.get::<_, i64>(17).map_err(fault)? as u64,
                     identity: identity.clone(),
@@ -557,7 +561,7 @@ impl Ledger {
             }
             returns.problems.extend(last.map(|(_, p)| p));
         }
-        returns.files = names;
+        returns.files = file_names;
         for v in &mut returns.visits {
             v.origin.file = returns.files[v.origin.source].as_str().into();
         }
@@ -582,6 +586,39 @@ pub fn already_imported(file: &str, earlier: &Import) -> Problem {
         ),
         "不用再导入",
     )
+}
+
+/// Names stored once (`names` table), by id, as an import writes them.
+struct Names<'a> {
+    insert: rusqlite::Statement<'a>,
+    find: rusqlite::Statement<'a>,
+    known: HashMap<String, i64>,
+}
+
+impl<'a> Names<'a> {
+    fn new(db: &'a Connection) -> rusqlite::Result<Names<'a>> {
+        Ok(Names {
+            insert: db.prepare("INSERT OR IGNORE INTO names (text) VALUES (?1)")?,
+            find: db.prepare("SELECT id FROM names WHERE text = ?1")?,
+            known: HashMap::new(),
+        })
+    }
+
+    /// The id of `text`, stored when new.
+    fn id(&mut self, text: &str) -> rusqlite::Result<i64> {
+        if let Some(id) = self.known.get(text) {
+            return Ok(*id);
+        }
+        self.insert.execute([text])?;
+        let id = self.find.query_row([text], |r| r.get(0))?;
+        self.known.insert(text.to_string(), id);
+        Ok(id)
+    }
+}
+
+/// A date as the ledger stores it: the number 20170308.
+fn day_number(day: Date) -> i64 {
+    i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day())
 }
 
 /// The import of these bytes, if any.
@@ -612,9 +649,44 @@ fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A record whose content differs from the ledger's latest version of it:
-/// the new one stands.
-fn changed_in_ledger(what: &str, file: &str, sheet: &str, row: u32, now: &Origin) -> Problem {
+/// How a record being imported stands to the ledger's latest version of it.
+enum Seen {
+    /// Not in the ledger yet.
+    New,
+    /// The same content and state: nothing to store.
+    Same,
+    /// The same content in a new state (a status moved on).
+    Updated,
+    /// Different content: a conflict, the new one stands; where the latest
+    /// version came from (file, sheet, row).
+    Conflict((String, String, u32)),
+}
+
+/// Looks up the latest version of `identity` with `latest` (content, state,
+/// file, sheet, row).
+fn against_latest(
+    latest: &mut rusqlite::Statement,
+    identity: &str,
+    content: i64,
+    state: i64,
+) -> rusqlite::Result<Seen> {
+    let before: Option<(i64, i64, String, String, u32)> = latest
+        .query_row([identity], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    Ok(match before {
+        None => Seen::New,
+        Some((c, s, ..)) if c == content && s == state => Seen::Same,
+        Some((c, ..)) if c == content => Seen::Updated,
+        Some((_, _, file, sheet, row)) => Seen::Conflict((file, sheet, row)),
+    })
+}
+
+/// A record whose content differs from the ledger's latest version of it
+/// (`earlier`: where that came from): the new one stands.
+fn changed_in_ledger(what: &str, earlier: &(String, String, u32), now: &Origin) -> Problem {
+    let (file, sheet, row) = earlier;
     Problem::fault(
         now.place(),
         format!("{what}与台账里先前导入的（文件「{file}」工作表「{sheet}」第{row}行）内容不同"),
@@ -658,4 +730,66 @@ fn corrupt(path: &str, value: &str) -> Problem {
         "请用备份的台账",
     )
     .with_value(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Context {
+        Context {
+            start: jiff::civil::date(2017, 3, 1),
+            received: jiff::civil::date(2017, 3, 13),
+            printed: None,
+        }
+    }
+
+    #[test]
+    fn a_ledger_in_use_makes_the_second_run_wait_then_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("台账.sqlite");
+        let mut ledger = Ledger::open_waiting(&path, Duration::from_millis(200)).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let refused = ledger
+            .import("a.xlsx", "abc", Returns::default(), &context())
+            .err()
+            .expect("refused while the other run writes");
+        assert!(
+            refused.message.contains("台账正被另一个 zoufang 使用"),
+            "{refused}"
+        );
+        other.execute_batch("ROLLBACK").unwrap();
+        let imported = ledger
+            .import("a.xlsx", "abc", Returns::default(), &context())
+            .unwrap();
+        assert!(imported.import.is_some());
+        assert_eq!(ledger.imports().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn schema_versions_migrate_forward_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("台账.sqlite");
+        drop(Ledger::open(&path).unwrap());
+        let db = Connection::open(&path).unwrap();
+        let version: i64 = db
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        db.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(db);
+        let refused = Ledger::open(&path).err().expect("a newer ledger");
+        assert!(refused.message.contains("较新版本的 zoufang"), "{refused}");
+
+        let not_a_ledger = dir.path().join("名单.sqlite");
+        std::fs::write(
+            &not_a_ledger,
+            b"PK\x03\x04 not a database at all, just bytes",
+        )
+        .unwrap();
+        let refused = Ledger::open(&not_a_ledger).err().expect("not a ledger");
+        assert!(refused.message.contains("不是台账"), "{refused}");
+    }
 }
