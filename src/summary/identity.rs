@@ -41,20 +41,25 @@ struct Repeats {
 /// `conflicts`.
 pub fn resolve(returns: &mut Returns, context: &Context) {
     let mut repeats: BTreeMap<(usize, usize), Repeats> = BTreeMap::new();
-    let visits = std::mem::take(&mut returns.visits);
-    let mut kept: Vec<Visit> = Vec::with_capacity(visits.len());
+    // Resolved in place (a city's 200,000 visits are not copied): a record
+    // that does not count is marked, the later of two that stands is
+    // swapped into the earlier one's place, and the marked ones go at the end.
+    let visits = &mut returns.visits;
+    let mut keep = vec![true; visits.len()];
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(visits.len());
-    for v in visits {
-        if let Err(p) = visit_in_bounds(&v, context) {
+    for j in 0..visits.len() {
+        if let Err(p) = visit_in_bounds(&visits[j], context) {
+            keep[j] = false;
             reject(&mut returns.households, &mut returns.rejected, p);
             continue;
         }
-        let Some(&i) = seen.get(&v.identity()) else {
-            seen.insert(v.identity(), kept.len());
-            kept.push(v);
+        let identity = visits[j].identity();
+        let Some(&i) = seen.get(&identity) else {
+            seen.insert(identity, j);
             continue;
         };
-        let first = &kept[i];
+        keep[j] = false;
+        let (first, v) = (&visits[i], &visits[j]);
         let pair = (first.origin.source, v.origin.source);
         let same_state = first.state == v.state;
         if first.content == v.content && (same_state || pair.0 != pair.1) {
@@ -65,44 +70,47 @@ pub fn resolve(returns: &mut Returns, context: &Context) {
                 .get_or_insert((first.origin.clone(), v.origin.clone()));
             move_to_duplicates(&mut returns.households);
             if !same_state {
-                kept[i] = v;
+                visits.swap(i, j);
             }
         } else if pair.0 == pair.1 {
-            let p = same_file_conflict(&visit_name(&v), &first.origin, &v.origin);
+            let p = same_file_conflict(&visit_name(v), &first.origin, &v.origin);
             reject(&mut returns.households, &mut returns.rejected, p);
         } else {
             returns
                 .conflicts
-                .push(conflict(&visit_name(&v), &first.origin, &v.origin));
+                .push(conflict(&visit_name(v), &first.origin, &v.origin));
             move_to_duplicates(&mut returns.households);
-            kept[i] = v;
+            visits.swap(i, j);
         }
     }
-    returns.visits = kept;
+    let mut flags = keep.into_iter();
+    visits.retain(|_| flags.next().unwrap_or(false));
 
-    let problems = std::mem::take(&mut returns.problems);
-    let mut kept: Vec<ProblemRecord> = Vec::with_capacity(problems.len());
+    let problems = &mut returns.problems;
+    let mut keep = vec![true; problems.len()];
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for mut p in problems {
+    for j in 0..problems.len() {
         // Counts from other departments' summaries carry no identity.
-        let Some(origin) = p.origin.clone() else {
-            kept.push(p);
+        let Some(origin) = problems[j].origin.clone() else {
             continue;
         };
-        if let Err(fault) = problem_in_bounds(&p, &origin, context) {
+        if let Err(fault) = problem_in_bounds(&problems[j], &origin, context) {
+            keep[j] = false;
             reject(&mut returns.problem_rows, &mut returns.rejected, fault);
             continue;
         }
+        let p = &mut problems[j];
         p.solved_since = p.solved.then(|| p.solved_on.unwrap_or(context.received));
         let Some(&i) = seen.get(&p.identity) else {
-            seen.insert(p.identity.clone(), kept.len());
-            kept.push(p);
+            seen.insert(p.identity.clone(), j);
             continue;
         };
-        let first_origin = kept[i].origin.clone().unwrap_or_else(|| origin.clone());
+        keep[j] = false;
+        let first_origin = problems[i].origin.clone().unwrap_or_else(|| origin.clone());
         let pair = (first_origin.source, origin.source);
-        let same_state = kept[i].state == p.state;
-        if kept[i].content == p.content && (same_state || pair.0 != pair.1) {
+        let (first, p) = (&problems[i], &problems[j]);
+        let same_state = first.state == p.state;
+        if first.content == p.content && (same_state || pair.0 != pair.1) {
             let r = repeats.entry(pair).or_default();
             r.problems += 1;
             r.updated += u64::from(!same_state);
@@ -110,23 +118,24 @@ pub fn resolve(returns: &mut Returns, context: &Context) {
             move_to_duplicates(&mut returns.problem_rows);
             if !same_state {
                 // Solved before and still solved: it was solved then.
-                if kept[i].solved && p.solved && p.solved_on.is_none() {
-                    p.solved_since = kept[i].solved_since;
+                if first.solved && p.solved && p.solved_on.is_none() {
+                    problems[j].solved_since = problems[i].solved_since;
                 }
-                kept[i] = p;
+                problems.swap(i, j);
             }
         } else if pair.0 == pair.1 {
-            let fault = same_file_conflict(&problem_name(&p), &first_origin, &origin);
+            let fault = same_file_conflict(&problem_name(p), &first_origin, &origin);
             reject(&mut returns.problem_rows, &mut returns.rejected, fault);
         } else {
             returns
                 .conflicts
-                .push(conflict(&problem_name(&p), &first_origin, &origin));
+                .push(conflict(&problem_name(p), &first_origin, &origin));
             move_to_duplicates(&mut returns.problem_rows);
-            kept[i] = p;
+            problems.swap(i, j);
         }
     }
-    returns.problems = kept;
+    let mut flags = keep.into_iter();
+    problems.retain(|_| flags.next().unwrap_or(false));
 
     for ((a, b), r) in repeats {
         returns.notes.push(repeat_note(a, b, &r, &returns.files));

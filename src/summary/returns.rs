@@ -81,6 +81,7 @@ pub struct Visit {
     /// The printed form's serial (编号); may be empty in workbooks that
     /// zoufang did not write.
     pub(crate) serial: String,
+    /// The household head, kept only for a visit without a serial.
     pub(crate) head: String,
     pub(crate) location: Location,
     pub(crate) cadre: String,
@@ -544,9 +545,16 @@ fn read_visit(row: &Row, origin: Origin) -> Result<Visit, Problem> {
         }
     }
     let columns = 0..row.table.columns.len();
+    let serial = half_width(&row.text(H_SERIAL)).replace(' ', "");
     Ok(Visit {
-        serial: half_width(&row.text(H_SERIAL)).replace(' ', ""),
-        head,
+        // The head identifies a household only where no serial does; a
+        // city's 200,000 rows need not keep it otherwise.
+        head: if serial.is_empty() {
+            head
+        } else {
+            String::new()
+        },
+        serial,
         location: location(row, H_DISTRICT, H_TOWN, H_VILLAGE)?,
         cadre: clean_name(&required(row, H_CADRE)?),
         department: required(row, H_DEPARTMENT)?,
