@@ -615,3 +615,63 @@ fn long_names_shrink_to_fit_their_forms() {
         }
     }
 }
+
+/// Moves the first cell of the first worksheet of an `.xls` to the sheet's
+/// last row and column (BIFF8: 65,535 and 255), as a flipped byte or two of
+/// a damaged copy does.
+fn fling_a_cell(path: &Path) {
+    let mut file = cfb::open_rw(path).unwrap();
+    let mut stream = Vec::new();
+    file.open_stream("/Workbook")
+        .unwrap()
+        .read_to_end(&mut stream)
+        .unwrap();
+    let (mut at, mut bofs) = (0, 0);
+    loop {
+        let typ = u16::from_le_bytes([stream[at], stream[at + 1]]);
+        let len = usize::from(u16::from_le_bytes([stream[at + 2], stream[at + 3]]));
+        if typ == 0x0809 {
+            bofs += 1;
+        }
+        // NUMBER, LABELSST or RK: row, then column.
+        if bofs == 2 && matches!(typ, 0x0203 | 0x00FD | 0x027E) {
+            stream[at + 4..at + 8].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0x00]);
+            break;
+        }
+        at += 4 + len;
+    }
+    let mut out = file.open_stream("/Workbook").unwrap();
+    out.write_all(&stream).unwrap();
+    out.flush().unwrap();
+}
+
+#[test]
+fn an_xls_whose_cell_claims_a_far_place_is_refused_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["messy-roster.xls", "messy-roster-wps.et"] {
+        let path = dir.path().join(name);
+        std::fs::copy(fixture(name), &path).unwrap();
+        fling_a_cell(&path);
+        for command in ["check", "summary"] {
+            let out = dir.path().join("out");
+            let args = match command {
+                "check" => vec![command, path.to_str().unwrap()],
+                _ => vec![command, path.to_str().unwrap(), "-o", out.to_str().unwrap()],
+            };
+            let (run, measured) = zoufang_bounded(&args, HANG);
+            assert_eq!(run.code, 2, "{command} {name}: {}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains(&format!("【错误】文件「{}」工作表「", path.display()))
+                    && run.stderr.contains("万个单元格，与文件的大小"),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                measured.peak_mb < 300.0,
+                "{command} {name}: {} MB",
+                measured.peak_mb
+            );
+        }
+    }
+}

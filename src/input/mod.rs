@@ -9,6 +9,7 @@ pub(crate) use cell::Sheet;
 use csv::{csv_sheet, read_csv};
 use workbook::read_workbook_guarded;
 
+mod biff_guard;
 pub(crate) mod cell;
 mod csv;
 mod sniff;

@@ -143,7 +143,23 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
             refuse(out, PASSWORD_MESSAGE.to_string(), PASSWORD_HINT);
             return;
         }
-        Container::Ole => {}
+        Container::Ole => {
+            if let Err(oversized) = super::biff_guard::check(bytes) {
+                out.problems.push(Problem::fault(
+                    Place {
+                        sheet: oversized.sheet,
+                        ..Place::file(&file)
+                    },
+                    format!(
+                        "这个工作表自称有 {} 万个单元格，与文件的大小（{} KB）对不上，文件可能已损坏；为防止电脑卡死，没有读取这个文件",
+                        oversized.claimed.div_ceil(10_000),
+                        bytes.len().div_ceil(1024)
+                    ),
+                    CORRUPT_HINT,
+                ));
+                return;
+            }
+        }
     }
     let ods_merges = if container == Container::Zip {
         ods_merges(bytes)
