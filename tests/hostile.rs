@@ -139,11 +139,17 @@ fn damaged_disguised_and_encrypted_files_are_named_with_what_to_do() {
     )
     .unwrap();
     let et = std::fs::read(fixture("messy-roster-wps.et")).unwrap();
+    let ods = std::fs::read(fixture("messy-roster.ods")).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "截断.xlsx",
             good[..good.len() / 2].to_vec(),
-            "这个表格文件已损坏或格式无法识别",
+            "这个文件是Excel 工作簿（.xlsx），但内容已损坏，读不出来",
+        ),
+        (
+            "截断.ods",
+            ods[..ods.len() / 2].to_vec(),
+            "这个文件是OpenDocument 表格（.ods），但内容已损坏，读不出来",
         ),
         (
             "截断.et",

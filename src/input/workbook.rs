@@ -166,18 +166,26 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
     } else {
         Default::default()
     };
+    // What the file is, by its bytes: an OpenDocument spreadsheet names
+    // itself in its first, uncompressed member.
+    let ods = container == Container::Zip
+        && memchr::memmem::find(&bytes[..bytes.len().min(256)], b"opendocument.spreadsheet")
+            .is_some();
+    let format = match container {
+        Container::Ole => "Excel 97-2003 工作簿（.xls）或 WPS 表格（.et）",
+        _ if ods => "OpenDocument 表格（.ods）",
+        _ => "Excel 工作簿（.xlsx）",
+    };
     let opened = match container {
         Container::Ole => open_workbook_from_rs::<Xls<_>, _>(Cursor::new(bytes))
             .map(Sheets::Xls)
             .map_err(|e| e.to_string()),
+        _ if ods => open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes))
+            .map(Sheets::Ods)
+            .map_err(|e| e.to_string()),
         _ => open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes))
             .map(Sheets::Xlsx)
-            .map_err(|e| e.to_string())
-            .or_else(|xlsx_error| {
-                open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes))
-                    .map(Sheets::Ods)
-                    .map_err(|_| xlsx_error)
-            }),
+            .map_err(|e| e.to_string()),
     };
     let mut workbook = match opened {
         Ok(wb) => wb,
@@ -188,7 +196,7 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
         Err(text) => {
             refuse(
                 out,
-                format!("这个表格文件已损坏或格式无法识别（{text}）"),
+                format!("这个文件是{format}，但内容已损坏，读不出来（读表程序的说明：{text}）"),
                 CORRUPT_HINT,
             );
             return;
