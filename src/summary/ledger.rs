@@ -185,24 +185,9 @@ impl Ledger {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
         let mut stmt = self
             .db
-            .prepare(
-                "SELECT file, sha256, received, departments, households, problems, changed
-                 FROM imports ORDER BY id",
-            )
+            .prepare(&format!("SELECT {IMPORT_COLUMNS} FROM imports ORDER BY id"))
             .map_err(fault)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Import {
-                    file: r.get(0)?,
-                    sha256: r.get(1)?,
-                    received: r.get(2)?,
-                    departments: split_list(&r.get::<_, String>(3)?),
-                    households: r.get::<_, i64>(4)? as u64,
-                    problems: r.get::<_, i64>(5)? as u64,
-                    changed: r.get::<_, i64>(6)? as u64,
-                })
-            })
-            .map_err(fault)?;
+        let rows = stmt.query_map([], import_of).map_err(fault)?;
         rows.collect::<Result<_, _>>().map_err(fault)
     }
 
@@ -624,22 +609,27 @@ fn day_number(day: Date) -> i64 {
 /// The import of these bytes, if any.
 fn find_import(db: &Connection, sha256: &str) -> rusqlite::Result<Option<Import>> {
     db.query_row(
-        "SELECT file, sha256, received, departments, households, problems, changed
-         FROM imports WHERE sha256 = ?1",
+        &format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE sha256 = ?1"),
         [sha256],
-        |r| {
-            Ok(Import {
-                file: r.get(0)?,
-                sha256: r.get(1)?,
-                received: r.get(2)?,
-                departments: split_list(&r.get::<_, String>(3)?),
-                households: r.get::<_, i64>(4)? as u64,
-                problems: r.get::<_, i64>(5)? as u64,
-                changed: r.get::<_, i64>(6)? as u64,
-            })
-        },
+        import_of,
     )
     .optional()
+}
+
+/// The columns `import_of` reads, in its order.
+const IMPORT_COLUMNS: &str = "file, sha256, received, departments, households, problems, changed";
+
+/// An `imports` row as an `Import`.
+fn import_of(r: &rusqlite::Row) -> rusqlite::Result<Import> {
+    Ok(Import {
+        file: r.get(0)?,
+        sha256: r.get(1)?,
+        received: r.get(2)?,
+        departments: split_list(&r.get::<_, String>(3)?),
+        households: r.get::<_, i64>(4)? as u64,
+        problems: r.get::<_, i64>(5)? as u64,
+        changed: r.get::<_, i64>(6)? as u64,
+    })
 }
 
 fn split_list(text: &str) -> Vec<String> {

@@ -276,3 +276,19 @@ pub fn small_roster(dir: &Path, cadres: &[(&str, &str, f64)]) -> PathBuf {
     write_xlsx(&path, &[depts, villages, cadres]).expect("write roster");
     path
 }
+
+/// The (solved, pending) totals of the annex-5 table of the summary JSON
+/// that `pick` chooses (by its level, department…).
+pub fn annex5_totals(
+    json: &serde_json::Value,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> (u64, u64) {
+    let table = json["annex5"]
+        .as_array()
+        .expect("annex5")
+        .iter()
+        .find(|t| pick(t))
+        .unwrap_or_else(|| panic!("no such table in {}", json["annex5"]));
+    let n = |k: &str| table[k].as_u64().expect("a count");
+    (n("solved"), n("pending"))
+}
