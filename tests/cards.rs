@@ -135,7 +135,7 @@ fn duplex_backs_carry_their_fronts_qr() {
     let doc = plan
         .documents
         .iter()
-        .find(|d| d.template == Template::Cards)
+        .find(|d| d.template() == Template::Cards)
         .expect("department card file");
     assert_eq!(doc.cards, 12);
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
@@ -278,7 +278,7 @@ fn typeset_first(
     let doc = plan
         .documents
         .iter()
-        .find(|d| d.template == template)
+        .find(|d| d.template() == template)
         .unwrap();
     let engine = Engine::new(&[], settings.document_date, None).unwrap();
     engine

@@ -22,7 +22,7 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
     // Each document typeset once, with the pages shown: (picture, page).
     type Pictures = Vec<(&'static str, usize)>;
     let mut documents: Vec<(Job, Pictures)> = Vec::new();
-    let first = |template| plan.documents.iter().find(|d| d.template == template);
+    let first = |template| plan.documents.iter().find(|d| d.template() == template);
     if let Some(doc) = first(Template::Village) {
         let pictures = vec![("附件1_村（社区）调查表", 0)];
         documents.push((plan.payload(doc, &checked.roster, &settings), pictures));

@@ -416,7 +416,7 @@ fn compare_with_typst_cli(
     for doc in plan
         .documents
         .iter()
-        .filter(|d| d.template == crate::typeset::Template::Kit)
+        .filter(|d| d.template() == crate::typeset::Template::Kit)
     {
         let job = plan.payload(doc, &checked.roster, &settings);
         let data: serde_json::Value =

@@ -2,10 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::plan::Document;
+use super::plan::{Contents, Document};
 use crate::check::model::Roster;
 use crate::shared::atomic::{Written, write_atomic};
-use crate::typeset::Template;
 
 /// The manifest's file name at the output root.
 pub const MANIFEST: &str = "清单.csv";
@@ -28,25 +27,21 @@ const MANIFEST_HEADERS: [&str; 12] = [
 
 pub(super) fn manifest_row(roster: &Roster, doc: &Document, file: &Written) -> Vec<String> {
     let dept = &roster.departments[doc.department];
-    let village = &roster.villages[doc.village];
-    let (kind, cadre, id) = match (doc.template, doc.cadre) {
-        (Template::Kit, Some(c)) => (
+    let place = |v: usize| {
+        let v = &roster.villages[v];
+        (v.district.as_str(), v.town.as_str(), v.name.as_str())
+    };
+    let (kind, cadre, id, (district, town, village)) = match &doc.contents {
+        &Contents::Kit { cadre: c, .. } => (
             "干部走访材料（联系卡、附件3、附件4）",
             roster.cadres[c].name.as_str(),
             roster.cadres[c].id.as_str(),
+            place(roster.cadres[c].village),
         ),
-        (Template::Cards, _) => ("单位联系卡（附件2，供印刷厂）", "", ""),
-        _ => ("村（社区）调查表（附件1）", "", ""),
+        Contents::CardFile(_) => ("单位联系卡（附件2，供印刷厂）", "", "", ("", "", "")),
+        &Contents::Village(v) => ("村（社区）调查表（附件1）", "", "", place(v)),
     };
-    let (district, town, village) = match doc.template {
-        Template::Cards => ("", "", ""),
-        _ => (
-            village.district.as_str(),
-            village.town.as_str(),
-            village.name.as_str(),
-        ),
-    };
-    let (first, last) = doc.serials.clone().unwrap_or_default();
+    let (first, last) = doc.serials().cloned().unwrap_or_default();
     vec![
         file.path.to_string_lossy().replace('\\', "/"),
         kind.to_string(),

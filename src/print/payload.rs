@@ -6,10 +6,10 @@
 use serde::Serialize;
 use typst::foundations::Bytes;
 
-use super::plan::{Document, Plan};
+use super::plan::{Contents, Document, Plan};
 use crate::check::model::{Cadre, Department, Roster, Village};
 use crate::settings::Settings;
-use crate::typeset::{CardFace, Job, Stamps, Template};
+use crate::typeset::{CardFace, Job, Stamps};
 
 /// The campaign as every form names it.
 #[derive(Serialize)]
@@ -173,8 +173,8 @@ impl Plan {
                 hotline: &settings.hotline,
             }),
         };
-        match (doc.template, doc.cadre) {
-            (Template::Kit, Some(c)) => {
+        match &doc.contents {
+            &Contents::Kit { cadre: c, .. } => {
                 let cadre = &roster.cadres[c];
                 let cards = [CardCopies {
                     card: card(c, cadre, dept),
@@ -199,7 +199,7 @@ impl Plan {
                     campaign,
                 });
                 Job {
-                    template: doc.template,
+                    template: doc.template(),
                     data,
                     files: vec![qr(c)],
                     stamps: if stamped {
@@ -209,9 +209,8 @@ impl Plan {
                     },
                 }
             }
-            (Template::Cards, _) => {
-                let cards: Vec<CardCopies> = doc
-                    .card_cadres
+            Contents::CardFile(cadres) => {
+                let cards: Vec<CardCopies> = cadres
                     .iter()
                     .map(|&c| CardCopies {
                         card: card(c, &roster.cadres[c], dept),
@@ -219,7 +218,7 @@ impl Plan {
                     })
                     .collect();
                 let faces = cards.iter().map(face).collect();
-                let files = doc.card_cadres.iter().map(|&c| qr(c)).collect();
+                let files = cadres.iter().map(|&c| qr(c)).collect();
                 let data = json_bytes(&CardFile {
                     title: &dept.name,
                     hotline: &settings.hotline,
@@ -228,7 +227,7 @@ impl Plan {
                     campaign,
                 });
                 Job {
-                    template: doc.template,
+                    template: doc.template(),
                     data,
                     files,
                     stamps: if stamped {
@@ -238,10 +237,10 @@ impl Plan {
                     },
                 }
             }
-            _ => Job {
-                template: doc.template,
+            &Contents::Village(v) => Job {
+                template: doc.template(),
                 data: json_bytes(&VillageForm {
-                    village: village(&roster.villages[doc.village]),
+                    village: village(&roster.villages[v]),
                     department: DepartmentData {
                         name: &dept.name,
                         contact: &dept.contact,

@@ -31,23 +31,50 @@ pub(crate) fn card_pages(cards: u32) -> u32 {
 /// One PDF to be written.
 #[derive(Debug, Clone)]
 pub struct Document {
-    pub template: Template,
+    /// What it prints, and of whom.
+    pub contents: Contents,
     /// Path relative to the output folder.
     pub path: PathBuf,
     /// Index into `Roster::departments`.
     pub department: usize,
-    /// The cadre, for kits.
-    pub cadre: Option<usize>,
     /// Contact cards the document holds.
     pub cards: u32,
-    /// The cadres whose cards a department's card file holds, in order.
-    pub card_cadres: Vec<usize>,
-    /// The village or community the document is about.
-    pub village: usize,
     /// Pages the document will have.
     pub pages: u32,
-    /// Serial numbers printed on the household forms, first and last.
-    pub serials: Option<(String, String)>,
+}
+
+/// What a document prints (indices into the roster).
+#[derive(Debug, Clone)]
+pub enum Contents {
+    /// Annex 1 of a village or community.
+    Village(usize),
+    /// A cadre's kit: cards, household forms numbered `serials.0` to
+    /// `serials.1`, problem list.
+    Kit {
+        cadre: usize,
+        serials: (String, String),
+    },
+    /// A volume of a department's card file: these cadres' cards, in order.
+    CardFile(Vec<usize>),
+}
+
+impl Document {
+    /// The template the document is typeset with.
+    pub fn template(&self) -> Template {
+        match self.contents {
+            Contents::Village(_) => Template::Village,
+            Contents::Kit { .. } => Template::Kit,
+            Contents::CardFile(_) => Template::Cards,
+        }
+    }
+
+    /// The serial numbers of a kit's household forms, first and last.
+    pub(crate) fn serials(&self) -> Option<&(String, String)> {
+        match &self.contents {
+            Contents::Kit { serials, .. } => Some(serials),
+            _ => None,
+        }
+    }
 }
 
 /// Per-department totals, for the plan shown by `check`.
@@ -108,7 +135,7 @@ impl QrImages {
 impl Plan {
     /// The same plan with only the contact-card documents.
     pub(crate) fn cards_only(mut self) -> Plan {
-        self.documents.retain(|d| d.template == Template::Cards);
+        self.documents.retain(|d| d.template() == Template::Cards);
         for (d, (_, totals)) in self.departments.iter_mut().enumerate() {
             let docs = self.documents.iter().filter(|doc| doc.department == d);
             totals.pages = docs.map(|doc| doc.pages as u64).sum();
@@ -182,15 +209,11 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
             totals.villages += 1;
             totals.pages += 1;
             documents.push(Document {
-                template: Template::Village,
+                contents: Contents::Village(v),
                 path: PathBuf::from(&dir).join(format!("{file}.pdf")),
                 department: d,
-                cadre: None,
                 cards: 0,
-                card_cadres: Vec::new(),
-                village: v,
                 pages: 1,
-                serials: None,
             });
         }
         let mut cadres = Vec::new();
@@ -223,16 +246,16 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
                 totals.pages += pages as u64;
                 cards += cadre.quota;
                 let forms = cadre.serials();
+                let first_and_last = forms.first().cloned().zip(forms.last().cloned());
                 documents.push(Document {
-                    template: Template::Kit,
+                    contents: Contents::Kit {
+                        cadre: c,
+                        serials: first_and_last.unwrap_or_default(),
+                    },
                     path: PathBuf::from(&dir).join(format!("{file}.pdf")),
                     department: d,
-                    cadre: Some(c),
                     cards: cadre.quota,
-                    card_cadres: Vec::new(),
-                    village: cadre.village,
                     pages,
-                    serials: forms.first().cloned().zip(forms.last().cloned()),
                 });
             }
             let name = if volumes == 1 {
@@ -243,15 +266,11 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
             let file = unique(&mut used_files, safe_file_name(&name));
             totals.pages += card_pages(cards) as u64;
             documents.push(Document {
-                template: Template::Cards,
+                contents: Contents::CardFile(volume.to_vec()),
                 path: PathBuf::from(&dir).join(format!("{file}.pdf")),
                 department: d,
-                cadre: None,
                 cards,
-                card_cadres: volume.to_vec(),
-                village: roster.cadres[volume[0]].village,
                 pages: card_pages(cards),
-                serials: None,
             });
         }
         departments.push((dept.name.clone(), totals));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::manifest::{
     MANIFEST, listed_in_manifest, manifest_row, remove_unlisted, write_manifest,
 };
-use super::plan::{Document, Plan};
+use super::plan::{Contents, Document, Plan};
 use crate::check::model::Roster;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, sweep_stale_temps, write_atomic};
@@ -56,7 +56,7 @@ pub(crate) fn render_all(
     // which come last: they fill the other core while the last department's
     // card file (a third of a second at 200 cadres) is still being made.
     let mut order: Vec<usize> = (0..plan.documents.len()).collect();
-    order.sort_by_key(|&i| plan.documents[i].template == Template::Village);
+    order.sort_by_key(|&i| plan.documents[i].template() == Template::Village);
     let jobs: Vec<&Document> = order.iter().map(|&i| &plan.documents[i]).collect();
     let render_one = |&doc: &&Document| -> Result<Written, Problem> {
         // Made here, and freed when the document is done (see `Plan::payload`).
@@ -106,7 +106,7 @@ pub(crate) fn render_all(
                 let doc = plan
                     .documents
                     .iter()
-                    .find(|doc| doc.department == d && doc.template == Template::Kit)?;
+                    .find(|doc| doc.department == d && doc.template() == Template::Kit)?;
                 let folder = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
                 let name = safe_file_name(&format!("录入表_{}", dept.name));
                 Some((d, folder.join(format!("{name}.xlsx"))))
@@ -157,7 +157,7 @@ pub(crate) fn render_all(
                     .documents
                     .iter()
                     .filter(|doc| doc.department == d)
-                    .filter_map(|doc| doc.serials.clone())
+                    .filter_map(|doc| doc.serials().cloned())
                     .fold((String::new(), String::new()), |(f, _), (a, b)| {
                         (if f.is_empty() { a } else { f }, b)
                     });
@@ -202,13 +202,17 @@ pub(crate) fn render_all(
 
 /// Turns a typesetting failure into a message about the person or village.
 fn failure(roster: &Roster, doc: &Document, error: RenderError) -> Problem {
-    let (place, who) = match doc.cadre {
-        Some(c) => (
+    let cadre = |c: usize| {
+        (
             roster.cadres[c].place.clone(),
             format!("干部「{}」", roster.cadres[c].name),
-        ),
-        None => {
-            let v = &roster.villages[doc.village];
+        )
+    };
+    let (place, who) = match &doc.contents {
+        &Contents::Kit { cadre: c, .. } => cadre(c),
+        Contents::CardFile(cadres) => cadre(cadres[0]),
+        &Contents::Village(v) => {
+            let v = &roster.villages[v];
             (v.place.clone(), format!("村（社区）「{}」", v.name))
         }
     };
@@ -221,7 +225,7 @@ fn failure(roster: &Roster, doc: &Document, error: RenderError) -> Problem {
         // The same template error hits every document of its kind: it names
         // the template, not the person, so that it is reported once.
         RenderError::Template(lines) => Problem::fault(
-            Place::file(format!("模板 {}", doc.template.main_file())),
+            Place::file(format!("模板 {}", doc.template().main_file())),
             format!("模板出错，材料排不出来：{}", lines.join("；")),
             "请改正模板文件中指出的位置",
         ),
