@@ -9,48 +9,54 @@
 //! shared/          small pieces every stage uses
 //!   fault.rs         a problem in a user's file: place, value, what is wrong, what to do
 //!   text.rs          half-width, blank characters, phones, column letters, CSV/GBK decoding
-//!   date.rs          dates as clerks write them and as Excel stores them
+//!   date.rs          dates as clerks write them and as Excel stores them (jiff underneath)
 //!   atomic.rs        files written whole or not at all, swept after a crash, synced once
 //!   queue.rs         one worker per core, results in order (typesetting, reading sheets)
 //!   memory.rs        free memory handed back during long runs
 //!   file_name.rs     safe, unique file names from people's names
 //!   progress.rs      the progress bar
-//!   xlsx.rs          simple workbooks (title, header, rows, dropdowns): init and test fixtures
+//!   xlsx.rs          simple workbooks (title, header, rows, dropdowns): init, samples, test fixtures
 //! settings.rs      zoufang.toml: campaign title, year, hotline, QR mode, quotas, dates
 //! input/           files → sheets
 //!   mod.rs           a file or CSV folder read, with size limits
 //!   sniff.rs         what a file is by its bytes; password, Word, HTML, XML spreadsheets
 //!   zip_guard.rs     the zip-bomb guard
+//!   biff_guard.rs    the guard for .xls/.et: sheets whose claimed size their cells do not bear
 //!   workbook.rs      xlsx/xls/et/ods through calamine, merged cells filled
 //!   csv.rs           CSV in UTF-8, GBK/GB18030 or UTF-16
 //!   cell.rs          cells and sheets, each cell with its place
-//!   table.rs         finding a table by its header cells; rows and typed cell reads
-//! schema/          the data contract's tables, shared by every reader and writer
+//!   table.rs         finding a table by its header cells; rows; TableSpec::column
+//! schema/          the data contract's tables, shared by every reader and every writer
 //!   roster.rs        单位, 村（社区）, 干部: columns, aliases, 村/社区
 //!   returns.rs       入户调查, 问题清单, the summary's sheets; the words of 类型/类别/状态
+//!   blank_roster.rs  the blank roster `init` writes
 //! typeset/         the embedded Typst engine
-//!   mod.rs           Engine: fonts and templates loaded once; compile; template errors worded
+//!   mod.rs           Engine: fonts and templates loaded once; Job and Stamps; template errors worded
 //!   templates.rs     the built-in templates
 //!   fonts.rs         embedded fonts, font folders, glyphs no font has
 //!   world.rs         one document's view: /data.json and its own files
 //!   stamps.rs        parts typeset once and placed: household frames, cards, annex-5 frame
 //!   pdf.rs           reproducible PDF export; Typst's caches kept small
 //! check/           sheets → the checked roster
-//!   model.rs         Roster, Department, Village, Cadre
+//!   model.rs         Roster, Department, Village, Cadre (and a cadre's serials)
 //!   roster.rs        every roster fault and reminder is worded here
 //!   glyphs.rs        names the fonts cannot draw
 //! print/           the checked roster → files on disk
 //!   plan.rs          what is printed: documents, file names, pages, serials
+//!   payload.rs       one serde struct per template's data; what is stamped
 //!   qr.rs            the cards' QR codes (vCard or URL)
 //!   render.rs        typesetting every document in parallel and writing it
 //!   entry.rs         the entry workbook each department fills in after the visits
 //!   manifest.rs      清单.csv
 //! summary/         filled returns → the figures that go up the chain
-//!   returns.rs       rows read, checked and counted or rejected
+//!   returns.rs       rows read, checked, counted or rejected
+//!   identity.rs      nothing counts twice: repeats, conflicts, dates outside the campaign
+//!   ledger.rs        the SQLite ledger: imports, record versions, reports as of a day
+//!   read.rs          a summary's run: files read on two threads, or imported into the ledger; outputs written
 //!   count.rs         annex 5 is counted here; weekly figures; follow-up; phones masked
 //!   report.rs        annex-5 PDFs, 汇总表.xlsx, routed problem lists, JSON
-//! cli/             the command line: clap types, one file per subcommand
-//! dev/             tooling, not product: the benchmark, the demo and synthetic-city generators
+//! cli/             the command line: args.rs (clap types), one file per subcommand
+//! dev/             tooling, not product: bench.rs, sample.rs (demo roster and returns, synthetic city)
 //! ```
 
 // A `Problem` carries its place and message; it travels the error path only, so its size does not matter.
