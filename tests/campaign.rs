@@ -18,6 +18,11 @@ const MAHANG: (&str, &str, &str) = ("武进区", "湖塘镇", "马杭社区");
 /// Three departments, one village and one cadre each (ZF0001 to ZF0003,
 /// five forms each); 市教育局 will send nothing.
 fn roster(dir: &Path) -> PathBuf {
+    roster_with(dir, n(5.0))
+}
+
+/// The same roster, every cadre's 走访户数 given as `quota`.
+fn roster_with(dir: &Path, quota: Value) -> PathBuf {
     let path = dir.join("名单.xlsx");
     let departments = ["市民政局", "市财政局", "市教育局"];
     let villages = [DONGCHENGWAN, WUXING, MAHANG];
@@ -64,7 +69,7 @@ fn roster(dir: &Path) -> PathBuf {
                     t("科员"),
                     t(&format!("1380013800{i}")),
                     t(v.2),
-                    n(5.0),
+                    quota.clone(),
                     t(&format!("ZF000{}", i + 1)),
                 ]
             })
@@ -504,4 +509,34 @@ fn the_ledger_counts_each_week_once_and_remembers_past_weeks() {
         "{}",
         run.stderr
     );
+}
+
+/// A roster that leaves 走访户数 blank prints as many forms as the settings
+/// file beside it says: those serials are the roster's, not strangers.
+#[test]
+fn serials_follow_the_settings_default_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster_with(dir.path(), t(""));
+    std::fs::write(dir.path().join("zoufang.toml"), "default_quota = 40\n").unwrap();
+    let file = entry_workbook(
+        &dir.path().join("民政局.xlsx"),
+        vec![mz("ZF0001-35", "王大明", "2017-03-06")],
+        Vec::new(),
+    );
+    let out = dir.path().join("out");
+    let json = dir.path().join("s.json");
+    let (run, j) = summary_json(
+        &[
+            s(&file),
+            "-o",
+            s(&out),
+            "--roster",
+            s(&roster),
+            "--received",
+            "2017-03-13",
+        ],
+        &json,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(figures(&j, "市民政局").1, [1, 1, 0, 0]);
 }

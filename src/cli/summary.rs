@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use crate::settings::Settings;
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
 use crate::shared::progress::Progress;
@@ -64,7 +63,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     };
     let roster = args.roster.as_ref().map(|path| {
         let input = crate::input::read_input(path);
-        let checked = crate::check::roster::build(&input.sheets, &Settings::default(), &path.display().to_string());
+        let checked = crate::check::roster::build(&input.sheets, &settings, &path.display().to_string());
         let faults = input.problems.iter().chain(&checked.problems).filter(|p| p.is_fault()).count();
         if faults > 0 || input.sheets.is_empty() {
             eprintln!(
