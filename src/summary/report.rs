@@ -313,7 +313,7 @@ fn summary_workbook(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
     sheet.set_column_width(0, 110)?;
     let period = match summary.period {
         Some((from, to)) => format!(
-            "每周走访情况的统计期：{}至{}；“累计”为全部走访。",
+            "每周走访情况的统计期：{}至{}；“累计”算到统计期的最后一天；解决问题数按办结日期，没填办结日期的按收到表格的日期。",
             show_date(from),
             show_date(to)
         ),
