@@ -431,7 +431,7 @@ impl Ledger {
                 )
                 .map_err(fault)?;
             let mut rows = stmt.query([&as_of]).map_err(fault)?;
-            let mut last: Option<(String, Visit)> = None;
+            let mut latest = Latest::default();
             while let Some(r) = rows.next().map_err(fault)? {
                 let identity: String = r.get(0).map_err(fault)?;
                 let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
@@ -460,14 +460,9 @@ impl Ledger {
                     content: id(10)? as u64,
                     state: id(11)? as u64,
                 };
-                if let Some((previous, v)) = last.take()
-                    && previous != identity
-                {
-                    returns.visits.push(v);
-                }
-                last = Some((identity, visit));
+                latest.offer(identity, visit, &mut returns.visits);
             }
-            returns.visits.extend(last.map(|(_, v)| v));
+            latest.finish(&mut returns.visits);
         }
         {
             let mut stmt = self
@@ -482,7 +477,7 @@ impl Ledger {
                 )
                 .map_err(fault)?;
             let mut rows = stmt.query([&as_of]).map_err(fault)?;
-            let mut last: Option<(String, ProblemRecord)> = None;
+            let mut latest = Latest::default();
             let parse = |number: Option<i64>| number.map(day).transpose();
             while let Some(r) = rows.next().map_err(fault)? {
                 let identity: String = r.get(0).map_err(fault)?;
@@ -532,19 +527,14 @@ impl Ledger {
                     o.source = source_of(r.get(18).map_err(fault)?, r.get(19).map_err(fault)?);
                 }
                 // The solved spell this version continues, or starts.
-                let since = match &last {
-                    Some((previous, p)) if *previous == identity && p.solved => p.solved_since,
-                    _ => None,
-                };
+                let since = latest
+                    .previous(&identity)
+                    .filter(|p: &&ProblemRecord| p.solved)
+                    .and_then(|p| p.solved_since);
                 record.solved_since = solved.then(|| solved_on.or(since).unwrap_or(received));
-                if let Some((previous, p)) = last.take()
-                    && previous != identity
-                {
-                    returns.problems.push(p);
-                }
-                last = Some((identity, record));
+                latest.offer(identity, record, &mut returns.problems);
             }
-            returns.problems.extend(last.map(|(_, p)| p));
+            latest.finish(&mut returns.problems);
         }
         returns.files = file_names;
         for v in &mut returns.visits {
@@ -571,6 +561,44 @@ pub fn already_imported(file: &str, earlier: &Import) -> Problem {
         ),
         "不用再导入",
     )
+}
+
+/// The latest version of each record, from rows ordered by identity and
+/// then by when they were received: a record is final when the next row's
+/// identity differs.
+struct Latest<T> {
+    last: Option<(String, T)>,
+}
+
+impl<T> Default for Latest<T> {
+    fn default() -> Self {
+        Latest { last: None }
+    }
+}
+
+impl<T> Latest<T> {
+    /// The version before this one of the same record, if any.
+    fn previous(&self, identity: &str) -> Option<&T> {
+        self.last
+            .as_ref()
+            .filter(|(i, _)| i == identity)
+            .map(|(_, t)| t)
+    }
+
+    /// Takes the next version; the record before it goes to `out` when
+    /// this one is of another record.
+    fn offer(&mut self, identity: String, item: T, out: &mut Vec<T>) {
+        if let Some((previous, t)) = self.last.take()
+            && previous != identity
+        {
+            out.push(t);
+        }
+        self.last = Some((identity, item));
+    }
+
+    fn finish(self, out: &mut Vec<T>) {
+        out.extend(self.last.map(|(_, t)| t));
+    }
 }
 
 /// Names stored once (`names` table), by id, as an import writes them.

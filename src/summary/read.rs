@@ -220,16 +220,7 @@ pub fn import_and_report(
     ledger: &Path,
     as_of: Option<Date>,
 ) -> Result<Reported, Vec<Problem>> {
-    let Run {
-        files,
-        roster,
-        period,
-        context,
-        engine,
-        settings,
-        out,
-        progress,
-    } = *run;
+    let (files, period, context, progress) = (run.files, run.period, run.context, run.progress);
     let mut ledger = Ledger::open(ledger).map_err(|p| vec![p])?;
     let mut all = Returns::default();
     let mut imports = Vec::new();
@@ -291,9 +282,9 @@ pub fn import_and_report(
             .flat_map(|i| i.departments)
             .collect(),
     );
-    let summary = summarise(&returns, roster, period);
-    let workbook = write_workbook(&summary, out);
-    let (tables, ()) = write_tables(engine, settings, &summary, &returns, out, || ());
+    let summary = summarise(&returns, run.roster, period);
+    let workbook = write_workbook(&summary, run.out);
+    let (tables, ()) = write_tables(run.engine, run.settings, &summary, &returns, run.out, || ());
     let written = tables.and_then(|mut w| {
         w.push(workbook?);
         Ok(w)
