@@ -21,9 +21,11 @@
 //!   mod.rs           a file or CSV folder read, with size limits
 //!   sniff.rs         what a file is by its bytes; password, Word, HTML, XML spreadsheets
 //!   zip_guard.rs     the zip-bomb guard
-//!   biff_guard.rs    the guard for .xls/.et: sheets whose claimed size their cells do not bear
+//!   claims.rs        the rule of the grid guards: a sheet's grid in proportion to its cells
+//!   biff_guard.rs    the grid guard for .xls/.et (cell and DIMENSIONS records)
+//!   ods_scan.rs      one pass over an .ods: its merged cells, and the grid guard (repeats)
 //!   workbook.rs      xlsx/xls/et/ods through calamine, merged cells filled
-//!   csv.rs           CSV in UTF-8, GBK/GB18030 or UTF-16
+//!   csv.rs           CSV in UTF-8, GBK/GB18030 or UTF-16, within Excel's bounds
 //!   cell.rs          cells and sheets, each cell with its place
 //!   table.rs         finding a table by its header cells; rows; TableSpec::column
 //! schema/          the data contract's tables, shared by every reader and every writer

@@ -389,6 +389,63 @@ fn csv_in_any_encoding_reads_the_same_as_the_workbook() {
     assert_eq!(plan_totals(&csv.stdout), plan_totals(&xlsx.stdout));
 }
 
+#[test]
+fn a_csv_with_a_quote_left_open_or_too_big_is_refused_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = csv_roster(dir.path());
+    // A quotation mark left open in the second row: 40 MB of rows after it
+    // would be read as one cell.
+    let mut cadres = "姓名,单位,职务,手机,走访村（社区）,走访户数,编号\n张卫国,\"市民政局,科员,13800001001,东城湾村,30,\n".to_string();
+    cadres.push_str(&"李娜,市民政局,科员,13800001002,东城湾村,30,\n".repeat(800_000));
+    let file = folder.join("干部.csv");
+    std::fs::write(&file, &cadres).unwrap();
+    let refused = format!(
+        "【错误】文件「{}」工作表「干部」第2行B列：这一格的内容超过了 127 KB",
+        file.display()
+    );
+    // In a roster folder the other tables are read (a fault: exit 1); alone,
+    // as returns, nothing is (exit 2).
+    let (run, measured) = check(&folder);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&refused) && run.stderr.contains("引号"),
+        "{}",
+        run.stderr
+    );
+    assert!(measured.peak_mb < 300.0, "{} MB", measured.peak_mb);
+    let out = dir.path().join("汇总");
+    let (run, measured) = zoufang_bounded(
+        &[
+            "summary",
+            file.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        HANG,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(&refused), "{}", run.stderr);
+    assert!(measured.peak_mb < 300.0, "{} MB", measured.peak_mb);
+
+    // A file of hundreds of MB (sparse: nothing is written to disk) is
+    // refused before it is read.
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(600 << 20)
+        .unwrap();
+    let (run, measured) = check(&folder);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "【错误】文件「{}」：这个文件有 600 MB，太大了",
+            file.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(measured.peak_mb < 100.0, "{} MB", measured.peak_mb);
+}
+
 /// One row of the sample returns' household sheet, with replacements.
 fn household(r: u32, serial: &str, opinion: X, date: X) -> String {
     xml_row(
@@ -651,13 +708,39 @@ fn fling_a_cell(path: &Path) {
     out.flush().unwrap();
 }
 
+/// Writes a run of 6,000 rows of 16,384 equal values (two dozen bytes of
+/// XML) before the first row of each sheet of an `.ods`, as a damaged repeat
+/// count does: calamine would write out 98 million values.
+fn repeat_a_cell(src: &Path, dst: &Path) {
+    const RUN: &str = r#"<table:table-row table:number-rows-repeated="6000"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row>"#;
+    rewrite_zip(src, dst, |name, bytes, out| {
+        if name == "content.xml" {
+            let xml = String::from_utf8(bytes).unwrap();
+            let first = xml.find("<table:table-row").unwrap();
+            out.write_all(format!("{}{RUN}{}", &xml[..first], &xml[first..]).as_bytes())
+                .unwrap();
+        } else {
+            out.write_all(&bytes).unwrap();
+        }
+    });
+}
+
 #[test]
-fn an_xls_whose_cell_claims_a_far_place_is_refused_in_bounded_memory() {
+fn a_sheet_whose_size_its_cells_do_not_bear_is_refused_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["messy-roster.xls", "messy-roster-wps.et"] {
+    for name in [
+        "messy-roster.xls",
+        "messy-roster-wps.et",
+        "messy-roster.ods",
+    ] {
         let path = dir.path().join(name);
-        std::fs::copy(fixture(name), &path).unwrap();
-        fling_a_cell(&path);
+        if name.ends_with(".ods") {
+            repeat_a_cell(&fixture(name), &path);
+        } else {
+            std::fs::copy(fixture(name), &path).unwrap();
+            fling_a_cell(&path);
+        }
+        assert!(std::fs::metadata(&path).unwrap().len() < 64 << 10);
         for command in ["check", "summary"] {
             let out = dir.path().join("out");
             let args = match command {

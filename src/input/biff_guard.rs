@@ -1,29 +1,14 @@
 //! The guard for `.xls` and WPS `.et` files (OLE containers of BIFF
 //! records): before calamine reads one, its sheets' claimed sizes and cell
-//! positions are checked against what the file really holds. calamine
-//! reserves room for every cell a sheet's DIMENSIONS record claims, and lays
-//! the cells it finds out as a full grid from the first to the last row and
-//! column any of them names: an 11 kB copy of a workbook with a few bytes
-//! changed asked for 17 GB. A sheet whose grid would be far larger than its
-//! cells is refused, naming the sheet.
+//! positions are checked against what the file really holds (`claims`).
+//! calamine reserves room for every cell a sheet's DIMENSIONS record claims,
+//! and lays the cells it finds out as a full grid from the first to the last
+//! row and column any of them names: an 11 kB copy of a workbook with a few
+//! bytes changed asked for 17 GB.
 
 use std::io::{Cursor, Read};
 
-/// A grid of at most this many cells is always allowed (a full sheet of
-/// 65,536 rows × 16 columns).
-const ALWAYS_ALLOWED: u64 = 1 << 20;
-
-/// Past that, a grid may hold at most this many cells for each cell the
-/// sheet really has: real sheets are dense; a damaged record is not.
-const CELLS_PER_RECORD: u64 = 16;
-
-/// What the scan found wrong: the sheet (its name, as the workbook lists
-/// it) and the cells its grid would take.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct Oversized {
-    pub(super) sheet: String,
-    pub(super) claimed: u64,
-}
+use super::claims::{Oversized, within};
 
 /// Checks the workbook stream of an OLE container. `Ok(())` when every
 /// sheet is within bounds, or when the file is not one this scan reads (the
@@ -150,15 +135,7 @@ impl Bounds {
     }
 
     fn check(&self, sheet: impl FnOnce() -> String) -> Result<(), Oversized> {
-        let allowed = ALWAYS_ALLOWED.max(self.cells.saturating_mul(CELLS_PER_RECORD));
-        let claimed = self.claimed.max(self.grid());
-        if claimed > allowed {
-            return Err(Oversized {
-                sheet: sheet(),
-                claimed,
-            });
-        }
-        Ok(())
+        within(self.claimed.max(self.grid()), self.cells, sheet)
     }
 }
 

@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::shared::fault::{Place, Problem};
 pub(crate) use cell::Sheet;
-use csv::{csv_sheet, read_csv};
+use csv::read_csv;
 use workbook::read_workbook_guarded;
 
 mod biff_guard;
 pub(crate) mod cell;
+mod claims;
 mod csv;
+mod ods_scan;
 mod sniff;
 pub mod table;
 mod workbook;
@@ -128,36 +130,36 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
         }
         return out;
     }
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        match read_csv(path) {
+            Ok(sheet) => out.sheets.push(sheet),
+            Err(p) => out.problems.push(p),
+        }
+        return out;
+    }
     if let Ok(meta) = std::fs::metadata(path)
         && meta.len() > MAX_INPUT_BYTES
     {
-        out.problems.push(Problem::fault(
-            Place::file(path.display().to_string()),
-            format!(
-                "这个文件有 {} MB，太大了，不像是名单或录入表",
-                meta.len() >> 20
-            ),
-            "请确认选对了文件；录入表太大时可以按单位分成几个文件",
-        ));
+        out.problems.push(too_big(path, meta.len()));
         return out;
     }
     match std::fs::read(path) {
-        Ok(bytes) => {
-            if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-            {
-                match csv_sheet(path, &bytes) {
-                    Ok(sheet) => out.sheets.push(sheet),
-                    Err(p) => out.problems.push(p),
-                }
-            } else {
-                read_workbook_guarded(path, &bytes.into(), pick, &mut out);
-            }
-        }
+        Ok(bytes) => read_workbook_guarded(path, &bytes.into(), pick, &mut out),
         Err(e) => out.problems.push(unreadable(path, &e.to_string())),
     }
     out
+}
+
+/// A file larger than any roster or returns, refused before it is read.
+pub(crate) fn too_big(path: &Path, size: u64) -> Problem {
+    Problem::fault(
+        Place::file(path.display().to_string()),
+        format!("这个文件有 {} MB，太大了，不像是名单或录入表", size >> 20),
+        "请确认选对了文件；录入表太大时可以按单位分成几个文件",
+    )
 }
 
 pub(crate) fn unreadable(path: &Path, why: &str) -> Problem {

@@ -1,7 +1,6 @@
 //! Workbooks (`.xlsx`, `.xls`, WPS `.et`, `.ods`) through calamine: guarded against
 //! the library's panics, worksheets streamed into place, merged cells filled.
 
-use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -9,10 +8,10 @@ use calamine::{
     DataType, Dimensions, Ods, Reader, SheetType, SheetVisible, Sheets, Xls, Xlsx,
     open_workbook_from_rs,
 };
-use quick_xml::events::{BytesStart, Event};
 
 use super::cell::{Cell, Sheet};
 use super::csv::csv_sheet;
+use super::ods_scan::Merges;
 use super::sniff::{
     CORRUPT_HINT, Container, Markup, PASSWORD_HINT, PASSWORD_MESSAGE, is_encrypted_package,
     markup_kind, other_office_document, sniff,
@@ -87,6 +86,12 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
     }
     // Whether calamine must look for merged cells (see `zip_members`).
     let mut merged_cells = true;
+    // An OpenDocument spreadsheet, by its bytes: it names itself in its
+    // first, uncompressed member; or, where a tool compressed that, by its
+    // members: its cells are in `content.xml`, an xlsx's under `xl/`.
+    let mut ods = container == Container::Zip
+        && memchr::memmem::find(&bytes[..bytes.len().min(256)], b"opendocument.spreadsheet")
+            .is_some();
     match container {
         Container::Other => {
             // A CSV saved with a spreadsheet's extension is still readable.
@@ -119,6 +124,8 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
             let members = match zip_members(bytes) {
                 Ok(scan) => {
                     merged_cells = scan.merged_cells;
+                    ods |= scan.names.iter().any(|n| n == "content.xml")
+                        && !scan.names.iter().any(|n| n.starts_with("xl/"));
                     scan.names
                 }
                 Err(message) => {
@@ -145,32 +152,22 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
         }
         Container::Ole => {
             if let Err(oversized) = super::biff_guard::check(bytes) {
-                out.problems.push(Problem::fault(
-                    Place {
-                        sheet: oversized.sheet,
-                        ..Place::file(&file)
-                    },
-                    format!(
-                        "这个工作表自称有 {} 万个单元格，与文件的大小（{} KB）对不上，文件可能已损坏；为防止电脑卡死，没有读取这个文件",
-                        oversized.claimed.div_ceil(10_000),
-                        bytes.len().div_ceil(1024)
-                    ),
-                    CORRUPT_HINT,
-                ));
+                out.problems.push(oversized.problem(&file, bytes.len()));
                 return;
             }
         }
     }
-    let ods_merges = if container == Container::Zip {
-        ods_merges(bytes)
+    let ods_merges = if ods {
+        match super::ods_scan::scan(bytes) {
+            Ok(merges) => merges,
+            Err(oversized) => {
+                out.problems.push(oversized.problem(&file, bytes.len()));
+                return;
+            }
+        }
     } else {
-        Default::default()
+        Merges::default()
     };
-    // What the file is, by its bytes: an OpenDocument spreadsheet names
-    // itself in its first, uncompressed member.
-    let ods = container == Container::Zip
-        && memchr::memmem::find(&bytes[..bytes.len().min(256)], b"opendocument.spreadsheet")
-            .is_some();
     let format = match container {
         Container::Ole => "Excel 97-2003 工作簿（.xls）或 WPS 表格（.et）",
         _ if ods => "OpenDocument 表格（.ods）",
@@ -293,7 +290,7 @@ fn read_sheet(
     name: String,
     hidden: bool,
     merged_cells: bool,
-    ods_merges: &HashMap<String, Vec<Dimensions>>,
+    ods_merges: &Merges,
 ) -> Result<Option<Sheet>, Problem> {
     let place = |name: &str| Place {
         sheet: name.to_string(),
@@ -477,82 +474,6 @@ fn fill_merges(rows: &mut [Vec<Cell>], row0: u32, col0: u32, merges: &[Dimension
             }
         }
     }
-}
-
-/// Merged regions of an OpenDocument spreadsheet, by sheet name, read from
-/// `content.xml` (calamine reports none for ODS). Anything unreadable gives
-/// no merges: the cells are still read, only not filled.
-fn ods_merges(bytes: &[u8]) -> HashMap<String, Vec<Dimensions>> {
-    let mut merges: HashMap<String, Vec<Dimensions>> = HashMap::new();
-    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return merges;
-    };
-    let Ok(content) = archive.by_name("content.xml") else {
-        return merges;
-    };
-    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
-    let attr = |e: &BytesStart, name: &str| -> Option<String> {
-        e.try_get_attribute(name).ok().flatten().map(|a| {
-            quick_xml::escape::unescape(&a.value)
-                .map(|v| v.into_owned())
-                .unwrap_or_else(|_| a.value.into_owned())
-        })
-    };
-    let number = |e: &BytesStart, name: &str| {
-        attr(e, name)
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(1)
-    };
-    let (mut sheet, mut row, mut col, mut row_repeat) = (String::new(), 0u32, 0u32, 1u32);
-    let mut buf = Vec::new();
-    loop {
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(Event::Eof) | Err(_) => break,
-            Ok(event) => event,
-        };
-        let (e, is_empty) = match &event {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(e) => {
-                if e.name().as_ref() == "table:table-row" {
-                    row = row.saturating_add(row_repeat);
-                }
-                buf.clear();
-                continue;
-            }
-            _ => {
-                buf.clear();
-                continue;
-            }
-        };
-        match e.name().as_ref() {
-            "table:table" => {
-                sheet = attr(e, "table:name").unwrap_or_default();
-                row = 0;
-            }
-            "table:table-row" => {
-                col = 0;
-                row_repeat = number(e, "table:number-rows-repeated");
-                if is_empty {
-                    row = row.saturating_add(row_repeat);
-                }
-            }
-            "table:table-cell" | "table:covered-table-cell" => {
-                let rows = number(e, "table:number-rows-spanned");
-                let cols = number(e, "table:number-columns-spanned");
-                if rows > 1 || cols > 1 {
-                    merges.entry(sheet.clone()).or_default().push(Dimensions {
-                        start: (row, col),
-                        end: (row.saturating_add(rows - 1), col.saturating_add(cols - 1)),
-                    });
-                }
-                col = col.saturating_add(number(e, "table:number-columns-repeated"));
-            }
-            _ => {}
-        }
-        buf.clear();
-    }
-    merges
 }
 
 #[cfg(test)]

@@ -50,8 +50,10 @@ impl fmt::Display for Place {
         if let Some(row) = self.row {
             write!(f, "第{row}行")?;
         }
-        if let Some((col, header)) = &self.column {
-            write!(f, "{}列（{}）", column_letter(*col), header)?;
+        match &self.column {
+            Some((col, header)) if header.is_empty() => write!(f, "{}列", column_letter(*col))?,
+            Some((col, header)) => write!(f, "{}列（{}）", column_letter(*col), header)?,
+            None => {}
         }
         Ok(())
     }

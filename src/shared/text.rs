@@ -160,18 +160,20 @@ pub(crate) fn compact(s: &str) -> String {
 /// bytes of ASCII text), else line by line UTF-8 (with or without BOM) when
 /// valid and GB18030 (which includes GBK) when not, so that a file pasted
 /// together from a UTF-8 export and a GBK one reads right throughout.
-pub(crate) fn decode_text(bytes: &[u8]) -> String {
+pub(crate) fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         return encoding_rs::UTF_16LE
             .decode_without_bom_handling(rest)
             .0
-            .into_owned();
+            .into_owned()
+            .into();
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return encoding_rs::UTF_16BE
             .decode_without_bom_handling(rest)
             .0
-            .into_owned();
+            .into_owned()
+            .into();
     }
     let head = &bytes[..bytes.len().min(1024) & !1];
     let zeros_at = |odd: usize| {
@@ -185,17 +187,19 @@ pub(crate) fn decode_text(bytes: &[u8]) -> String {
         return encoding_rs::UTF_16LE
             .decode_without_bom_handling(bytes)
             .0
-            .into_owned();
+            .into_owned()
+            .into();
     }
     if head.len() >= 8 && zeros_at(0) * 10 > head.len() * 4 && zeros_at(1) == 0 {
         return encoding_rs::UTF_16BE
             .decode_without_bom_handling(bytes)
             .0
-            .into_owned();
+            .into_owned()
+            .into();
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return s.to_string();
+        return s.into();
     }
     let mut text = String::with_capacity(bytes.len() * 3 / 2);
     for line in bytes.split_inclusive(|&b| b == b'\n') {
@@ -204,7 +208,7 @@ pub(crate) fn decode_text(bytes: &[u8]) -> String {
             Err(_) => text.push_str(&encoding_rs::GB18030.decode_without_bom_handling(line).0),
         }
     }
-    text
+    text.into()
 }
 
 /// `「堃」「䶮」`, for messages.

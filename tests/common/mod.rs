@@ -70,12 +70,18 @@ pub fn plan_totals(stdout: &str) -> Vec<String> {
     line.split_whitespace().skip(1).map(String::from).collect()
 }
 
-/// Runs `zoufang` killed after `limit`, with its peak memory: for inputs
-/// that must not hang it or blow up its memory.
+/// The address space a bounded run may take: past it an allocation fails
+/// and the program aborts, where Linux would otherwise overcommit and let a
+/// huge allocation that is never touched pass unseen.
+pub const ADDRESS_SPACE: u64 = 4 << 30;
+
+/// Runs `zoufang` killed after `limit`, under `ADDRESS_SPACE`, with its
+/// peak memory: for inputs that must not hang it or blow up its memory.
 pub fn zoufang_bounded(args: &[&str], limit: std::time::Duration) -> (Run, Measured) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (out, err) = (dir.path().join("out"), dir.path().join("err"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_zoufang"));
+    limit_address_space(&mut command, ADDRESS_SPACE);
     command
         .args(args)
         .stdout(std::fs::File::create(&out).expect("stdout file"))
@@ -88,6 +94,25 @@ pub fn zoufang_bounded(args: &[&str], limit: std::time::Duration) -> (Run, Measu
         stderr: read(&err),
     };
     (run, measured)
+}
+
+/// Makes `command` run with at most `bytes` of address space.
+pub fn limit_address_space(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    let limit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: between fork and exec only setrlimit runs, which is
+    // async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// The form XObjects (placed PDF pages) of a PDF, with their object ids.
