@@ -1,7 +1,7 @@
 //! `zoufang bench`: the speed and memory of `kits` and `summary` on synthetic
 //! cities, measured on this machine in one run, written as a Markdown report.
 //! Each measured command runs as a child process; its peak memory is the
-//! kernel's high-water mark (`VmHWM`), polled until it exits.
+//! kernel's count of its largest resident set (`ru_maxrss`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,15 +11,15 @@ use std::time::{Duration, Instant};
 /// One measured run of a child process.
 #[derive(Debug, Clone)]
 pub struct Measured {
-    pub(crate) seconds: f64,
+    pub seconds: f64,
     pub peak_mb: f64,
     pub(crate) ok: bool,
     /// The exit code; `None` when killed (by a signal or for running too long).
     pub code: Option<i32>,
 }
 
-/// Runs a command with its output thrown away, polling its peak resident
-/// memory until it exits.
+/// Runs a command with its output thrown away, with its peak resident
+/// memory.
 pub(crate) fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
     measure_command(&mut quiet(program, args), None)
 }
@@ -50,41 +50,49 @@ fn quiet(program: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// Runs a prepared command, polling its peak resident memory (`VmHWM`) until
-/// it exits; past `limit` it is killed and counts as failed.
+/// Runs a prepared command until it exits, with its peak resident memory
+/// as the kernel counted it (`ru_maxrss` from `wait4`: exact, however
+/// short the run); past `limit` it is killed and counts as failed.
 pub fn measure_command(
     command: &mut Command,
     limit: Option<Duration>,
 ) -> std::io::Result<Measured> {
     let started = Instant::now();
-    let mut child = command.spawn()?;
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path)
-            && let Some(kb) = text
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
+    let child = command.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut killed = false;
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let flags = if killed { 0 } else { libc::WNOHANG };
+        // SAFETY: `pid` is our own child, not yet reaped (this loop is the
+        // only place that waits for it); the pointers are to live locals.
+        let reaped = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        if reaped == pid {
+            break (status, usage);
         }
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
+        if reaped < 0 {
+            let error = std::io::Error::last_os_error();
+            if error.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(error);
         }
         if limit.is_some_and(|l| started.elapsed() > l) {
-            child.kill()?;
-            child.wait()?;
-            break None;
+            // SAFETY: signals our own child, which has not been reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed = true;
+            continue;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
     };
+    let code = (!killed && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
     Ok(Measured {
         seconds: started.elapsed().as_secs_f64(),
-        peak_mb: peak_kb as f64 / 1024.0,
-        ok: status.is_some_and(|s| s.success()),
-        code: status.and_then(|s| s.code()),
+        peak_mb: usage.ru_maxrss as f64 / 1024.0,
+        ok: code == Some(0),
+        code,
     })
 }
 

@@ -205,6 +205,10 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
         .filter(|s| s.typ == SheetType::WorkSheet)
         .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
         .collect();
+    // A damaged workbook may list a sheet twice; it is one sheet (a name
+    // names one sheet in Excel and WPS), read once.
+    let mut seen = std::collections::HashSet::new();
+    sheets.retain(|(name, _)| seen.insert(name.clone()));
     match pick {
         Pick::All => {}
         Pick::Only(names) => sheets.retain(|(name, _)| names.contains(name)),
