@@ -229,33 +229,35 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The roster, and 市民政局's two weeks and 市财政局's one return, summed
+/// up for the week of 13-19 March as received on 20 March into `out`, with
+/// `more` flags.
+fn two_weeks(dir: &Path, out: &Path, more: &[&str]) -> (Run, Json) {
+    let roster = roster(dir);
+    let (w1, w2, fin) = (civil_week1(dir), civil_week2(dir), finance(dir));
+    let mut args = vec![
+        s(&w1),
+        s(&w2),
+        s(&fin),
+        "-o",
+        s(out),
+        "--roster",
+        s(&roster),
+        "--week",
+        "2017-03-15",
+        "--received",
+        "2017-03-20",
+    ];
+    args.extend_from_slice(more);
+    summary_json(&args, &dir.join("s.json"))
+}
+
 #[test]
 fn week_two_sent_with_week_one_counts_every_household_once() {
     let dir = tempfile::tempdir().unwrap();
-    let roster = roster(dir.path());
-    let (w1, w2, fin) = (
-        civil_week1(dir.path()),
-        civil_week2(dir.path()),
-        finance(dir.path()),
-    );
     let out = dir.path().join("out");
     let json = dir.path().join("s.json");
-    let (run, j) = summary_json(
-        &[
-            s(&w1),
-            s(&w2),
-            s(&fin),
-            "-o",
-            s(&out),
-            "--roster",
-            s(&roster),
-            "--week",
-            "2017-03-15",
-            "--received",
-            "2017-03-20",
-        ],
-        &json,
-    );
+    let (run, j) = two_weeks(dir.path(), &out, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     // Week 2 (13-19 March): two new households, one problem raised; solved
     // then: only 序号4 (办结日期 15 March). 序号1 and 序号3 carry no
@@ -294,6 +296,7 @@ fn week_two_sent_with_week_one_counts_every_household_once() {
     );
 
     // The same workbook given twice is read once.
+    let w1 = civil_week1(dir.path());
     let (run, j) = summary_json(
         &[s(&w1), s(&w1), "-o", s(&out), "--received", "2017-03-13"],
         &json,
@@ -539,4 +542,97 @@ fn serials_follow_the_settings_default_quota() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(figures(&j, "市民政局").1, [1, 1, 0, 0]);
+}
+
+#[test]
+fn the_weekly_brief_says_what_the_json_says_and_charts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_into = |out: &Path, emit: &Path| two_weeks(dir.path(), out, &["--emit-data", s(emit)]);
+    let (out, emit) = (dir.path().join("out"), dir.path().join("data"));
+    let (run, j) = run_into(&out, &emit);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let brief = out.join("走访情况周报_2017-03-13至2017-03-19.pdf");
+    // Numbers apart (table rows, chart labels), and words without the
+    // spaces text extraction puts where the font changes.
+    let text = pdf_words(&brief);
+    let flat = pdf_text(&brief);
+    let says = |phrase: &str| {
+        let phrase: String = phrase.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(flat.contains(&phrase), "{phrase} not in {text}");
+    };
+    says("走访情况周报");
+    says("统计期：2017年3月13日至2017年3月19日");
+    // Every department's period and cumulative figures, as the JSON has
+    // them; the roster's department that sent nothing, as zeros.
+    for department in ["市民政局", "市财政局"] {
+        let (period, cumulative) = figures(&j, department);
+        let row = std::iter::once(department.to_string())
+            .chain(period.iter().chain(&cumulative).map(|n| n.to_string()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(text.contains(&row), "{row} not in {text}");
+    }
+    assert!(text.contains("市教育局 0 0 0 0 0 0 0 0"), "{text}");
+    assert!(text.contains("合计 1 2 1 1 2 6 4 2"), "{text}");
+    says("干部走访1人、走访2户，汇总问题1个，解决问题1个");
+    // Who has reported.
+    says("名单上共3个单位，本期交回录入表的2个（67%）");
+    says("还没有交的1个：市教育局");
+    // The charts' labels: progress against the forms printed, lowest first;
+    // households per week; problems by category and district.
+    let progress = ["0 / 5 户 0%", "1 / 5 户 20%", "5 / 5 户 100%"];
+    let at: Vec<usize> = progress
+        .iter()
+        .map(|p| text.find(p).unwrap_or_else(|| panic!("{p} not in {text}")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(text.contains("4 2 3/6–3/12 3/13–3/19"), "{text}");
+    says("房屋土地 已解决 4 待解决 0");
+    says("武进区 已解决 4 待解决 0");
+    // Counts only: no household's name, no phone.
+    for private in ["王大明", "钱多多", "1390000"] {
+        assert!(!flat.contains(private), "{private} in {text}");
+    }
+    // Each chart alone as SVG, and the data every template received.
+    let charts = out.join("周报图表");
+    let svgs: Vec<_> = std::fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(svgs.len(), 4, "{svgs:?}");
+    for svg in &svgs {
+        let head = std::fs::read_to_string(svg).unwrap();
+        assert!(head.starts_with("<svg"), "{}", svg.display());
+    }
+    let data: Json = serde_json::from_str(
+        &std::fs::read_to_string(emit.join("走访情况周报_2017-03-13至2017-03-19.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(data["departments"][0]["name"], "市民政局");
+    let chart: Json = serde_json::from_str(
+        &std::fs::read_to_string(emit.join("周报图表/图2_每周走访户数.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(chart["chart"], "weeks");
+    let weeks: Vec<u64> = chart["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["households"].as_u64().unwrap())
+        .collect();
+    assert_eq!(weeks, [4, 2]);
+
+    // Same inputs, same bytes.
+    let again = dir.path().join("again");
+    run_into(&again, &dir.path().join("data2"));
+    assert_eq!(
+        std::fs::read(&brief).unwrap(),
+        std::fs::read(again.join(brief.file_name().unwrap())).unwrap()
+    );
+    for svg in &svgs {
+        assert_eq!(
+            std::fs::read(svg).unwrap(),
+            std::fs::read(again.join("周报图表").join(svg.file_name().unwrap())).unwrap()
+        );
+    }
 }

@@ -682,11 +682,10 @@ fn long_run() {
                 if let Some(wrong) = wrong {
                     let kept = out.join("failures").join(format!("{format}-{case}.{ext}"));
                     std::fs::write(&kept, &bytes).unwrap();
-                    let first_line = run.stderr.lines().last().unwrap_or("").to_string();
-                    tally.failures.push(format!(
-                        "{what}: {wrong} ({}) — {first_line}",
-                        kept.display()
-                    ));
+                    let said = run.stderr.lines().next().unwrap_or("");
+                    tally
+                        .failures
+                        .push(format!("{what}: {wrong} ({}) — {said}", kept.display()));
                 }
             }
         }

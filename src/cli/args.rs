@@ -135,6 +135,9 @@ pub struct SummaryArgs {
     /// 另外写出一份 JSON 数据文件，供其他系统读取
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
+    /// 把走访情况周报和各图表的模板收到的数据（JSON）写到这个文件夹，便于用 Typst 修改模板
+    #[arg(long = "emit-data", value_name = "DIR")]
+    pub(crate) emit_data: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) settings: SettingsArgs,
     #[command(flatten)]

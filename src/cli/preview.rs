@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use crate::print::plan::card_pages;
 use crate::shared::atomic::write_atomic;
+use crate::shared::date::week_of;
+use crate::summary::brief::Brief;
 use crate::summary::count::{Level, summarise};
 use crate::summary::report::{annex5_job, table_data};
 use crate::summary::returns::{Returns, read_returns};
@@ -12,6 +14,9 @@ use crate::typeset::{Job, Template};
 
 use super::args::RosterArgs;
 use super::check::printable;
+
+/// A document whose every page is shown, each as `名称_第N页.png`.
+const ALL_PAGES: usize = usize::MAX;
 
 /// `preview`: one PNG of each kind of page, at screen resolution.
 pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode {
@@ -48,6 +53,13 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
             let job = annex5_job(&t.title(), &[table_data(t, "")], false);
             documents.push((job, vec![("附件5_汇总表", 0)]));
         }
+        // The brief of the week of the last visit, every page.
+        if let Some(last) = returns.visits.iter().map(|v| v.date).max() {
+            let week = week_of(last);
+            let summary = summarise(&returns, Some(&checked.roster), Some(week));
+            let brief = Brief::new(&summary, &settings, week, week.1);
+            documents.push((brief.job(), vec![("走访情况周报", ALL_PAGES)]));
+        }
     }
     let options = typst_render::RenderOptions {
         pixel_per_pt: 1.5.into(),
@@ -61,8 +73,18 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
                 return ExitCode::from(1);
             }
         };
-        for (name, page) in pictures {
-            let Some(page) = typeset.document.pages().get(page) else {
+        let pages = typeset.document.pages();
+        let shown = pictures.iter().flat_map(|&(name, page)| {
+            if page == ALL_PAGES {
+                (0..pages.len())
+                    .map(|n| (format!("{name}_第{}页", n + 1), n))
+                    .collect::<Vec<_>>()
+            } else {
+                vec![(name.to_string(), page)]
+            }
+        });
+        for (name, page) in shown {
+            let Some(page) = pages.get(page) else {
                 continue;
             };
             let png = typst_render::render(page, &options)

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
 use crate::shared::progress::Progress;
+use crate::summary::brief::{Brief, write_brief};
 use crate::summary::count::Summary;
 use crate::summary::identity::Context;
 use crate::summary::ledger::Import;
@@ -119,6 +120,35 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // With a period, the weekly brief: figures as of the day the ledger
+    // reported, else the day the returns were received.
+    let mut written = written;
+    if let Some((from, to)) = summary.period {
+        let made = imports.as_ref().map_or(received, |(_, day)| *day);
+        let period = (
+            if from == Date::MIN {
+                settings.campaign_start()
+            } else {
+                from
+            },
+            if to == Date::MAX { made } else { to },
+        );
+        let brief = Brief::new(&summary, &settings, period, made);
+        match write_brief(
+            &engine,
+            &settings,
+            &brief,
+            period,
+            &args.out,
+            args.emit_data.as_deref(),
+        ) {
+            Ok(files) => written.extend(files),
+            Err(p) => {
+                report_problems(&[p]);
+                return ExitCode::from(1);
+            }
+        }
+    }
     if let Some(path) = &args.json {
         let mut json = report_json(&summary, &returns);
         if let Some((imports, day)) = &imports {

@@ -12,62 +12,63 @@ use super::claims::{Oversized, within};
 
 /// Checks the workbook stream of an OLE container. `Ok(())` when every
 /// sheet is within bounds, or when the file is not one this scan reads (the
-/// reader then says what is wrong with it).
+/// reader then says what is wrong with it). Each sheet is read as calamine
+/// reads it: from the position its BOUNDSHEET record gives, not in stream
+/// order (a damaged record earlier in the stream must not hide it).
 pub(super) fn check(bytes: &[u8]) -> Result<(), Oversized> {
     let Some(stream) = workbook_stream(bytes) else {
         return Ok(());
     };
-    // Substreams in order: the workbook's globals (which list the sheets'
-    // names), then each sheet.
-    let mut names: Vec<String> = Vec::new();
-    let mut substream = 0usize;
-    let mut bounds = Bounds::default();
-    let mut depth = 0usize;
-    let name = |names: &[String], substream: usize| {
-        names
-            .get(substream.wrapping_sub(2))
-            .cloned()
-            .unwrap_or_else(|| format!("第{}个工作表", substream.saturating_sub(1)))
-    };
+    // The globals, up to their EOF: each sheet's position and name.
+    let mut sheets = Vec::new();
     for (typ, data) in records(&stream) {
         match typ {
-            // BOF: the globals, a sheet, or a chart inside a sheet.
-            0x0809 => {
-                depth += 1;
-                if depth == 1 {
-                    substream += 1;
-                    bounds = Bounds::default();
-                }
+            0x0085 if data.len() >= 4 => sheets.push((u32_at(data, 0) as usize, sheet_name(data))),
+            0x000A => break,
+            _ => {}
+        }
+    }
+    for (i, (at, name)) in sheets.iter().enumerate() {
+        let Some(sheet) = stream.get(*at..) else {
+            continue;
+        };
+        sheet_bounds(sheet).check(|| {
+            if name.is_empty() {
+                format!("第{}个工作表", i + 1)
+            } else {
+                name.clone()
             }
-            // EOF
-            0x000A => {
-                if depth == 1 {
-                    bounds.check(|| name(&names, substream))?;
-                }
-                depth = depth.saturating_sub(1);
+        })?;
+    }
+    Ok(())
+}
+
+/// What one sheet's records claim and hold, read as calamine reads them:
+/// its own BOF first, embedded substreams (charts) skipped, up to its EOF.
+fn sheet_bounds(sheet: &[u8]) -> Bounds {
+    let mut bounds = Bounds::default();
+    let (mut own_bof, mut nested) = (false, 0usize);
+    for (typ, data) in records(sheet) {
+        if nested > 0 {
+            match typ {
+                0x0809 => nested += 1,
+                0x000A => nested -= 1,
+                _ => {}
             }
-            // BOUNDSHEET: a sheet's name, in the globals.
-            0x0085 if substream == 1 => names.push(sheet_name(data)),
-            // DIMENSIONS: the sheet's claimed used range (BIFF8: u32 rows, u16 columns).
-            0x0200 if depth == 1 && data.len() >= 12 => {
-                let first_row = u64::from(u32_at(data, 0));
-                let last_row = u64::from(u32_at(data, 4));
-                let first_col = u64::from(u16_at(data, 8));
-                let last_col = u64::from(u16_at(data, 10));
-                bounds.claimed = last_row
-                    .saturating_sub(first_row)
-                    .saturating_add(1)
-                    .saturating_mul(last_col.saturating_sub(first_col).saturating_add(1));
-            }
-            // Cell records: row and column first.
-            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 | 0x0201
-                if depth == 1 && data.len() >= 4 =>
-            {
+            continue;
+        }
+        match typ {
+            0x0809 if own_bof => nested += 1,
+            0x0809 => own_bof = true,
+            0x000A => break,
+            0x0200 => bounds.claimed = bounds.claimed.max(dimensions(data)),
+            // Cells calamine keeps (NUMBER, LABEL, RSTRING, BOOLERR, RK,
+            // LABELSST, FORMULA): row and column first.
+            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 if data.len() >= 4 => {
                 bounds.cell(u16_at(data, 0), u16_at(data, 2));
             }
-            // MULRK / MULBLANK: a row, a first column, then one entry per
-            // cell, then the last column.
-            0x00BD | 0x00BE if depth == 1 && data.len() >= 6 => {
+            // MULRK: a row, a first column, one entry per cell, the last column.
+            0x00BD if data.len() >= 6 => {
                 let last = u16_at(data, data.len() - 2);
                 bounds.cell(u16_at(data, 0), u16_at(data, 2));
                 bounds.cell(u16_at(data, 0), last);
@@ -75,10 +76,38 @@ pub(super) fn check(bytes: &[u8]) -> Result<(), Oversized> {
             _ => {}
         }
     }
-    if depth >= 1 {
-        bounds.check(|| name(&names, substream))?;
+    bounds
+}
+
+/// The cells calamine reserves room for from a DIMENSIONS record, computed
+/// as it does (BIFF8: u32 rows, u16 columns; BIFF5: all u16; 32-bit
+/// arithmetic that wraps when the first row or column is past the last).
+fn dimensions(data: &[u8]) -> u64 {
+    let (first_row, last_row, mut first_col, last_col) = match data.len() {
+        10 => (
+            u32::from(u16_at(data, 0)),
+            u32::from(u16_at(data, 2)),
+            u32::from(u16_at(data, 4)),
+            u32::from(u16_at(data, 6)),
+        ),
+        14 | 16 => (
+            u32_at(data, 0),
+            u32_at(data, 4),
+            u32::from(u16_at(data, 8)),
+            u32::from(u16_at(data, 10)),
+        ),
+        _ => return 0,
+    };
+    if first_col > 0xFF || last_col < first_col {
+        first_col = 0;
     }
-    Ok(())
+    let (end_row, end_col) = if last_row >= 1 && last_col >= 1 {
+        (last_row - 1, last_col - 1)
+    } else {
+        (first_row, first_col)
+    };
+    let span = |first: u32, end: u32| u64::from(end.wrapping_sub(first).wrapping_add(1));
+    span(first_row, end_row).saturating_mul(span(first_col, end_col))
 }
 
 /// The name in a BOUNDSHEET record: after 6 bytes, a length, a flag for
@@ -192,9 +221,9 @@ mod tests {
         record(0x0203, &d)
     }
 
-    fn dimensions(rows: u32, cols: u16) -> Vec<u8> {
-        let mut d = 0u32.to_le_bytes().to_vec();
-        d.extend(rows.to_le_bytes());
+    fn dimensions(first_row: u32, last_row: u32, cols: u16) -> Vec<u8> {
+        let mut d = first_row.to_le_bytes().to_vec();
+        d.extend(last_row.to_le_bytes());
         d.extend(0u16.to_le_bytes());
         d.extend(cols.to_le_bytes());
         d.extend([0, 0]);
@@ -202,15 +231,21 @@ mod tests {
     }
 
     /// An OLE container whose workbook stream has globals naming one sheet
-    /// 名单, and that sheet's records.
-    fn workbook(cells: &[Vec<u8>]) -> Vec<u8> {
+    /// 名单, `between` (records that belong to no sheet), and that sheet's
+    /// records.
+    fn workbook_with(between: &[u8], cells: &[Vec<u8>]) -> Vec<u8> {
         let mut stream = record(0x0809, &[0; 16]);
-        let mut boundsheet = vec![0; 6];
         let name: Vec<u16> = "名单".encode_utf16().collect();
+        let boundsheet_len = 4 + 8 + 2 * name.len();
+        let sheet_at = stream.len() + boundsheet_len + 4 + between.len();
+        let mut boundsheet = (sheet_at as u32).to_le_bytes().to_vec();
+        boundsheet.extend([0, 0]);
         boundsheet.extend([name.len() as u8, 1]);
         boundsheet.extend(name.iter().flat_map(|u| u.to_le_bytes()));
         stream.extend(record(0x0085, &boundsheet));
         stream.extend(record(0x000A, &[]));
+        stream.extend(between);
+        assert_eq!(stream.len(), sheet_at);
         stream.extend(record(0x0809, &[0; 16]));
         for c in cells {
             stream.extend(c);
@@ -223,6 +258,10 @@ mod tests {
             .unwrap();
         file.flush().unwrap();
         file.into_inner().into_inner()
+    }
+
+    fn workbook(cells: &[Vec<u8>]) -> Vec<u8> {
+        workbook_with(&[], cells)
     }
 
     #[test]
@@ -239,8 +278,24 @@ mod tests {
                 claimed: 65_536 * 256
             })
         );
-        let claimed = [dimensions(1_000_000_000, 255), number(0, 0)];
+        let claimed = [dimensions(0, 1_000_000_000, 255), number(0, 0)];
         assert!(check(&workbook(&claimed)).is_err());
+        // A first row past the last: calamine's 32-bit count wraps round.
+        let wrapped = [dimensions(5, 3, 2), number(0, 0)];
+        assert_eq!(
+            check(&workbook(&wrapped)).map_err(|o| o.claimed),
+            Err(u64::from(u32::MAX - 1) * 2)
+        );
         assert_eq!(check(b"not an OLE file"), Ok(()));
+    }
+
+    #[test]
+    fn a_sheet_is_read_from_where_the_workbook_says_it_starts() {
+        // A record whose length runs past the sheet's start: read in stream
+        // order, the sheet's records would be swallowed by it.
+        let mut swallowing = 0x00FCu16.to_le_bytes().to_vec();
+        swallowing.extend(64u16.to_le_bytes());
+        let far = [number(0, 0), number(65_535, 255)];
+        assert!(check(&workbook_with(&swallowing, &far)).is_err());
     }
 }

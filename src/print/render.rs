@@ -62,17 +62,7 @@ pub(crate) fn render_all(
         // Made here, and freed when the document is done (see `Plan::payload`).
         let job = plan.payload(doc, roster, settings);
         if let Some(dir) = emit_data {
-            let path = dir.join(&doc.path).with_extension("json");
-            let value: serde_json::Value =
-                serde_json::from_slice(job.data.as_slice()).unwrap_or_default();
-            let json = serde_json::to_vec_pretty(&value).unwrap_or_default();
-            write_atomic(&path, &json).map_err(|e| {
-                Problem::fault(
-                    Place::file(path.display().to_string()),
-                    format!("数据文件写不进去（{e}）"),
-                    "请检查 --emit-data 给出的文件夹",
-                )
-            })?;
+            job.emit(dir, &doc.path)?;
         }
         let result = typeset_pdf(engine, &job, &doc.path.to_string_lossy(), settings.pdf_a);
         drop(job);

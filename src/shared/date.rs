@@ -97,6 +97,16 @@ pub(crate) fn show_date(d: Date) -> String {
     d.to_string()
 }
 
+/// A date as a report's text writes it: `2017年3月8日`.
+pub(crate) fn written_date(d: Date) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+/// The next week's Monday (or the same day, past the last date there is).
+pub(crate) fn week_after(monday: Date) -> Option<Date> {
+    monday.checked_add(7.days()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::check::model::Roster;
 use crate::schema::returns::{CATEGORIES, TYPES};
 use crate::schema::roster::Kind;
-use crate::shared::date::Date;
+use crate::shared::date::{Date, week_after, week_of};
 use crate::shared::text::compact;
 
 use super::returns::{Figures, Location, ProblemRecord, Returns};
@@ -170,6 +170,60 @@ pub struct Summary {
     pub(crate) unvisited: Vec<Location>,
     /// Which of the roster's departments sent a return, when a roster is given.
     pub(crate) completeness: Option<Completeness>,
+    /// Households visited in each week (its Monday), from the first week
+    /// with a visit to the week the period ends in (at most `MAX_WEEKS`).
+    pub(crate) weeks: Vec<(Date, u64)>,
+    /// Household forms printed for each of the roster's departments, in
+    /// roster order, when a roster is given.
+    pub(crate) printed: Option<Vec<(String, u64)>>,
+}
+
+/// The most weeks a summary counts visits week by week: a campaign of
+/// half a year.
+const MAX_WEEKS: usize = 26;
+
+/// Households visited week by week, up to the week of the period's end
+/// (without a period, of the last visit).
+fn weeks(returns: &Returns, period: Option<(Date, Date)>) -> Vec<(Date, u64)> {
+    let end = period.map(|(_, end)| end);
+    let mut by_week: BTreeMap<Date, u64> = BTreeMap::new();
+    for v in &returns.visits {
+        if end.is_none_or(|end| v.date <= end) {
+            *by_week.entry(week_of(v.date).0).or_default() += 1;
+        }
+    }
+    let (Some(&first), Some(&last)) = (by_week.keys().next(), by_week.keys().next_back()) else {
+        return Vec::new();
+    };
+    let last = end.map_or(last, |end| week_of(end).0.max(last));
+    let mut out = Vec::new();
+    let mut monday = first;
+    while monday <= last {
+        out.push((monday, by_week.get(&monday).copied().unwrap_or(0)));
+        match week_after(monday) {
+            Some(next) => monday = next,
+            None => break,
+        }
+    }
+    let skip = out.len().saturating_sub(MAX_WEEKS);
+    out.drain(..skip);
+    out
+}
+
+/// Household forms printed per department: the quotas of its cadres.
+fn printed(roster: &Roster) -> Vec<(String, u64)> {
+    let mut forms = vec![0u64; roster.departments.len()];
+    for c in &roster.cadres {
+        if let Some(f) = forms.get_mut(c.department) {
+            *f += u64::from(c.quota);
+        }
+    }
+    roster
+        .departments
+        .iter()
+        .zip(forms)
+        .map(|(d, f)| (d.name.clone(), f))
+        .collect()
 }
 
 /// Who has sent a return (the activity office chases the rest).
@@ -385,6 +439,8 @@ pub fn summarise(
         follow_up: roster.map(|r| follow_up(returns, r)).unwrap_or_default(),
         unvisited: roster.map(|r| unvisited(returns, r)).unwrap_or_default(),
         completeness: roster.map(|r| completeness(returns, r)),
+        weeks: weeks(returns, period),
+        printed: roster.map(printed),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Stage 4: filled returns → counted records → annex 5, weekly figures,
 //! follow-up and the files that go up the chain.
 
+pub(crate) mod brief;
 pub mod count;
 pub mod identity;
 pub mod ledger;

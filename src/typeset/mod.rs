@@ -19,7 +19,7 @@ use typst_layout::PagedDocument;
 use crate::shared::fault::{Place, Problem};
 pub(crate) use fonts::EMBEDDED_FONTS;
 use fonts::{load_font_dir, missing_glyphs};
-pub(crate) use pdf::{evict_caches, pdf_bytes_of, typeset_pdf};
+pub(crate) use pdf::{evict_caches, pdf_bytes_of, svg_of, typeset_pdf};
 use stamps::CardStamps;
 use templates::BUILTIN_TEMPLATES;
 use world::{DocumentWorld, file_id, self_world};
@@ -53,6 +53,10 @@ pub enum Template {
     CardFaces,
     /// What every village's annex 5 shares, printed under each one's values.
     Annex5Frame,
+    /// The weekly brief: weekly figures, who has reported, charts.
+    Brief,
+    /// One chart of the weekly brief alone, on a page its size (for SVG).
+    Chart,
 }
 
 impl Template {
@@ -67,6 +71,8 @@ impl Template {
             Template::HouseholdFrame => "householdframe.typ",
             Template::CardFaces => "cardfaces.typ",
             Template::Annex5Frame => "annex5frame.typ",
+            Template::Brief => "brief.typ",
+            Template::Chart => "chart.typ",
         }
     }
 }
@@ -79,6 +85,24 @@ pub struct Job {
     pub(crate) data: Bytes,
     pub(crate) files: Vec<(String, Bytes)>,
     pub(crate) stamps: Stamps,
+}
+
+impl Job {
+    /// Writes the data the template receives, pretty, to `dir/rel` with the
+    /// extension `.json` (`--emit-data`: for those who change templates).
+    pub(crate) fn emit(&self, dir: &std::path::Path, rel: &std::path::Path) -> Result<(), Problem> {
+        let path = dir.join(rel).with_extension("json");
+        let value: serde_json::Value =
+            serde_json::from_slice(self.data.as_slice()).unwrap_or_default();
+        let json = serde_json::to_vec_pretty(&value).unwrap_or_default();
+        crate::shared::atomic::write_atomic(&path, &json).map_err(|e| {
+            Problem::fault(
+                Place::file(path.display().to_string()),
+                format!("数据文件写不进去（{e}）"),
+                "请检查 --emit-data 给出的文件夹",
+            )
+        })
+    }
 }
 
 /// Parts of a document typeset on their own and placed as PDF pages

@@ -69,6 +69,24 @@ pub(crate) fn pdf_bytes_of(
     }
 }
 
+/// Typesets a one-page document as SVG (for screens: text as outlines, no
+/// fonts needed), or the error as one line of text.
+pub(crate) fn svg_of(engine: &Engine, job: &Job) -> Result<String, String> {
+    let result = engine.typeset(job);
+    evict_caches();
+    match result {
+        Ok(typeset) => Ok(typst_svg::svg_merged(
+            &typeset.document,
+            &typst_svg::SvgOptions::default(),
+            typst::layout::Abs::zero(),
+        )),
+        Err(RenderError::Template(lines)) => Err(lines.join("；")),
+        Err(RenderError::MissingGlyphs(chars)) => {
+            Err(format!("字体中没有这些字：{}", quote_chars(&chars)))
+        }
+    }
+}
+
 impl Engine {
     /// A typeset document as PDF bytes, `ident` naming it in the file.
     pub(crate) fn pdf(

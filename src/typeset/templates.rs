@@ -46,4 +46,10 @@ pub(crate) static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "householdframe.typ",
         include_str!("../../typst-templates/householdframe.typ"),
     ),
+    (
+        "charts.typ",
+        include_str!("../../typst-templates/charts.typ"),
+    ),
+    ("brief.typ", include_str!("../../typst-templates/brief.typ")),
+    ("chart.typ", include_str!("../../typst-templates/chart.typ")),
 ];

@@ -199,10 +199,19 @@ fn readable_pdf(path: &Path) -> Vec<u8> {
 /// The text of a PDF, as a reader's copy-paste would give it, with the
 /// spaces Typst puts between CJK and Latin removed.
 pub fn pdf_text(path: &Path) -> String {
+    pdf_words(path)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The text of a PDF with each run of white space made one space: where
+/// the numbers of a table row must stay apart.
+pub fn pdf_words(path: &Path) -> String {
     let bytes = readable_pdf(path);
     let text = pdf_extract::extract_text_from_mem(&bytes)
         .unwrap_or_else(|e| panic!("extract {}: {e}", path.display()));
-    text.chars().filter(|c| !c.is_whitespace()).collect()
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The text of each page of a PDF, spaces removed.

@@ -1,0 +1,327 @@
+//! The weekly brief (走访情况周报): a summary with a period as the page its
+//! readers look at — the notice's weekly figures per department for the
+//! period and to its end, who has reported, and charts. Its charts are also
+//! written one by one as SVG, for screens: the same template functions
+//! (`charts.typ`) draw both.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use typst::foundations::Bytes;
+
+use crate::schema::returns::CATEGORIES;
+use crate::settings::Settings;
+use crate::shared::atomic::{Written, write_atomic};
+use crate::shared::date::{Date, show_date, written_date};
+use crate::shared::fault::{Place, Problem};
+use crate::shared::text::compact;
+use crate::typeset::{Engine, Job, Stamps, Template, pdf_bytes_of, svg_of};
+
+use super::count::{Annex5, Level, Summary};
+use super::returns::Figures;
+
+/// The file name of the brief of a period.
+pub(crate) fn brief_file(period: (Date, Date)) -> PathBuf {
+    PathBuf::from(format!(
+        "走访情况周报_{}至{}.pdf",
+        show_date(period.0),
+        show_date(period.1)
+    ))
+}
+
+/// The folder of the brief's charts as SVG.
+pub(crate) const CHARTS_FOLDER: &str = "周报图表";
+
+/// The charts, by the name `chart.typ` knows them by, and their files.
+const CHARTS: [(&str, &str); 4] = [
+    ("progress", "图1_各单位走访进度.svg"),
+    ("weeks", "图2_每周走访户数.svg"),
+    ("categories", "图3_问题按类别.svg"),
+    ("districts", "图4_问题按市区.svg"),
+];
+
+/// What `brief.typ` (and `chart.typ`) receives.
+#[derive(Debug, Serialize)]
+pub(crate) struct Brief {
+    title: &'static str,
+    campaign: String,
+    from: String,
+    to: String,
+    /// The day the figures are as of.
+    made: String,
+    /// The weekly figures per department: the roster's first, in its
+    /// order (a department that sent nothing shows zeros), then any other.
+    departments: Vec<Line>,
+    total: Line,
+    reporting: Option<Reporting>,
+    /// Households visited against forms printed, lowest share first; none
+    /// without a roster.
+    progress: Option<Vec<Progress>>,
+    weeks: Vec<Week>,
+    categories: Vec<Split>,
+    districts: Vec<Split>,
+}
+
+#[derive(Debug, Serialize)]
+struct Line {
+    name: String,
+    period: Figures,
+    cumulative: Figures,
+}
+
+#[derive(Debug, Serialize)]
+struct Reporting {
+    expected: usize,
+    reported: usize,
+    missing: Vec<String>,
+    /// `60%`.
+    share: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Progress {
+    name: String,
+    visited: u64,
+    printed: u64,
+    percent: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Week {
+    /// `3/6–3/12`.
+    label: String,
+    households: u64,
+    /// The week the period ends in.
+    current: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Split {
+    name: String,
+    solved: u64,
+    pending: u64,
+}
+
+/// `part` in per cent of `whole`, rounded; 0 of nothing.
+fn percent(part: u64, whole: u64) -> u64 {
+    (part * 100 + whole / 2).checked_div(whole).unwrap_or(0)
+}
+
+fn split(name: String, a: &Annex5) -> Split {
+    let (solved, pending) = a.counts.total();
+    Split {
+        name,
+        solved,
+        pending,
+    }
+}
+
+impl Brief {
+    /// The brief of `summary`, whose period is `period`, as of `made`.
+    pub(crate) fn new(
+        summary: &Summary,
+        settings: &Settings,
+        period: (Date, Date),
+        made: Date,
+    ) -> Brief {
+        let mut departments: Vec<Line> = Vec::new();
+        let mut rest: Vec<&super::count::Weekly> = summary.weekly.iter().collect();
+        let mut take = |name: &str| {
+            let key = compact(name);
+            rest.iter()
+                .position(|w| compact(&w.department) == key)
+                .map(|i| rest.remove(i))
+        };
+        let mut progress = Vec::new();
+        for (name, printed) in summary.printed.iter().flatten() {
+            let w = take(name);
+            let visited = w.map_or(0, |w| w.cumulative.households);
+            progress.push(Progress {
+                name: name.clone(),
+                visited,
+                printed: *printed,
+                percent: percent(visited, *printed),
+            });
+            departments.push(Line {
+                name: name.clone(),
+                period: w.map(|w| w.period.clone()).unwrap_or_default(),
+                cumulative: w.map(|w| w.cumulative.clone()).unwrap_or_default(),
+            });
+        }
+        departments.extend(rest.into_iter().map(|w| Line {
+            name: w.department.clone(),
+            period: w.period.clone(),
+            cumulative: w.cumulative.clone(),
+        }));
+        let sum = |pick: fn(&Line) -> &Figures| {
+            departments
+                .iter()
+                .map(pick)
+                .fold(Figures::default(), |mut a, f| {
+                    a.cadres += f.cadres;
+                    a.households += f.households;
+                    a.problems += f.problems;
+                    a.solved += f.solved;
+                    a
+                })
+        };
+        let total = Line {
+            name: "合计".to_string(),
+            period: sum(|l| &l.period),
+            cumulative: sum(|l| &l.cumulative),
+        };
+        progress.sort_by(|a, b| a.percent.cmp(&b.percent).then(a.visited.cmp(&b.visited)));
+        let current = crate::shared::date::week_of(period.1).0;
+        let weeks = summary
+            .weeks
+            .iter()
+            .map(|&(monday, households)| {
+                let sunday = crate::shared::date::week_of(monday).1;
+                Week {
+                    label: format!(
+                        "{}/{}–{}/{}",
+                        monday.month(),
+                        monday.day(),
+                        sunday.month(),
+                        sunday.day()
+                    ),
+                    households,
+                    current: monday == current,
+                }
+            })
+            .collect();
+        let city = summary.annex5.iter().find(|a| a.level == Level::City);
+        let categories = CATEGORIES
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                let (solved, pending) = city.map_or((0, 0), |a| {
+                    let cells = &a.counts.cells;
+                    (cells[0][c].0 + cells[1][c].0, cells[0][c].1 + cells[1][c].1)
+                });
+                Split {
+                    name: name.to_string(),
+                    solved,
+                    pending,
+                }
+            })
+            .collect();
+        let districts = summary
+            .annex5
+            .iter()
+            .filter(|a| a.level == Level::District)
+            .map(|a| {
+                let name = a.district.clone().unwrap_or_default();
+                split(
+                    if name.is_empty() {
+                        "（未填）".to_string()
+                    } else {
+                        name
+                    },
+                    a,
+                )
+            })
+            .collect();
+        Brief {
+            title: "走访情况周报",
+            campaign: settings.campaign_title.clone(),
+            from: written_date(period.0),
+            to: written_date(period.1),
+            made: written_date(made),
+            departments,
+            total,
+            reporting: summary.completeness.as_ref().map(|c| Reporting {
+                expected: c.expected,
+                reported: c.reported.len(),
+                missing: c.missing.clone(),
+                share: format!("{}%", percent(c.reported.len() as u64, c.expected as u64)),
+            }),
+            progress: summary.printed.is_some().then_some(progress),
+            weeks,
+            categories,
+            districts,
+        }
+    }
+}
+
+impl Brief {
+    /// The job of typesetting the brief.
+    pub(crate) fn job(&self) -> Job {
+        Job {
+            template: Template::Brief,
+            data: Bytes::new(serde_json::to_vec(self).unwrap_or_default()),
+            files: Vec::new(),
+            stamps: Stamps::None,
+        }
+    }
+
+    /// The job of typesetting one of its charts alone: the brief's data,
+    /// with the chart's name and number.
+    pub(crate) fn chart_job(&self, chart: &str, number: usize) -> Job {
+        let mut data = serde_json::to_value(self).unwrap_or_default();
+        data["chart"] = chart.into();
+        data["number"] = number.into();
+        Job {
+            template: Template::Chart,
+            data: Bytes::new(serde_json::to_vec(&data).unwrap_or_default()),
+            files: Vec::new(),
+            stamps: Stamps::None,
+        }
+    }
+}
+
+fn template_fault(template: Template, e: String) -> Problem {
+    Problem::fault(
+        Place::file(format!("模板 {}", template.main_file())),
+        format!("走访情况周报排不出来：{e}"),
+        "请检查模板文件",
+    )
+}
+
+/// Writes the brief into `out`, and its charts as SVG into `周报图表/`.
+pub(crate) fn write_brief(
+    engine: &Engine,
+    settings: &Settings,
+    brief: &Brief,
+    period: (Date, Date),
+    out: &Path,
+    emit_data: Option<&Path>,
+) -> Result<Vec<Written>, Problem> {
+    let io_fault = |path: &Path, e: std::io::Error| {
+        Problem::fault(
+            Place::file(path.display().to_string()),
+            format!("文件写不进去（{e}）"),
+            "请检查输出文件夹是否可写",
+        )
+    };
+    let rel = brief_file(period);
+    let job = brief.job();
+    if let Some(dir) = emit_data {
+        job.emit(dir, &rel)?;
+    }
+    let (pages, bytes) = pdf_bytes_of(engine, &job, &rel.to_string_lossy(), settings.pdf_a)
+        .map_err(|e| template_fault(Template::Brief, e))?;
+    let path = out.join(&rel);
+    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
+    let mut written = vec![Written {
+        path: rel,
+        pages,
+        bytes: bytes.len(),
+    }];
+    for (number, (chart, file)) in CHARTS.iter().enumerate() {
+        let rel = Path::new(CHARTS_FOLDER).join(file);
+        let job = brief.chart_job(chart, number + 1);
+        if let Some(dir) = emit_data {
+            job.emit(dir, &rel)?;
+        }
+        let svg = svg_of(engine, &job).map_err(|e| template_fault(Template::Chart, e))?;
+        let path = out.join(&rel);
+        write_atomic(&path, svg.as_bytes()).map_err(|e| io_fault(&path, e))?;
+        written.push(Written {
+            path: rel,
+            pages: 0,
+            bytes: svg.len(),
+        });
+    }
+    Ok(written)
+}
