@@ -57,6 +57,8 @@
 //!   read.rs          a summary's run: files read on two threads, or imported into the ledger; outputs written
 //!   count.rs         annex 5 is counted here; weekly figures; follow-up; phones masked
 //!   report.rs        annex-5 PDFs, 汇总表.xlsx, routed problem lists, JSON
+//!   brief.rs         走访情况周报: weekly figures, who reported, charts (PDF, and each chart as SVG)
+//!   closing.rs       the closing pack (--closing): per department and the city, pending problems
 //! cli/             the command line: args.rs (clap types), one file per subcommand
 //! dev/             tooling, not product: bench.rs, sample.rs (demo roster and returns, synthetic city)
 //! ```

@@ -636,3 +636,86 @@ fn the_weekly_brief_says_what_the_json_says_and_charts_it() {
         );
     }
 }
+
+#[test]
+fn the_closing_pack_lists_what_is_pending_without_names_or_phones() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster(dir.path());
+    let civil = entry_workbook(
+        &dir.path().join("民政局.xlsx"),
+        vec![
+            mz("ZF0001-01", "王大明", "2017-03-06"),
+            mz("ZF0001-02", "李小红", "2017-03-07"),
+            mz("ZF0001-03", "赵刚", "2017-03-14"),
+        ],
+        vec![
+            problem(
+                1.0,
+                "房屋漏雨，请回电13912345678",
+                "待解决",
+                "2017-03-06",
+                "",
+            ),
+            problem(2.0, "院墙倒塌", "已解决", "2017-03-07", "2017-03-08"),
+        ],
+    );
+    let fin = finance(dir.path());
+    let out = dir.path().join("out");
+    let ledger = dir.path().join("台账.sqlite");
+    // Through a ledger: what the pack lists (the cadre, too) comes back
+    // from it.
+    let run = zoufang(&[
+        "summary",
+        s(&civil),
+        s(&fin),
+        "--ledger",
+        s(&ledger),
+        "--received",
+        "2017-03-20",
+        "--roster",
+        s(&roster),
+        "--closing",
+        "-o",
+        s(&out),
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let folder = out.join("结束总结");
+    let mut files: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "走访活动数据汇总_全市.pdf",
+            "走访活动数据汇总_市教育局.pdf",
+            "走访活动数据汇总_市民政局.pdf",
+            "走访活动数据汇总_市财政局.pdf",
+        ]
+    );
+    let civil_pack = folder.join("走访活动数据汇总_市民政局.pdf");
+    let words = pdf_words(&civil_pack);
+    let flat = pdf_text(&civil_pack);
+    // Totals: 1 cadre, 3 households, 1 village, 2 problems (1 solved, 1
+    // pending), 5 forms printed, 60% visited.
+    assert!(words.contains("1 3 1 2 1 1 5 60%"), "{words}");
+    assert!(flat.contains("五、待解决的问题（1个）"), "{flat}");
+    assert!(
+        flat.contains("1武进区横山桥镇东城湾村张三房屋土地2017-03-06房屋漏雨，请回电139****5678"),
+        "{flat}"
+    );
+    assert!(words.contains("3/6–3/12 3/13–3/19"), "{words}");
+    assert!(flat.contains("武进区横山桥镇东城湾村3211"), "{flat}");
+    let city = pdf_words(&folder.join("走访活动数据汇总_全市.pdf"));
+    assert!(city.contains("市民政局 3 2 1 1"), "{city}");
+    assert!(city.contains("市财政局 1 0 0 0"), "{city}");
+    assert!(city.contains("2 4 2 2 1 1 15 27%"), "{city}");
+    for pack in &files {
+        let text = pdf_text(&folder.join(pack));
+        for private in ["王大明", "李小红", "钱多多", "13912345678"] {
+            assert!(!text.contains(private), "{private} in {pack}: {text}");
+        }
+    }
+}

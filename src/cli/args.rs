@@ -135,7 +135,11 @@ pub struct SummaryArgs {
     /// 另外写出一份 JSON 数据文件，供其他系统读取
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
-    /// 把走访情况周报和各图表的模板收到的数据（JSON）写到这个文件夹，便于用 Typst 修改模板
+    /// 另出结束总结用的数据汇总：每个单位一份、全市一份（结束总结/），含总数、每周走访、问题分类、
+    /// 走访的村（社区）和待解决的问题清单
+    #[arg(long)]
+    pub(crate) closing: bool,
+    /// 把走访情况周报、各图表和结束总结的模板收到的数据（JSON）写到这个文件夹，便于用 Typst 修改模板
     #[arg(long = "emit-data", value_name = "DIR")]
     pub(crate) emit_data: Option<PathBuf>,
     #[command(flatten)]

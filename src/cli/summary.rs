@@ -6,6 +6,7 @@ use crate::shared::atomic::write_atomic;
 use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
 use crate::shared::progress::Progress;
 use crate::summary::brief::{Brief, write_brief};
+use crate::summary::closing::write_closing;
 use crate::summary::count::Summary;
 use crate::summary::identity::Context;
 use crate::summary::ledger::Import;
@@ -99,17 +100,32 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
             Err(problems) => (Err(problems), None),
         },
     };
-    let Made {
-        returns,
-        summary,
-        written,
-    } = match made {
+    let made = match made {
         Ok(made) => made,
         Err(notes) => {
             report_problems(&notes);
             return ExitCode::from(2);
         }
     };
+    // The closing pack, from the records the report counted.
+    let made_on = imports.as_ref().map_or(received, |(_, day)| *day);
+    let closing = args.closing.then(|| {
+        write_closing(
+            &engine,
+            &settings,
+            made.reported(),
+            roster.as_ref(),
+            made_on,
+            &args.out,
+            args.emit_data.as_deref(),
+        )
+    });
+    let Made {
+        returns,
+        summary,
+        written,
+        ..
+    } = made;
     report_problems(&returns.notes);
     report_problems(&returns.rejected);
     report_problems(&returns.conflicts);
@@ -123,8 +139,16 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     // With a period, the weekly brief: figures as of the day the ledger
     // reported, else the day the returns were received.
     let mut written = written;
+    match closing {
+        Some(Ok(files)) => written.extend(files),
+        Some(Err(p)) => {
+            report_problems(&[p]);
+            return ExitCode::from(1);
+        }
+        None => {}
+    }
     if let Some((from, to)) = summary.period {
-        let made = imports.as_ref().map_or(received, |(_, day)| *day);
+        let made = made_on;
         let period = (
             if from == Date::MIN {
                 settings.campaign_start()

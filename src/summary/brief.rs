@@ -12,12 +12,13 @@ use typst::foundations::Bytes;
 use crate::schema::returns::CATEGORIES;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
-use crate::shared::date::{Date, show_date, written_date};
-use crate::shared::fault::{Place, Problem};
+use crate::shared::date::{Date, show_date, week_of, written_date};
+use crate::shared::fault::Problem;
 use crate::shared::text::compact;
-use crate::typeset::{Engine, Job, Stamps, Template, pdf_bytes_of, svg_of};
+use crate::typeset::{Engine, Job, Stamps, Template, svg_of};
 
 use super::count::{Annex5, Level, Summary};
+use super::report::{io_fault, template_fault, write_pdf};
 use super::returns::Figures;
 
 /// The file name of the brief of a period.
@@ -86,8 +87,9 @@ struct Progress {
     percent: u64,
 }
 
+/// A week's bar of the weekly chart.
 #[derive(Debug, Serialize)]
-struct Week {
+pub(crate) struct Week {
     /// `3/6–3/12`.
     label: String,
     households: u64,
@@ -95,15 +97,38 @@ struct Week {
     current: bool,
 }
 
+/// The weekly chart's bars: households per week (by its Monday), the week
+/// of `current` marked.
+pub(crate) fn week_bars(weeks: &[(Date, u64)], current: Option<Date>) -> Vec<Week> {
+    weeks
+        .iter()
+        .map(|&(monday, households)| {
+            let sunday = week_of(monday).1;
+            Week {
+                label: format!(
+                    "{}/{}–{}/{}",
+                    monday.month(),
+                    monday.day(),
+                    sunday.month(),
+                    sunday.day()
+                ),
+                households,
+                current: Some(monday) == current,
+            }
+        })
+        .collect()
+}
+
+/// A bar of solved and pending problems.
 #[derive(Debug, Serialize)]
-struct Split {
-    name: String,
-    solved: u64,
-    pending: u64,
+pub(crate) struct Split {
+    pub(crate) name: String,
+    pub(crate) solved: u64,
+    pub(crate) pending: u64,
 }
 
 /// `part` in per cent of `whole`, rounded; 0 of nothing.
-fn percent(part: u64, whole: u64) -> u64 {
+pub(crate) fn percent(part: u64, whole: u64) -> u64 {
     (part * 100 + whole / 2).checked_div(whole).unwrap_or(0)
 }
 
@@ -171,25 +196,7 @@ impl Brief {
             cumulative: sum(|l| &l.cumulative),
         };
         progress.sort_by(|a, b| a.percent.cmp(&b.percent).then(a.visited.cmp(&b.visited)));
-        let current = crate::shared::date::week_of(period.1).0;
-        let weeks = summary
-            .weeks
-            .iter()
-            .map(|&(monday, households)| {
-                let sunday = crate::shared::date::week_of(monday).1;
-                Week {
-                    label: format!(
-                        "{}/{}–{}/{}",
-                        monday.month(),
-                        monday.day(),
-                        sunday.month(),
-                        sunday.day()
-                    ),
-                    households,
-                    current: monday == current,
-                }
-            })
-            .collect();
+        let weeks = week_bars(&summary.weeks, Some(week_of(period.1).0));
         let city = summary.annex5.iter().find(|a| a.level == Level::City);
         let categories = CATEGORIES
             .iter()
@@ -270,14 +277,6 @@ impl Brief {
     }
 }
 
-fn template_fault(template: Template, e: String) -> Problem {
-    Problem::fault(
-        Place::file(format!("模板 {}", template.main_file())),
-        format!("走访情况周报排不出来：{e}"),
-        "请检查模板文件",
-    )
-}
-
 /// Writes the brief into `out`, and its charts as SVG into `周报图表/`.
 pub(crate) fn write_brief(
     engine: &Engine,
@@ -287,34 +286,24 @@ pub(crate) fn write_brief(
     out: &Path,
     emit_data: Option<&Path>,
 ) -> Result<Vec<Written>, Problem> {
-    let io_fault = |path: &Path, e: std::io::Error| {
-        Problem::fault(
-            Place::file(path.display().to_string()),
-            format!("文件写不进去（{e}）"),
-            "请检查输出文件夹是否可写",
-        )
-    };
-    let rel = brief_file(period);
-    let job = brief.job();
-    if let Some(dir) = emit_data {
-        job.emit(dir, &rel)?;
-    }
-    let (pages, bytes) = pdf_bytes_of(engine, &job, &rel.to_string_lossy(), settings.pdf_a)
-        .map_err(|e| template_fault(Template::Brief, e))?;
-    let path = out.join(&rel);
-    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
-    let mut written = vec![Written {
-        path: rel,
-        pages,
-        bytes: bytes.len(),
-    }];
+    let brief_pdf = write_pdf(
+        engine,
+        settings,
+        &brief.job(),
+        &brief_file(period),
+        out,
+        emit_data,
+        "走访情况周报",
+    )?;
+    let mut written = vec![brief_pdf];
     for (number, (chart, file)) in CHARTS.iter().enumerate() {
         let rel = Path::new(CHARTS_FOLDER).join(file);
         let job = brief.chart_job(chart, number + 1);
         if let Some(dir) = emit_data {
             job.emit(dir, &rel)?;
         }
-        let svg = svg_of(engine, &job).map_err(|e| template_fault(Template::Chart, e))?;
+        let svg = svg_of(engine, &job)
+            .map_err(|e| template_fault(Template::Chart, "走访情况周报的图表", e))?;
         let path = out.join(&rel);
         write_atomic(&path, svg.as_bytes()).map_err(|e| io_fault(&path, e))?;
         written.push(Written {

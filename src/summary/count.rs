@@ -185,11 +185,21 @@ const MAX_WEEKS: usize = 26;
 /// Households visited week by week, up to the week of the period's end
 /// (without a period, of the last visit).
 fn weeks(returns: &Returns, period: Option<(Date, Date)>) -> Vec<(Date, u64)> {
-    let end = period.map(|(_, end)| end);
+    visits_by_week(returns.visits.iter().map(|v| v.date), period.map(|p| p.1))
+}
+
+/// Visits on these days counted week by week (each week by its Monday),
+/// every week from the first with a visit to the one `end` falls in (else
+/// the last with a visit), weeks without a visit as 0; at most the last
+/// `MAX_WEEKS`. Visits after `end` are not counted.
+pub(crate) fn visits_by_week(
+    days: impl Iterator<Item = Date>,
+    end: Option<Date>,
+) -> Vec<(Date, u64)> {
     let mut by_week: BTreeMap<Date, u64> = BTreeMap::new();
-    for v in &returns.visits {
-        if end.is_none_or(|end| v.date <= end) {
-            *by_week.entry(week_of(v.date).0).or_default() += 1;
+    for day in days {
+        if end.is_none_or(|end| day <= end) {
+            *by_week.entry(week_of(day).0).or_default() += 1;
         }
     }
     let (Some(&first), Some(&last)) = (by_week.keys().next(), by_week.keys().next_back()) else {

@@ -25,7 +25,7 @@ use crate::shared::date::{Date, from_digits, show_date};
 use crate::shared::fault::{Place, Problem};
 
 /// The schema this zoufang writes; older ledgers are migrated up to it.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a run waits for another one using the same ledger.
 const BUSY_WAIT: Duration = Duration::from_secs(10);
@@ -85,6 +85,9 @@ const MIGRATIONS: &[&str] = &[
         state INTEGER NOT NULL,
         PRIMARY KEY (identity, import_id)
     ) WITHOUT ROWID;",
+    // 2: the cadre who collected each problem (走访人), for the closing
+    // pack's list of pending problems; 0 (no name) in older imports.
+    "ALTER TABLE problems ADD COLUMN cadre INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// An open ledger.
@@ -310,9 +313,9 @@ impl Ledger {
                 .prepare(
                     "INSERT INTO problems (identity, import_id, department, district, town, village,
                         kind, category, solved, count, village_kind, date, solved_on, text, handling,
-                        sheet, row, content, state)
+                        sheet, row, content, state, cadre)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                        ?16, ?17, ?18, ?19)",
+                        ?16, ?17, ?18, ?19, ?20)",
                 )
                 .map_err(fault)?;
             for (n, p) in returns.problems.iter().enumerate() {
@@ -367,6 +370,11 @@ impl Ledger {
                         row,
                         content,
                         state,
+                        if p.cadre.is_empty() {
+                            0
+                        } else {
+                            names.id(&p.cadre).map_err(fault)?
+                        },
                     ])
                     .map_err(fault)?;
             }
@@ -470,7 +478,8 @@ impl Ledger {
                 .prepare(
                     "SELECT p.identity, p.department, p.district, p.town, p.village, p.kind,
                         p.category, p.solved, p.count, p.village_kind, p.date, p.solved_on, p.text,
-                        p.handling, p.sheet, p.row, p.content, p.state, i.id, i.file, i.received
+                        p.handling, p.sheet, p.row, p.content, p.state, i.id, i.file, i.received,
+                        p.cadre
                      FROM problems p JOIN imports i ON i.id = p.import_id
                      WHERE i.received <= ?1
                      ORDER BY p.identity, i.received, i.id",
@@ -507,6 +516,10 @@ impl Ledger {
                     solved_on,
                     text: r.get(12).map_err(fault)?,
                     handling: r.get(13).map_err(fault)?,
+                    cadre: match id(21)? {
+                        0 => String::new(),
+                        cadre => text(cadre)?,
+                    },
                     origin: if from_list {
                         Some(Origin {
                             sheet: name(sheet)?.clone(),
@@ -809,5 +822,36 @@ mod tests {
         .unwrap();
         let refused = Ledger::open(&not_a_ledger).err().expect("not a ledger");
         assert!(refused.message.contains("不是台账"), "{refused}");
+    }
+
+    #[test]
+    fn a_first_version_ledger_is_migrated_and_its_problems_read_without_a_cadre() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("台账.sqlite");
+        let db = Connection::open(&path).unwrap();
+        db.execute_batch(MIGRATIONS[0]).unwrap();
+        db.pragma_update(None, "user_version", 1).unwrap();
+        db.execute_batch(
+            "INSERT INTO imports VALUES (1, 'a.xlsx', 'abc', '2017-03-13', '市民政局', 0, 1, 1);
+             INSERT INTO names VALUES (1, '市民政局'), (2, '武进区'), (3, '横山桥镇'),
+                 (4, '东城湾村'), (5, '问题清单');
+             INSERT INTO problems VALUES ('p1', 1, 1, 2, 3, 4, 0, 0, 0, 1, NULL, 20170306,
+                 NULL, '房屋漏雨', '', 5, 2, 7, 8);",
+        )
+        .unwrap();
+        drop(db);
+        let ledger = Ledger::open(&path).unwrap();
+        let version: i64 = ledger
+            .db
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let returns = ledger.as_of(jiff::civil::date(2017, 3, 20)).unwrap();
+        let texts: Vec<(&str, &str)> = returns
+            .problems
+            .iter()
+            .map(|p| (p.text.as_str(), p.cadre.as_str()))
+            .collect();
+        assert_eq!(texts, [("房屋漏雨", "")]);
     }
 }

@@ -2,6 +2,7 @@
 //! follow-up and the files that go up the chain.
 
 pub(crate) mod brief;
+pub(crate) mod closing;
 pub mod count;
 pub mod identity;
 pub mod ledger;

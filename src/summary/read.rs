@@ -39,6 +39,16 @@ pub(crate) struct Made {
     /// The files written (annex-5 PDFs, problem lists, the summary
     /// workbook), or the first that could not be.
     pub(crate) written: Result<Vec<Written>, Problem>,
+    /// What the report was made from, when not `returns` (a ledger's
+    /// records as of the report's day).
+    pub(crate) report: Option<Returns>,
+}
+
+impl Made {
+    /// The records the report counted.
+    pub(crate) fn reported(&self) -> &Returns {
+        self.report.as_ref().unwrap_or(&self.returns)
+    }
 }
 
 /// Reads every file and writes the summary's tables into `out`. A
@@ -197,6 +207,7 @@ pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
         returns,
         summary,
         written,
+        report: None,
     })
 }
 
@@ -294,6 +305,7 @@ pub fn import_and_report(
             returns: all,
             summary,
             written,
+            report: Some(returns),
         },
         imports,
         day,

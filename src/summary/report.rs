@@ -129,7 +129,43 @@ enum Part<'a> {
     ProblemList(Kind),
 }
 
-fn io_fault(path: &Path, e: impl std::fmt::Display) -> Problem {
+/// Typesets `job` and writes it to `out/rel` (its data, first, to
+/// `emit_data/rel.json` when asked); `what` names the document in a
+/// template's error.
+pub(crate) fn write_pdf(
+    engine: &Engine,
+    settings: &Settings,
+    job: &Job,
+    rel: &Path,
+    out: &Path,
+    emit_data: Option<&Path>,
+    what: &str,
+) -> Result<Written, Problem> {
+    if let Some(dir) = emit_data {
+        job.emit(dir, rel)?;
+    }
+    let (pages, bytes) = pdf_bytes_of(engine, job, &rel.to_string_lossy(), settings.pdf_a)
+        .map_err(|e| template_fault(job.template, what, e))?;
+    let path = out.join(rel);
+    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
+    Ok(Written {
+        path: rel.to_path_buf(),
+        pages,
+        bytes: bytes.len(),
+    })
+}
+
+/// A template that would not typeset: `what` names the document.
+pub(crate) fn template_fault(template: Template, what: &str, e: String) -> Problem {
+    Problem::fault(
+        Place::file(format!("模板 {}", template.main_file())),
+        format!("{what}排不出来：{e}"),
+        "请检查模板文件",
+    )
+}
+
+/// A file that could not be written.
+pub(crate) fn io_fault(path: &Path, e: impl std::fmt::Display) -> Problem {
     Problem::fault(
         Place::file(path.display().to_string()),
         format!("文件写不进去（{e}）"),
@@ -180,21 +216,7 @@ pub(crate) fn write_tables<M: Send>(
     jobs.extend(pdfs.iter().map(Part::Pdf));
     let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
         let job = annex5_job(title, tables, !settings.pdf_a);
-        let (pages, bytes) = pdf_bytes_of(engine, &job, &rel.to_string_lossy(), settings.pdf_a)
-            .map_err(|e| {
-                Problem::fault(
-                    Place::file(format!("模板 {}", Template::Summary.main_file())),
-                    format!("汇总表排不出来：{e}"),
-                    "请检查模板文件",
-                )
-            })?;
-        let path = out.join(rel);
-        write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
-        Ok(Written {
-            path: rel.clone(),
-            pages,
-            bytes: bytes.len(),
-        })
+        write_pdf(engine, settings, &job, rel, out, None, "汇总表")
     };
     let problem_list = |kind: Kind| -> Result<Option<Written>, Problem> {
         let rel = PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx");

@@ -127,6 +127,8 @@ pub struct ProblemRecord {
     /// The problem text and the handling note, for the routed problem lists.
     pub(crate) text: String,
     pub(crate) handling: String,
+    /// The cadre who collected it (走访人); empty for counts from summaries.
+    pub(crate) cadre: String,
     /// 村 or 社区 when the record says so (summaries do).
     pub kind_of_village: Option<Kind>,
     /// The row, for a problem read from a problem list (not a count).
@@ -621,6 +623,7 @@ fn read_problem(row: &Row, origin: Origin) -> Result<ProblemRecord, Problem> {
         date,
         text: row.text(P_TEXT),
         handling: row.text(P_HANDLING),
+        cadre: row.text(P_CADRE),
         kind_of_village: None,
         origin: Some(origin),
         identity,
@@ -724,6 +727,7 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
         date: None,
         text: String::new(),
         handling: String::new(),
+        cadre: String::new(),
         kind_of_village: Some(kind_of_village),
         origin: None,
         identity: String::new(),

@@ -57,6 +57,8 @@ pub enum Template {
     Brief,
     /// One chart of the weekly brief alone, on a page its size (for SVG).
     Chart,
+    /// A department's or the city's closing pack.
+    Closing,
 }
 
 impl Template {
@@ -73,6 +75,7 @@ impl Template {
             Template::Annex5Frame => "annex5frame.typ",
             Template::Brief => "brief.typ",
             Template::Chart => "chart.typ",
+            Template::Closing => "closing.typ",
         }
     }
 }

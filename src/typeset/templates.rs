@@ -52,4 +52,8 @@ pub(crate) static BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ),
     ("brief.typ", include_str!("../../typst-templates/brief.typ")),
     ("chart.typ", include_str!("../../typst-templates/chart.typ")),
+    (
+        "closing.typ",
+        include_str!("../../typst-templates/closing.typ"),
+    ),
 ];
