@@ -7,6 +7,7 @@ use crate::print::plan::card_pages;
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::week_of;
 use crate::summary::brief::Brief;
+use crate::summary::closing::Closing;
 use crate::summary::count::{Level, summarise};
 use crate::summary::report::{annex5_job, table_data};
 use crate::summary::returns::{Returns, read_returns};
@@ -59,6 +60,17 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
             let summary = summarise(&returns, Some(&checked.roster), Some(week));
             let brief = Brief::new(&summary, &settings, week, week.1);
             documents.push((brief.job(), vec![("走访情况周报", ALL_PAGES)]));
+            // The closing pack of the first department that sent returns.
+            if let Some(v) = returns.visits.first() {
+                let closing = Closing::new(
+                    &returns,
+                    Some(&checked.roster),
+                    &settings,
+                    Some(&v.department),
+                    last,
+                );
+                documents.push((closing.job(), vec![("结束总结_数据汇总", ALL_PAGES)]));
+            }
         }
     }
     let options = typst_render::RenderOptions {

@@ -112,7 +112,7 @@ fn of<'a>(department: Option<&'a str>) -> impl Fn(&str) -> bool + 'a {
 impl Closing {
     /// The pack of `department` (`None`: the city's) from the report's
     /// returns, as of `made`.
-    fn new(
+    pub(crate) fn new(
         returns: &Returns,
         roster: Option<&Roster>,
         settings: &Settings,
@@ -239,7 +239,7 @@ impl Closing {
         }
     }
 
-    fn job(&self) -> Job {
+    pub(crate) fn job(&self) -> Job {
         Job {
             template: Template::Closing,
             data: Bytes::new(serde_json::to_vec(self).unwrap_or_default()),
