@@ -59,6 +59,9 @@
 //!   report.rs        annex-5 PDFs, 汇总表.xlsx, routed problem lists, JSON
 //!   brief.rs         走访情况周报: weekly figures, who reported, charts (PDF, and each chart as SVG)
 //!   closing.rs       the closing pack (--closing): per department and the city, pending problems
+//! serve/           the local web page (zoufang serve): the same stages through HTTP on loopback
+//!   guard.rs         token, Host, Origin, upload size, paths inside the working folder
+//!   mod.rs           the server, routes (roster check, init, files); page.html embedded
 //! cli/             the command line: args.rs (clap types), one file per subcommand
 //! dev/             tooling, not product: bench.rs, sample.rs (demo roster and returns, synthetic city)
 //! ```
@@ -72,6 +75,7 @@ pub mod dev;
 pub mod input;
 pub mod print;
 pub mod schema;
+pub mod serve;
 pub mod settings;
 pub mod shared;
 pub mod summary;

@@ -32,6 +32,25 @@ pub(crate) enum Command {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+    /// 在本机启动网页，不用命令行也能检查名单（双击程序时默认用这个，服务当前文件夹）
+    Serve {
+        /// 工作文件夹（名单、设置文件、台账和生成的材料都在这里）；默认当前文件夹
+        #[arg(value_name = "DIR", default_value = ".")]
+        folder: PathBuf,
+        /// 端口（默认由系统挑一个空闲的）
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// 不自动打开浏览器
+        #[arg(long = "no-browser")]
+        no_browser: bool,
+        /// 让别的电脑也能连上：监听这个地址（如 0.0.0.0）。默认只有本机能连
+        #[arg(long, value_name = "地址")]
+        listen: Option<std::net::IpAddr>,
+        #[command(flatten)]
+        settings: SettingsArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
     /// 模板：export 导出内置模板，修改后用 --templates 使用
     Templates {
         #[command(subcommand)]
@@ -180,7 +199,7 @@ pub struct RosterArgs {
 }
 
 /// Flags that override the settings file.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct SettingsArgs {
     /// 设置文件（默认用名单旁边的 zoufang.toml，没有则全用默认值）
     #[arg(long, value_name = "FILE", env = "ZOUFANG_CONFIG")]
@@ -241,7 +260,7 @@ impl SettingsArgs {
 }
 
 /// Flags that choose fonts and templates.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct EngineArgs {
     /// 另外使用的字体文件夹（例如装有仿宋_GB2312、方正小标宋简体的文件夹）
     #[arg(long = "font-path", value_name = "DIR", env = "ZOUFANG_FONT_PATHS")]

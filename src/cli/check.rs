@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::check::glyphs::glyph_problems;
 use crate::check::model::Checked;
-use crate::print::plan::{Plan, Totals, plan};
+use crate::print::checked_plan;
+use crate::print::plan::{Plan, Totals};
 use crate::settings::Settings;
 use crate::typeset::Engine;
 
@@ -46,25 +46,16 @@ pub(super) fn printable(
 /// Reads and checks a roster and makes its plan, printing every problem
 /// found. `None` when no sheet could be read at all.
 pub(crate) fn load(path: &Path, settings: &Settings, engine: &Engine) -> Option<(Checked, Plan)> {
-    let input = crate::input::read_input(path);
-    if input.sheets.is_empty() {
-        report_problems(&input.problems);
-        return None;
-    }
-    let mut checked =
-        crate::check::roster::build(&input.sheets, settings, &path.display().to_string());
-    let (plan, plan_problems) = plan(&checked.roster, settings);
-    let mut problems = input.problems;
-    problems.append(&mut checked.problems);
-    problems.extend(glyph_problems(engine, &checked.roster));
-    problems.extend(plan_problems);
-    crate::shared::fault::sort(&mut problems);
-    report_problems(&problems);
-    checked.problems = problems;
+    let loaded = checked_plan(path, settings, engine);
+    let problems = match &loaded {
+        Ok((checked, _)) => &checked.problems,
+        Err(problems) => problems,
+    };
+    report_problems(problems);
     // The roster's cells and the planning's scratch are free now: what a run
     // holds before it renders should be the plan, not its leftovers.
     crate::shared::memory::release_free_memory();
-    Some((checked, plan))
+    loaded.ok()
 }
 
 fn verdict(checked: &Checked) -> ExitCode {

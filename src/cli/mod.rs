@@ -12,7 +12,7 @@ mod summary;
 mod templates;
 mod terminal;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -44,6 +44,18 @@ fn setup(
 /// Runs the command line and decides the exit status: 0 when everything was
 /// printable (and printed), 1 when the input has faults, 2 when nothing could be read.
 pub fn run() -> ExitCode {
+    // A double-clicked binary gets no arguments: the web page, for the
+    // folder it was started in.
+    if std::env::args_os().len() == 1 {
+        return command(Command::Serve {
+            folder: PathBuf::from("."),
+            port: 0,
+            no_browser: false,
+            listen: None,
+            settings: SettingsArgs::default(),
+            engine: EngineArgs::default(),
+        });
+    }
     let cli = Cli::parse();
     let code = command(cli.command);
     // Whatever a command wrote and did not flush itself.
@@ -75,6 +87,14 @@ fn command(command: Command) -> ExitCode {
             cadres,
         } => dev::sample(&out, returns.as_deref(), cadres),
         Command::Init { dir } => init::init(&dir),
+        Command::Serve {
+            folder,
+            port,
+            no_browser,
+            listen,
+            settings,
+            engine,
+        } => serve(folder, port, !no_browser, listen, &settings, &engine),
         Command::ReadWithCalamine { files } => dev::read_with_calamine(&files),
         Command::Bench {
             dir,
@@ -90,6 +110,39 @@ fn command(command: Command) -> ExitCode {
             out,
             returns,
         } => preview::preview(&roster, &out, &returns),
+    }
+}
+
+/// `serve`: the working folder's settings and the engine, then the server
+/// until the process is stopped.
+fn serve(
+    folder: PathBuf,
+    port: u16,
+    open_browser: bool,
+    listen: Option<std::net::IpAddr>,
+    settings: &SettingsArgs,
+    engine: &EngineArgs,
+) -> ExitCode {
+    if !folder.is_dir() {
+        eprintln!("找不到工作文件夹 {}，请先建好它。", folder.display());
+        return ExitCode::from(2);
+    }
+    let (settings, engine) = match setup(settings, engine, Some(&folder.join("名单.xlsx"))) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let options = crate::serve::Options {
+        folder,
+        listen: listen.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        port,
+        open_browser,
+    };
+    match crate::serve::run(options, settings, engine) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
     }
 }
 

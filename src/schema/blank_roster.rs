@@ -104,3 +104,30 @@ pub(crate) fn write_blank_roster(path: &Path) -> Result<(), XlsxError> {
     };
     write_xlsx(path, &[departments, villages, cadres, notes])
 }
+
+/// Writes a blank roster (`名单.xlsx`) and the commented settings file into
+/// `dir`, never over existing files: the roster's path, or what went wrong.
+pub(crate) fn init_folder(dir: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    let roster = dir.join("名单.xlsx");
+    let config = dir.join(crate::settings::SETTINGS_FILE);
+    for path in [&roster, &config] {
+        if path.exists() {
+            return Err(format!(
+                "{} 已经存在，没有覆盖。请换一个文件夹，或先把它移走。",
+                path.display()
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|_| write_blank_roster(&roster).map_err(|e| e.to_string()))
+        .and_then(|_| {
+            crate::shared::atomic::write_atomic(
+                &config,
+                crate::settings::DEFAULT_SETTINGS_FILE.as_bytes(),
+            )
+            .map_err(|e| e.to_string())
+        })
+        .map_err(|e| format!("写不进去：{}（{e}）", dir.display()))?;
+    Ok(roster)
+}

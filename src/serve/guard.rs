@@ -1,0 +1,287 @@
+//! What every request to the local web server must show before anything is
+//! done for it: the token the server printed (in the address, then kept in a
+//! cookie), a Host that is the server's own address (a page elsewhere cannot
+//! reach it through a DNS name it controls), and for anything that changes
+//! something an Origin that is the server's own (a page elsewhere cannot
+//! make the browser post to it). Paths never leave the working folder.
+
+use std::path::{Component, Path, PathBuf};
+
+/// The cookie the token is kept in.
+pub(crate) const COOKIE: &str = "zoufang_token";
+
+/// The largest upload taken: a city's returns workbook is some tens of MB.
+pub(crate) const MAX_UPLOAD: u64 = 64 << 20;
+
+/// Why a request is refused: the HTTP status and a sentence for the clerk.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) status: u16,
+    pub(crate) message: &'static str,
+}
+
+/// The checks of one server.
+pub(crate) struct Guard {
+    token: String,
+    /// `127.0.0.1:8765`, `localhost:8765`: the Host values accepted.
+    hosts: Vec<String>,
+}
+
+/// What a request is allowed, when it is.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// By its cookie.
+    Cookie,
+    /// By the token in its address: the answer sets the cookie.
+    Token,
+}
+
+impl Guard {
+    /// The guard of a server reached at `hosts` (host:port as a browser
+    /// sends them).
+    pub(crate) fn new(token: String, hosts: Vec<String>) -> Guard {
+        Guard { token, hosts }
+    }
+
+    /// Checks a request: its method, its address (path and query) and its
+    /// headers (names in any case).
+    pub(crate) fn check(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<Pass, Refusal> {
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
+        };
+        let host = header("host").unwrap_or("");
+        if !self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+            return Err(Refusal {
+                status: 403,
+                message: "这个地址不是本机的 zoufang：请用启动时显示的地址打开",
+            });
+        }
+        let pass = if query_value(url, "token").is_some_and(|t| same(t, &self.token)) {
+            Pass::Token
+        } else if header("cookie")
+            .and_then(|c| cookie_value(c, COOKIE))
+            .is_some_and(|t| same(t, &self.token))
+        {
+            Pass::Cookie
+        } else {
+            return Err(Refusal {
+                status: 401,
+                message: "请用启动 zoufang 时显示的完整地址（带 token）打开这个页面",
+            });
+        };
+        if !matches!(method, "GET" | "HEAD") {
+            let own = header("origin").is_some_and(|origin| {
+                self.hosts
+                    .iter()
+                    .any(|h| origin.eq_ignore_ascii_case(&format!("http://{h}")))
+            });
+            if !own {
+                return Err(Refusal {
+                    status: 403,
+                    message: "别的网页不能让 zoufang 做事：请在 zoufang 自己的页面上操作",
+                });
+            }
+        }
+        if let Some(length) = header("content-length").and_then(|l| l.parse::<u64>().ok())
+            && length > MAX_UPLOAD
+        {
+            return Err(Refusal {
+                status: 413,
+                message: "文件太大了（超过 64 MB），不像是名单或录入表",
+            });
+        }
+        Ok(pass)
+    }
+}
+
+/// Compares two tokens in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The value of `name` in an address's query (`/?token=abc`), undecoded.
+pub(crate) fn query_value<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    let query = url.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    cookies
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The file under `root` that a request's path names (already
+/// percent-decoded), when it stays inside `root`: no `..`, no absolute
+/// path, no drive or backslash, and — symbolic links followed — still
+/// inside.
+pub(crate) fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
+    if relative.contains('\\') || relative.contains('\0') {
+        return None;
+    }
+    let relative = Path::new(relative.trim_start_matches('/'));
+    if !relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return None;
+    }
+    let root = root.canonicalize().ok()?;
+    let path = root.join(relative).canonicalize().ok()?;
+    path.starts_with(&root).then_some(path)
+}
+
+/// Decodes `%XX` escapes (UTF-8); `None` for a broken escape.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard() -> Guard {
+        Guard::new(
+            "s3cret".into(),
+            vec!["127.0.0.1:8765".into(), "localhost:8765".into()],
+        )
+    }
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn token_host_and_origin_decide() {
+        let g = guard();
+        let host = ("Host", "127.0.0.1:8765");
+        assert_eq!(
+            g.check("GET", "/?token=s3cret", &h(&[host])),
+            Ok(Pass::Token)
+        );
+        assert_eq!(
+            g.check(
+                "GET",
+                "/",
+                &h(&[host, ("Cookie", "a=b; zoufang_token=s3cret")])
+            ),
+            Ok(Pass::Cookie)
+        );
+        assert_eq!(
+            g.check("GET", "/", &h(&[host])).map_err(|r| r.status),
+            Err(401)
+        );
+        assert_eq!(
+            g.check("GET", "/?token=s3cres", &h(&[host]))
+                .map_err(|r| r.status),
+            Err(401)
+        );
+        // DNS rebinding: the right token under a foreign name.
+        assert_eq!(
+            g.check(
+                "GET",
+                "/?token=s3cret",
+                &h(&[("Host", "evil.example:8765")])
+            )
+            .map_err(|r| r.status),
+            Err(403)
+        );
+        // CSRF: a post without our own Origin.
+        let cookie = ("Cookie", "zoufang_token=s3cret");
+        for origin in [
+            None,
+            Some("http://evil.example"),
+            Some("http://127.0.0.1:9999"),
+        ] {
+            let mut headers = vec![host, cookie];
+            headers.extend(origin.map(|o| ("Origin", o)));
+            assert_eq!(
+                g.check("POST", "/api/roster", &h(&headers))
+                    .map_err(|r| r.status),
+                Err(403),
+                "{origin:?}"
+            );
+        }
+        assert_eq!(
+            g.check(
+                "POST",
+                "/api/roster",
+                &h(&[host, cookie, ("Origin", "http://127.0.0.1:8765")])
+            ),
+            Ok(Pass::Cookie)
+        );
+        assert_eq!(
+            g.check(
+                "POST",
+                "/api/roster",
+                &h(&[
+                    host,
+                    cookie,
+                    ("Origin", "http://127.0.0.1:8765"),
+                    ("Content-Length", "999999999")
+                ])
+            )
+            .map_err(|r| r.status),
+            Err(413)
+        );
+    }
+
+    #[test]
+    fn paths_stay_inside_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("汇总")).unwrap();
+        std::fs::write(dir.path().join("汇总/表.pdf"), b"%PDF").unwrap();
+        assert!(inside(dir.path(), "汇总/表.pdf").is_some());
+        for bad in [
+            "../etc/passwd",
+            "汇总/../../x",
+            "/etc/passwd",
+            "汇总\\..\\x",
+            "C:/x",
+        ] {
+            assert_eq!(inside(dir.path(), bad), None, "{bad}");
+        }
+        assert_eq!(
+            percent_decode("%E6%B1%87%E6%80%BB/a%20b.pdf").as_deref(),
+            Some("汇总/a b.pdf")
+        );
+        assert_eq!(percent_decode("%zz"), None);
+    }
+}

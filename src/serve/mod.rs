@@ -1,0 +1,367 @@
+//! `zoufang serve`: the campaign's working folder through a local web page,
+//! for clerks who never open a terminal. The page calls the same stages as
+//! the command line (`print::checked_plan`, `schema::blank_roster`), never
+//! a second implementation. Every request passes `guard` first.
+
+pub(crate) mod guard;
+mod page;
+
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::settings::Settings;
+use crate::shared::atomic::write_atomic;
+use crate::shared::text::column_letter;
+use crate::typeset::Engine;
+use guard::{COOKIE, Guard, MAX_UPLOAD, Pass, Refusal, inside, percent_decode, query_value};
+
+/// How the server is started.
+pub struct Options {
+    /// The working folder: roster, zoufang.toml, ledger, outputs.
+    pub folder: PathBuf,
+    /// Loopback unless the clerk asked for another address.
+    pub listen: IpAddr,
+    /// 0: the system picks a free port.
+    pub port: u16,
+    pub open_browser: bool,
+}
+
+/// What the request handlers share.
+struct State {
+    guard: Guard,
+    token: String,
+    folder: PathBuf,
+    settings: Settings,
+    engine: Engine,
+}
+
+/// An answer.
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    fn json(status: u16, value: &Value) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json; charset=utf-8",
+            body: serde_json::to_vec(value).unwrap_or_default(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn text(status: u16, message: &str) -> Reply {
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: message.as_bytes().to_vec(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn refused(r: Refusal) -> Reply {
+        Reply::text(r.status, r.message)
+    }
+
+    fn into_response(self) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+        let mut headers: Vec<(String, String)> = vec![
+            ("Content-Type".into(), self.content_type.into()),
+            ("X-Content-Type-Options".into(), "nosniff".into()),
+            ("Cache-Control".into(), "no-store".into()),
+            ("Referrer-Policy".into(), "no-referrer".into()),
+            (
+                "Content-Security-Policy".into(),
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; \
+                 style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+                    .into(),
+            ),
+        ];
+        headers.extend(self.headers);
+        let mut response = tiny_http::Response::from_data(self.body).with_status_code(self.status);
+        for (name, value) in headers {
+            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                response.add_header(h);
+            }
+        }
+        response
+    }
+}
+
+/// A random token of 128 bits, as hex.
+fn new_token() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| format!("取不到随机数（{e}）"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Starts the server and answers until the process is stopped. Prints the
+/// address with its token first (a line of its own, for people and tests).
+pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), String> {
+    let server =
+        tiny_http::Server::http(SocketAddr::new(options.listen, options.port)).map_err(|e| {
+            format!("网页服务启动不了（{e}）：端口可能被占用，请换一个端口（--port）再试")
+        })?;
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or("网页服务启动不了：没有取到端口")?;
+    let token = new_token()?;
+    let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    if !options.listen.is_loopback() {
+        hosts.push(format!("{}:{port}", options.listen));
+    }
+    let url = format!("http://127.0.0.1:{port}/?token={token}");
+    println!("{url}");
+    println!(
+        "zoufang 已在本机启动，工作文件夹：{}。用浏览器打开上面的地址；关闭这个窗口（或按 Ctrl+C）即停止。",
+        options.folder.display()
+    );
+    if !options.listen.is_loopback() {
+        println!(
+            "注意：按 --listen 的要求，别的电脑也能连到 {}:{port}（仍要带上面的 token）。",
+            options.listen
+        );
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    if options.open_browser {
+        open_browser(&url);
+    }
+    let state = Arc::new(State {
+        guard: Guard::new(token.clone(), hosts),
+        token,
+        folder: options.folder,
+        settings,
+        engine,
+    });
+    for request in server.incoming_requests() {
+        let state = Arc::clone(&state);
+        std::thread::spawn(move || answer(&state, request));
+    }
+    Ok(())
+}
+
+/// Opens the default browser at `url`; nothing happens where none can be
+/// started (the address is printed anyway).
+fn open_browser(url: &str) {
+    let mut command = if cfg!(target_os = "windows") {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", "", url]);
+        c
+    } else if cfg!(target_os = "macos") {
+        let mut c = std::process::Command::new("open");
+        c.arg(url);
+        c
+    } else {
+        let mut c = std::process::Command::new("xdg-open");
+        c.arg(url);
+        c
+    };
+    let _ = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
+fn answer(state: &State, mut request: tiny_http::Request) {
+    let method = request.method().as_str().to_string();
+    let url = request.url().to_string();
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
+        .collect();
+    let reply = match state.guard.check(&method, &url, &headers) {
+        Err(refusal) => Reply::refused(refusal),
+        Ok(pass) => route(state, &method, &url, pass, request.as_reader()),
+    };
+    let _ = request.respond(reply.into_response());
+}
+
+fn route(state: &State, method: &str, url: &str, pass: Pass, body: &mut dyn Read) -> Reply {
+    let path = url.split('?').next().unwrap_or("/");
+    match (method, path) {
+        ("GET", "/") if pass == Pass::Token => {
+            // The token goes into a cookie, and out of the address bar.
+            let mut reply = Reply::text(303, "");
+            reply.headers.push(("Location".into(), "/".into()));
+            reply.headers.push((
+                "Set-Cookie".into(),
+                format!(
+                    "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+                    state.token
+                ),
+            ));
+            reply
+        }
+        ("GET", "/") => Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: page::PAGE.as_bytes().to_vec(),
+            headers: Vec::new(),
+        },
+        ("GET", "/api/roster") => Reply::json(200, &roster_report(state)),
+        ("POST", "/api/roster") => upload_roster(state, url, body),
+        ("POST", "/api/init") => match crate::schema::blank_roster::init_folder(&state.folder) {
+            Ok(_) => Reply::json(200, &roster_report(state)),
+            Err(message) => Reply::json(409, &json!({ "message": message })),
+        },
+        ("GET", p) if p.starts_with("/files/") => serve_file(&state.folder, &p["/files/".len()..]),
+        _ => Reply::text(404, "没有这个页面"),
+    }
+}
+
+/// The roster file of the working folder, if there is one.
+fn roster_file(folder: &Path) -> Option<PathBuf> {
+    ROSTER_EXTENSIONS
+        .iter()
+        .map(|ext| folder.join(format!("名单.{ext}")))
+        .find(|p| p.is_file())
+}
+
+const ROSTER_EXTENSIONS: [&str; 4] = ["xlsx", "xls", "et", "ods"];
+
+/// The roster checked as `zoufang check` checks it: the plan per
+/// department and every fault and reminder with its place.
+fn roster_report(state: &State) -> Value {
+    let Some(path) = roster_file(&state.folder) else {
+        return json!({ "roster": null });
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let problems_json = |problems: &[crate::shared::fault::Problem]| -> Vec<Value> {
+        problems
+            .iter()
+            .map(|p| {
+                json!({
+                    "severity": if p.is_fault() { "错误" } else { "提醒" },
+                    "sheet": p.place.sheet,
+                    "row": p.place.row,
+                    "column": p.place.column.as_ref().map(|(c, header)| {
+                        if header.is_empty() {
+                            column_letter(*c)
+                        } else {
+                            format!("{}（{header}）", column_letter(*c))
+                        }
+                    }),
+                    "value": p.value,
+                    "message": p.message,
+                    "hint": p.hint,
+                })
+            })
+            .collect()
+    };
+    match crate::print::checked_plan(&path, &state.settings, &state.engine) {
+        Err(problems) => json!({
+            "roster": name,
+            "readable": false,
+            "problems": problems_json(&problems),
+        }),
+        Ok((checked, plan)) => {
+            let totals = |name: &str, t: &crate::print::plan::Totals| {
+                json!({
+                    "name": name,
+                    "villages": t.villages,
+                    "cadres": t.cadres,
+                    "household_forms": t.household_forms,
+                    "cards": t.cards,
+                    "pages": t.pages,
+                })
+            };
+            let faults = checked.problems.iter().filter(|p| p.is_fault()).count();
+            json!({
+                "roster": name,
+                "readable": true,
+                "departments": plan.departments.iter().map(|(n, t)| totals(n, t)).collect::<Vec<_>>(),
+                "total": totals("合计", &plan.total()),
+                "rows": {
+                    "read": checked.rows.read,
+                    "used": checked.rows.used,
+                    "reported": checked.rows.reported,
+                },
+                "faults": faults,
+                "warnings": checked.problems.len() - faults,
+                "problems": problems_json(&checked.problems),
+            })
+        }
+    }
+}
+
+/// Saves an uploaded roster as the folder's `名单.<ext>` (replacing the
+/// one there) and checks it.
+fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
+    let name = query_value(url, "name")
+        .and_then(percent_decode)
+        .unwrap_or_default();
+    let ext = Path::new(&name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !ROSTER_EXTENSIONS.contains(&ext.as_str()) {
+        return Reply::json(
+            415,
+            &json!({ "message": format!("「{name}」不是名单工作簿：请选 .xlsx、.xls、.et 或 .ods 文件") }),
+        );
+    }
+    let mut bytes = Vec::new();
+    if body.take(MAX_UPLOAD + 1).read_to_end(&mut bytes).is_err() {
+        return Reply::json(400, &json!({ "message": "文件没有传完整，请再试一次" }));
+    }
+    if bytes.len() as u64 > MAX_UPLOAD {
+        return Reply::json(
+            413,
+            &json!({ "message": "文件太大了（超过 64 MB），不像是名单" }),
+        );
+    }
+    let target = state.folder.join(format!("名单.{ext}"));
+    if let Err(e) = write_atomic(&target, &bytes) {
+        return Reply::json(
+            500,
+            &json!({ "message": format!("名单存不进工作文件夹（{e}）") }),
+        );
+    }
+    // One roster in the folder: the one just given.
+    for other in ROSTER_EXTENSIONS.iter().filter(|e| **e != ext) {
+        let _ = std::fs::remove_file(state.folder.join(format!("名单.{other}")));
+    }
+    Reply::json(200, &roster_report(state))
+}
+
+/// A file of the working folder, never one outside it.
+fn serve_file(folder: &Path, encoded: &str) -> Reply {
+    let Some(path) = percent_decode(encoded).and_then(|rel| inside(folder, &rel)) else {
+        return Reply::text(404, "工作文件夹里没有这个文件");
+    };
+    let Ok(body) = std::fs::read(&path) else {
+        return Reply::text(404, "工作文件夹里没有这个文件");
+    };
+    let content_type = match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("pdf") => "application/pdf",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    };
+    Reply {
+        status: 200,
+        content_type,
+        body,
+        headers: Vec::new(),
+    }
+}

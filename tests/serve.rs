@@ -1,0 +1,294 @@
+//! `zoufang serve`, probed from outside as a stranger would: without the
+//! token, under a foreign Host, posting from a foreign Origin, with `..` in
+//! paths, with an oversized upload; and used as the page uses it. Each test
+//! starts the server on loopback on a port the system picks, and stops it.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+/// A running server, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(folder: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zoufang"))
+        .args(["serve", folder.to_str().unwrap(), "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("zoufang serve starts");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    // The address is the first line; a server that says nothing in 20 s is
+    // a failure, not a hang.
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = send.send(line);
+        // Keep reading so that the server never blocks on a full pipe.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    if let Ok(line) = receive.recv_timeout(Duration::from_secs(20)) {
+        first = line;
+    }
+    let url = first.trim();
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("not a loopback address: {url:?}"));
+    let (port, token) = rest.split_once("/?token=").expect("a token in the address");
+    Server {
+        port: port.parse().expect("a port"),
+        token: token.to_string(),
+        child,
+    }
+}
+
+/// An answer: status, headers (lower-case names), body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.text()))
+    }
+}
+
+/// Sends one request over a fresh connection, bounded in time.
+fn send(port: u16, request_head: &str, body: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let _ = stream.write_all(request_head.as_bytes());
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Answer {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+impl Server {
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// A request as the page makes it: the cookie, the server's own Host
+    /// and Origin.
+    fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: zoufang_token={token}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            host = self.host(),
+            token = self.token,
+            len = body.len()
+        );
+        send(self.port, &head, body)
+    }
+}
+
+#[test]
+fn strangers_are_refused_and_nothing_outside_the_folder_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("工作");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(dir.path().join("秘密.txt"), "outside").unwrap();
+    let server = start(&folder);
+    let host = server.host();
+    let plain = |path: &str, extra: &str| {
+        send(
+            server.port,
+            &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"),
+            b"",
+        )
+    };
+    // No token: 401, with a sentence saying what to do.
+    let answer = plain("/", "");
+    assert_eq!(answer.status, 401);
+    assert!(answer.text().contains("带 token"), "{}", answer.text());
+    assert_eq!(
+        plain("/api/roster", "Cookie: zoufang_token=wrong\r\n").status,
+        401
+    );
+    // The token in the address: into a cookie, out of the address bar.
+    let answer = plain(&format!("/?token={}", server.token), "");
+    assert_eq!(answer.status, 303);
+    let cookie = answer.header("set-cookie").unwrap_or_default();
+    assert!(
+        cookie.contains(&format!("zoufang_token={}", server.token))
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // A foreign Host (DNS rebinding), even with the token.
+    let answer = send(
+        server.port,
+        &format!(
+            "GET /?token={} HTTP/1.1\r\nHost: attacker.example:{}\r\nConnection: close\r\n\r\n",
+            server.token, server.port
+        ),
+        b"",
+    );
+    assert_eq!(answer.status, 403);
+    // A post from a foreign page (CSRF), with the cookie the browser adds.
+    for origin in ["Origin: http://attacker.example\r\n", ""] {
+        let answer = send(
+            server.port,
+            &format!(
+                "POST /api/init HTTP/1.1\r\nHost: {host}\r\n{origin}Cookie: zoufang_token={}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                server.token
+            ),
+            b"",
+        );
+        assert_eq!(answer.status, 403, "{origin:?}");
+    }
+    assert!(!folder.join("名单.xlsx").exists());
+    // `..` in paths, encoded or not, absolute paths: never outside.
+    let secret = "%E7%A7%98%E5%AF%86.txt";
+    for path in [
+        format!("/files/../{secret}"),
+        format!("/files/%2E%2E/{secret}"),
+        format!("/files/..%2F{secret}"),
+        "/files//etc/passwd".to_string(),
+        "/files/%2Fetc%2Fpasswd".to_string(),
+    ] {
+        let path = path.as_str();
+        let answer = server.request("GET", path, b"");
+        assert_eq!(answer.status, 404, "{path}: {}", answer.text());
+        assert!(!answer.text().contains("outside"), "{path}");
+    }
+    // An upload over the limit is refused from its declared length.
+    let answer = send(
+        server.port,
+        &format!(
+            "POST /api/roster?name=a.xlsx HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: zoufang_token={}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            server.token,
+            100u64 << 20
+        ),
+        b"",
+    );
+    assert_eq!(answer.status, 413);
+}
+
+#[test]
+fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    // The page itself: embedded, in Chinese, nothing fetched from outside.
+    let page = server.request("GET", "/", b"");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("把名单工作簿"), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    // No roster yet; a blank one from the page, then the sample dropped on it.
+    assert_eq!(
+        server.request("GET", "/api/roster", b"").json()["roster"],
+        serde_json::Value::Null
+    );
+    let made = server.request("POST", "/api/init", b"");
+    assert_eq!(made.status, 200, "{}", made.text());
+    assert!(dir.path().join("名单.xlsx").is_file());
+    assert!(dir.path().join("zoufang.toml").is_file());
+    let again = server.request("POST", "/api/init", b"");
+    assert_eq!(again.status, 409);
+    assert!(
+        again.text().contains("已经存在，没有覆盖"),
+        "{}",
+        again.text()
+    );
+
+    let sample =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx")).unwrap();
+    let answer = server.request("POST", "/api/roster?name=%E5%90%8D%E5%8D%95.xlsx", &sample);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let report = answer.json();
+    // The same plan `zoufang check` prints.
+    let check = zoufang(&["check", dir.path().join("名单.xlsx").to_str().unwrap()]);
+    let totals = plan_totals(&check.stdout);
+    let total = &report["total"];
+    let from_page: Vec<String> = ["villages", "cadres", "household_forms", "cards", "pages"]
+        .iter()
+        .map(|k| total[k].to_string())
+        .collect();
+    assert_eq!(from_page, totals, "{}", check.stdout);
+    assert_eq!(report["faults"], 0);
+    assert_eq!(report["departments"].as_array().map(Vec::len), Some(4));
+    // The roster downloads back, byte for byte.
+    let back = server.request("GET", "/files/%E5%90%8D%E5%8D%95.xlsx", b"");
+    assert_eq!(back.status, 200);
+    assert_eq!(back.body, sample);
+
+    // A broken roster: every fault with its sheet, row and column.
+    let messy = std::fs::read(fixture("messy-roster.xlsx")).unwrap();
+    let report = server
+        .request("POST", "/api/roster?name=messy.xlsx", &messy)
+        .json();
+    let problems = report["problems"].as_array().expect("problems");
+    assert!(!problems.is_empty(), "{report}");
+    assert!(
+        problems.iter().any(|p| p["row"].is_u64()
+            && p["sheet"] == "挂钩村"
+            && p["message"].is_string()
+            && p["hint"].is_string()),
+        "{report}"
+    );
+    // Not a workbook: refused with what to do.
+    let answer = server.request("POST", "/api/roster?name=photo.png", b"\x89PNG");
+    assert_eq!(answer.status, 415);
+    assert!(answer.text().contains(".xlsx"), "{}", answer.text());
+}
