@@ -235,6 +235,14 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
         !html.contains("http://") && !html.contains("https://"),
         "{html}"
     );
+    // The Chinese face for PCs without one, from the program itself.
+    let font = server.request("GET", "/assets/FandolHei-Regular.otf", b"");
+    assert_eq!(font.status, 200);
+    assert!(font.body.starts_with(b"OTTO"));
+    assert_eq!(
+        server.request("GET", "/assets/../Cargo.toml", b"").status,
+        404
+    );
     // No roster yet; a blank one from the page, then the sample dropped on it.
     assert_eq!(
         server.request("GET", "/api/roster", b"").json()["roster"],

@@ -83,6 +83,8 @@ impl Reply {
                     .into(),
             ),
         ];
+        // A reply's own header replaces the default of that name.
+        headers.retain(|(name, _)| !self.headers.iter().any(|(own, _)| own == name));
         headers.extend(self.headers);
         let mut response = tiny_http::Response::from_data(self.body).with_status_code(self.status);
         for (name, value) in headers {
@@ -215,6 +217,7 @@ fn route(state: &State, method: &str, url: &str, pass: Pass, body: &mut dyn Read
             Err(message) => Reply::json(409, &json!({ "message": message })),
         },
         ("GET", p) if p.starts_with("/files/") => serve_file(&state.folder, &p["/files/".len()..]),
+        ("GET", p) if p.starts_with("/assets/") => asset(&p["/assets/".len()..]),
         _ => Reply::text(404, "没有这个页面"),
     }
 }
@@ -335,6 +338,23 @@ fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         let _ = std::fs::remove_file(state.folder.join(format!("名单.{other}")));
     }
     Reply::json(200, &roster_report(state))
+}
+
+/// A face embedded in the program, for the page (Chinese text on PCs that
+/// have no Chinese face of their own).
+fn asset(name: &str) -> Reply {
+    match crate::typeset::EMBEDDED_FONTS
+        .iter()
+        .find(|(file, _)| *file == name && file.starts_with("Fandol"))
+    {
+        Some((_, bytes)) => Reply {
+            status: 200,
+            content_type: "font/otf",
+            body: bytes.to_vec(),
+            headers: vec![("Cache-Control".into(), "private, max-age=86400".into())],
+        },
+        None => Reply::text(404, "没有这个文件"),
+    }
 }
 
 /// A file of the working folder, never one outside it.
