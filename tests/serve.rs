@@ -327,3 +327,108 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
     assert_eq!(answer.status, 415);
     assert!(answer.text().contains(".xlsx"), "{}", answer.text());
 }
+
+/// A path as a browser puts it in an address: every byte but unreserved
+/// ASCII and the slashes as `%XX`.
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn kits_made_from_the_page_are_the_kits_the_command_line_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("工作");
+    std::fs::create_dir(&folder).unwrap();
+    let roster = small_roster(
+        dir.path(),
+        &[("张卫国", "13800001001", 4.0), ("李娜", "13800001002", 3.0)],
+    );
+    let server = start(&folder);
+    let answer = server.request("POST", "/api/kits", b"");
+    assert_eq!(answer.status, 409, "{}", answer.text());
+    assert!(answer.text().contains("还没有名单"), "{}", answer.text());
+    let bytes = std::fs::read(&roster).unwrap();
+    assert_eq!(
+        server
+            .request("POST", "/api/roster?name=a.xlsx", &bytes)
+            .status,
+        200
+    );
+    let started = server.request("POST", "/api/kits", b"");
+    assert_eq!(started.status, 202, "{}", started.text());
+    // Progress until done, bounded in time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    let report = loop {
+        let report = server.request("GET", "/api/kits", b"").json();
+        match report["state"].as_str() {
+            Some("done") => break report,
+            Some("running") => {
+                assert!(
+                    report["done"].as_u64() <= report["total"].as_u64(),
+                    "{report}"
+                );
+            }
+            other => panic!("{other:?}: {report}"),
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kits not done: {report}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let files = report["files"].as_array().expect("files");
+    assert_eq!(report["done"], report["total"], "{report}");
+    // The same kits as `zoufang kits`, byte for byte.
+    let cli = dir.path().join("cli");
+    let run = zoufang(&[
+        "kits",
+        roster.to_str().unwrap(),
+        "-o",
+        cli.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pdfs: Vec<&serde_json::Value> = files
+        .iter()
+        .filter(|f| f["name"].as_str().is_some_and(|n| n.ends_with(".pdf")))
+        .collect();
+    assert!(!pdfs.is_empty(), "{report}");
+    for f in &pdfs {
+        let path = f["path"].as_str().unwrap();
+        let encoded = encode(path);
+        let served = server.request("GET", &format!("/files/{encoded}"), b"");
+        assert_eq!(served.status, 200, "{path}");
+        let rel = path.strip_prefix("打印材料/").unwrap();
+        assert_eq!(served.body, std::fs::read(cli.join(rel)).unwrap(), "{path}");
+    }
+    // A department's folder as one zip for the print shop.
+    let department = pdfs
+        .iter()
+        .find_map(|f| f["folder"].as_str())
+        .expect("a department folder");
+    let zip = server.request(
+        "GET",
+        &format!("/api/zip?folder={}", encode(department)),
+        b"",
+    );
+    assert_eq!(zip.status, 200);
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.body)).expect("a zip");
+    let in_folder = std::fs::read_dir(cli.join(department)).unwrap().count();
+    assert!(
+        archive.len() >= in_folder,
+        "{} < {in_folder}",
+        archive.len()
+    );
+    assert_eq!(
+        server.request("GET", "/api/zip?folder=..%2F..", b"").status,
+        404
+    );
+}

@@ -9,12 +9,14 @@ mod page;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
 use crate::settings::Settings;
-use crate::shared::atomic::write_atomic;
+use crate::shared::atomic::{Written, write_atomic};
+use crate::shared::fault::Problem;
+use crate::shared::progress::Progress;
 use crate::shared::text::column_letter;
 use crate::typeset::Engine;
 use guard::{COOKIE, Guard, MAX_UPLOAD, Pass, Refusal, inside, percent_decode, query_value};
@@ -37,6 +39,17 @@ struct State {
     folder: PathBuf,
     settings: Settings,
     engine: Engine,
+    /// The print run started from the page (one at a time).
+    kits: Mutex<Option<Arc<KitsRun>>>,
+}
+
+/// The folder the page prints into, inside the working folder.
+const KITS_FOLDER: &str = "打印材料";
+
+/// A print run: its progress while it runs, what it wrote when done.
+struct KitsRun {
+    progress: Progress,
+    outcome: Mutex<Option<Result<Vec<Written>, Vec<Problem>>>>,
 }
 
 /// An answer.
@@ -143,6 +156,7 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         folder: options.folder,
         settings,
         engine,
+        kits: Mutex::new(None),
     });
     for request in server.incoming_requests() {
         let state = Arc::clone(&state);
@@ -173,7 +187,7 @@ fn open_browser(url: &str) {
         .spawn();
 }
 
-fn answer(state: &State, mut request: tiny_http::Request) {
+fn answer(state: &Arc<State>, mut request: tiny_http::Request) {
     let method = request.method().as_str().to_string();
     let url = request.url().to_string();
     let headers: Vec<(String, String)> = request
@@ -188,7 +202,7 @@ fn answer(state: &State, mut request: tiny_http::Request) {
     let _ = request.respond(reply.into_response());
 }
 
-fn route(state: &State, method: &str, url: &str, pass: Pass, body: &mut dyn Read) -> Reply {
+fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn Read) -> Reply {
     let path = url.split('?').next().unwrap_or("/");
     match (method, path) {
         ("GET", "/") if pass == Pass::Token => {
@@ -216,6 +230,9 @@ fn route(state: &State, method: &str, url: &str, pass: Pass, body: &mut dyn Read
             Ok(_) => Reply::json(200, &roster_report(state)),
             Err(message) => Reply::json(409, &json!({ "message": message })),
         },
+        ("POST", "/api/kits") => start_kits(state),
+        ("GET", "/api/kits") => Reply::json(200, &kits_report(state)),
+        ("GET", "/api/zip") => zip_folder(state, url),
         ("GET", p) if p.starts_with("/files/") => serve_file(&state.folder, &p["/files/".len()..]),
         ("GET", p) if p.starts_with("/assets/") => asset(&p["/assets/".len()..]),
         _ => Reply::text(404, "没有这个页面"),
@@ -242,28 +259,6 @@ fn roster_report(state: &State) -> Value {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let problems_json = |problems: &[crate::shared::fault::Problem]| -> Vec<Value> {
-        problems
-            .iter()
-            .map(|p| {
-                json!({
-                    "severity": if p.is_fault() { "错误" } else { "提醒" },
-                    "sheet": p.place.sheet,
-                    "row": p.place.row,
-                    "column": p.place.column.as_ref().map(|(c, header)| {
-                        if header.is_empty() {
-                            column_letter(*c)
-                        } else {
-                            format!("{}（{header}）", column_letter(*c))
-                        }
-                    }),
-                    "value": p.value,
-                    "message": p.message,
-                    "hint": p.hint,
-                })
-            })
-            .collect()
-    };
     match crate::print::checked_plan(&path, &state.settings, &state.engine) {
         Err(problems) => json!({
             "roster": name,
@@ -298,6 +293,218 @@ fn roster_report(state: &State) -> Value {
             })
         }
     }
+}
+
+/// Problems as the page's table shows them: sheet, row, column, value,
+/// what is wrong, what to do.
+fn problems_json(problems: &[Problem]) -> Vec<Value> {
+    problems
+        .iter()
+        .map(|p| {
+            json!({
+                "severity": if p.is_fault() { "错误" } else { "提醒" },
+                "sheet": p.place.sheet,
+                "row": p.place.row,
+                "column": p.place.column.as_ref().map(|(c, header)| {
+                    if header.is_empty() {
+                        column_letter(*c)
+                    } else {
+                        format!("{}（{header}）", column_letter(*c))
+                    }
+                }),
+                "value": p.value,
+                "message": p.message,
+                "hint": p.hint,
+            })
+        })
+        .collect()
+}
+
+/// Starts printing the roster's kits into `打印材料/` on a thread of its
+/// own, as `zoufang kits` prints them; refused while one runs, or while the
+/// roster has faults.
+fn start_kits(state: &Arc<State>) -> Reply {
+    let mut running = state.kits.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(run) = running.as_ref()
+        && run
+            .outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    {
+        return Reply::json(409, &json!({ "message": "材料正在生成，请等这一次完成" }));
+    }
+    let Some(roster) = roster_file(&state.folder) else {
+        return Reply::json(
+            409,
+            &json!({ "message": "工作文件夹里还没有名单，请先在上面放入名单" }),
+        );
+    };
+    let (checked, plan) = match crate::print::checked_plan(&roster, &state.settings, &state.engine)
+    {
+        Ok(loaded) => loaded,
+        Err(problems) => {
+            return Reply::json(
+                422,
+                &json!({ "message": "名单读不出来，没有生成材料", "problems": problems_json(&problems) }),
+            );
+        }
+    };
+    if checked.has_faults() {
+        return Reply::json(
+            422,
+            &json!({ "message": "名单有错误，改正后才能打印（错误见上面的表）", "problems": problems_json(&checked.problems) }),
+        );
+    }
+    let run = Arc::new(KitsRun {
+        progress: Progress::new(plan.documents.len() as u64, "文件", true),
+        outcome: Mutex::new(None),
+    });
+    *running = Some(Arc::clone(&run));
+    drop(running);
+    let shared = Arc::clone(state);
+    std::thread::spawn(move || {
+        let state = shared;
+        let out = state.folder.join(KITS_FOLDER);
+        let output = crate::print::render::Output {
+            dir: &out,
+            entry_workbooks: true,
+            emit_data: None,
+            progress: &run.progress,
+        };
+        let report = crate::print::render::render_all(
+            &state.engine,
+            &state.settings,
+            &checked.roster,
+            &plan,
+            &output,
+        );
+        let outcome = if report.failures.is_empty() {
+            crate::shared::atomic::sync_written()
+                .map(|()| report.written)
+                .map_err(|e| {
+                    vec![Problem::fault(
+                        crate::shared::fault::Place::file(out.display().to_string()),
+                        format!("文件没能全部存到磁盘上（{e}）"),
+                        "请检查磁盘是否已满，然后重新生成",
+                    )]
+                })
+        } else {
+            Err(report.failures)
+        };
+        *run.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+    });
+    Reply::json(202, &kits_report(state))
+}
+
+/// Where the print run stands: files done of all, pages; when done, the
+/// files per department (or what went wrong).
+fn kits_report(state: &State) -> Value {
+    let running = state.kits.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(run) = running.as_ref() else {
+        return json!({ "state": "idle" });
+    };
+    let (done, total, pages) = run.progress.position();
+    let outcome = run.outcome.lock().unwrap_or_else(|e| e.into_inner());
+    match outcome.as_ref() {
+        None => json!({ "state": "running", "done": done, "total": total, "pages": pages }),
+        Some(Err(problems)) => json!({
+            "state": "failed",
+            "done": done,
+            "total": total,
+            "problems": problems_json(problems),
+        }),
+        Some(Ok(written)) => {
+            let files: Vec<Value> = written
+                .iter()
+                .map(|w| {
+                    let folder = w
+                        .path
+                        .components()
+                        .next()
+                        .filter(|_| w.path.components().count() > 1)
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+                    json!({
+                        "folder": folder,
+                        "path": Path::new(KITS_FOLDER).join(&w.path).to_string_lossy(),
+                        "name": w.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                        "pages": w.pages,
+                        "bytes": w.bytes,
+                    })
+                })
+                .collect();
+            json!({ "state": "done", "done": done, "total": total, "pages": pages, "files": files })
+        }
+    }
+}
+
+/// A folder of the print run (a department's) as one zip, for the print shop.
+fn zip_folder(state: &State, url: &str) -> Reply {
+    let name = query_value(url, "folder")
+        .and_then(percent_decode)
+        .unwrap_or_default();
+    let Some(dir) = inside(&state.folder, &format!("{KITS_FOLDER}/{name}")).filter(|d| d.is_dir())
+    else {
+        return Reply::text(404, "没有这个单位的材料");
+    };
+    match zip_of(&dir) {
+        Ok(bytes) => Reply {
+            status: 200,
+            content_type: "application/zip",
+            body: bytes,
+            headers: vec![(
+                "Content-Disposition".into(),
+                format!(
+                    "attachment; filename=\"kits.zip\"; filename*=UTF-8''{}.zip",
+                    percent_encode(&name)
+                ),
+            )],
+        },
+        Err(e) => Reply::text(500, &format!("打包没有成功（{e}）")),
+    }
+}
+
+/// Every file under `dir`, zipped (PDFs are compressed already: stored).
+fn zip_of(dir: &Path) -> Result<Vec<u8>, String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for path in files {
+        let rel = path.strip_prefix(dir).map_err(|e| e.to_string())?;
+        let name = rel.to_string_lossy().replace('\\', "/");
+        zip.start_file(name, stored).map_err(|e| e.to_string())?;
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        std::io::Write::write_all(&mut zip, &bytes).map_err(|e| e.to_string())?;
+    }
+    zip.finish()
+        .map(|c| c.into_inner())
+        .map_err(|e| e.to_string())
+}
+
+/// `%XX` for every byte but unreserved ASCII (file names in headers).
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Saves an uploaded roster as the folder's `名单.<ext>` (replacing the

@@ -60,6 +60,15 @@ impl Progress {
         }
     }
 
+    /// Items done, of how many, and pages so far.
+    pub(crate) fn position(&self) -> (u64, u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total,
+            self.pages.load(Ordering::Relaxed),
+        )
+    }
+
     pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
