@@ -432,3 +432,56 @@ fn kits_made_from_the_page_are_the_kits_the_command_line_makes() {
         404
     );
 }
+
+#[test]
+fn returns_dropped_on_the_page_go_into_the_ledger_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/returns/录入表_市财政局.xlsx");
+    let bytes = std::fs::read(&sample).unwrap();
+    let path = format!(
+        "/api/returns?name={}&received=2017-03-27",
+        encode("录入表_市财政局.xlsx")
+    );
+    let answer = server.request("POST", &path, &bytes);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let first = answer.json();
+    // What `zoufang summary` counts of the same file.
+    let json = dir.path().join("s.json");
+    let run = zoufang(&[
+        "summary",
+        sample.to_str().unwrap(),
+        "-o",
+        dir.path().join("cli").to_str().unwrap(),
+        "--received",
+        "2017-03-27",
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let cli: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for (page, cli_key) in [("households", "households"), ("problems", "problems")] {
+        assert_eq!(
+            first[page]["counted"], cli["account"][cli_key]["counted"],
+            "{page}: {first}"
+        );
+        assert_eq!(first[page]["rejected"], cli["account"][cli_key]["rejected"]);
+    }
+    assert!(first["households"]["counted"].as_u64() > Some(0), "{first}");
+    assert!(dir.path().join("台账.sqlite").is_file());
+    assert!(dir.path().join("回收/录入表_市财政局.xlsx").is_file());
+    // The same bytes again: imported once, said so.
+    let again = server.request("POST", &path, &bytes).json();
+    assert_eq!(again["import"]["sha256"], first["import"]["sha256"]);
+    let notes = again["notes"].to_string();
+    assert!(notes.contains("已经导入"), "{notes}");
+    // Not a workbook.
+    assert_eq!(
+        server
+            .request("POST", "/api/returns?name=x.exe", b"MZ")
+            .status,
+        415
+    );
+}

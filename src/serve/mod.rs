@@ -233,6 +233,7 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
         ("POST", "/api/kits") => start_kits(state),
         ("GET", "/api/kits") => Reply::json(200, &kits_report(state)),
         ("GET", "/api/zip") => zip_folder(state, url),
+        ("POST", "/api/returns") => import_returns(state, url, body),
         ("GET", p) if p.starts_with("/files/") => serve_file(&state.folder, &p["/files/".len()..]),
         ("GET", p) if p.starts_with("/assets/") => asset(&p["/assets/".len()..]),
         _ => Reply::text(404, "没有这个页面"),
@@ -438,6 +439,120 @@ fn kits_report(state: &State) -> Value {
     }
 }
 
+/// The ledger of the working folder, and where returns dropped on the page
+/// are kept.
+const LEDGER_FILE: &str = "台账.sqlite";
+const RETURNS_FOLDER: &str = "回收";
+
+/// A returns workbook dropped on the page: kept in `回收/`, imported into
+/// the folder's ledger as `zoufang summary --ledger` imports it (received
+/// on the date the page gives, else today), checked against the roster's
+/// serials when there is a roster; what it counted and rejected.
+fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
+    let given = query_value(url, "name")
+        .and_then(percent_decode)
+        .unwrap_or_default();
+    let name = crate::shared::file_name::safe_file_name(
+        Path::new(&given)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .as_str(),
+    );
+    let ext = Path::new(&name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !["xlsx", "xls", "et", "ods", "csv"].contains(&ext.as_str()) {
+        return Reply::json(
+            415,
+            &json!({ "message": format!("「{given}」不是录入表：请选 .xlsx、.xls、.et、.ods 或 .csv 文件") }),
+        );
+    }
+    let received = match query_value(url, "received").filter(|d| !d.is_empty()) {
+        None => crate::shared::date::today(),
+        Some(text) => {
+            match percent_decode(text).and_then(|t| crate::shared::date::parse_date_text(&t)) {
+                Some(day) => day,
+                None => {
+                    return Reply::json(
+                        400,
+                        &json!({ "message": "收到日期看不懂，请写成 2017-03-13 这样的格式" }),
+                    );
+                }
+            }
+        }
+    };
+    let bytes = match upload(body) {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
+    };
+    // Kept under its own name; another file of that name gets a number.
+    let folder = state.folder.join(RETURNS_FOLDER);
+    let stem = Path::new(&name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut target = folder.join(&name);
+    let mut n = 2;
+    while target.exists() && std::fs::read(&target).ok().as_deref() != Some(&bytes[..]) {
+        target = folder.join(format!("{stem}_{n}.{ext}"));
+        n += 1;
+    }
+    if let Err(e) = write_atomic(&target, &bytes) {
+        return Reply::json(
+            500,
+            &json!({ "message": format!("录入表存不进工作文件夹（{e}）") }),
+        );
+    }
+    let printed = roster_file(&state.folder).map(|path| {
+        let input = crate::input::read_input(&path);
+        let checked = crate::check::roster::build(
+            &input.sheets,
+            &state.settings,
+            &path.display().to_string(),
+        );
+        checked
+            .roster
+            .cadres
+            .iter()
+            .flat_map(|c| c.serials())
+            .collect()
+    });
+    let context = crate::summary::identity::Context {
+        start: state.settings.campaign_start(),
+        received,
+        printed,
+    };
+    let ledger_path = state.folder.join(LEDGER_FILE);
+    let result = crate::summary::ledger::Ledger::open(&ledger_path)
+        .map_err(|p| vec![p])
+        .and_then(|mut ledger| crate::summary::read::import_file(&mut ledger, &target, &context));
+    let (import, part) = match result {
+        Ok(done) => done,
+        Err(problems) => {
+            return Reply::json(
+                500,
+                &json!({ "message": "导入台账没有成功", "problems": problems_json(&problems) }),
+            );
+        }
+    };
+    let account = |a: &crate::summary::returns::Account| json!({ "read": a.read, "counted": a.counted, "duplicates": a.duplicates, "rejected": a.rejected, "blank": a.blank });
+    Reply::json(
+        200,
+        &json!({
+            "file": target.strip_prefix(&state.folder).unwrap_or(&target).to_string_lossy(),
+            "received": crate::shared::date::show_date(received),
+            "import": import,
+            "households": account(&part.households),
+            "problems": account(&part.problem_rows),
+            "notes": problems_json(&part.notes),
+            "rejected": problems_json(&part.rejected),
+            "conflicts": problems_json(&part.conflicts),
+        }),
+    )
+}
+
 /// A folder of the print run (a department's) as one zip, for the print shop.
 fn zip_folder(state: &State, url: &str) -> Reply {
     let name = query_value(url, "folder")
@@ -507,6 +622,25 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+/// An upload's bytes, read no further than the limit (a body may be longer
+/// than its Content-Length said).
+fn upload(body: &mut dyn Read) -> Result<Vec<u8>, Reply> {
+    let mut bytes = Vec::new();
+    if body.take(MAX_UPLOAD + 1).read_to_end(&mut bytes).is_err() {
+        return Err(Reply::json(
+            400,
+            &json!({ "message": "文件没有传完整，请再试一次" }),
+        ));
+    }
+    if bytes.len() as u64 > MAX_UPLOAD {
+        return Err(Reply::json(
+            413,
+            &json!({ "message": "文件太大了（超过 64 MB），不像是名单或录入表" }),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Saves an uploaded roster as the folder's `名单.<ext>` (replacing the
 /// one there) and checks it.
 fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
@@ -523,16 +657,10 @@ fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             &json!({ "message": format!("「{name}」不是名单工作簿：请选 .xlsx、.xls、.et 或 .ods 文件") }),
         );
     }
-    let mut bytes = Vec::new();
-    if body.take(MAX_UPLOAD + 1).read_to_end(&mut bytes).is_err() {
-        return Reply::json(400, &json!({ "message": "文件没有传完整，请再试一次" }));
-    }
-    if bytes.len() as u64 > MAX_UPLOAD {
-        return Reply::json(
-            413,
-            &json!({ "message": "文件太大了（超过 64 MB），不像是名单" }),
-        );
-    }
+    let bytes = match upload(body) {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
+    };
     let target = state.folder.join(format!("名单.{ext}"));
     if let Err(e) = write_atomic(&target, &bytes) {
         return Reply::json(

@@ -211,6 +211,47 @@ pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
     })
 }
 
+/// Imports one file into `ledger` (received `context.received`): the
+/// import it made, or the earlier import of the same bytes (known by their
+/// digest, not read again), and the file's rows as read with what was said
+/// of them (notes, rejected rows, conflicts, the row account). `Err` when
+/// the ledger itself fails.
+pub(crate) fn import_file(
+    ledger: &mut Ledger,
+    file: &Path,
+    context: &Context,
+) -> Result<(Option<Import>, Returns), Vec<Problem>> {
+    let name = file.display().to_string();
+    let digest = crate::input::digest(file);
+    if let Some(earlier) = digest
+        .as_deref()
+        .map(|d| ledger.imported(d))
+        .transpose()
+        .map_err(|p| vec![p])?
+        .flatten()
+    {
+        let mut part = Returns::default();
+        part.notes.push(already_imported(&name, &earlier));
+        return Ok((Some(earlier), part));
+    }
+    let input = crate::input::read_input(file);
+    let mut part = Returns::default();
+    part.notes.extend(input.problems);
+    let outcome = match digest {
+        Some(digest) if !input.sheets.is_empty() && !input.broken => {
+            read_returns(&input.sheets, &name, &mut part);
+            drop(input.sheets);
+            let imported = ledger
+                .import(&name, &digest, part, context)
+                .map_err(|p| vec![p])?;
+            (imported.import.or(imported.earlier), imported.returns)
+        }
+        _ => (None, part),
+    };
+    release_free_memory();
+    Ok(outcome)
+}
+
 /// What a run with a ledger did: the imports it made (or found made
 /// before), and the report as of `day`.
 pub struct Reported {
@@ -236,37 +277,9 @@ pub fn import_and_report(
     let mut all = Returns::default();
     let mut imports = Vec::new();
     for file in files {
-        let name = file.display().to_string();
-        let digest = crate::input::digest(file);
-        // The same bytes again: known by their digest, not read.
-        if let Some(earlier) = digest
-            .as_deref()
-            .map(|d| ledger.imported(d))
-            .transpose()
-            .map_err(|p| vec![p])?
-            .flatten()
-        {
-            all.notes.push(already_imported(&name, &earlier));
-            imports.push(earlier);
-            progress.inc(0);
-            continue;
-        }
-        let input = crate::input::read_input(file);
-        let mut part = Returns::default();
-        part.notes.extend(input.problems);
-        match digest {
-            Some(digest) if !input.sheets.is_empty() && !input.broken => {
-                read_returns(&input.sheets, &name, &mut part);
-                drop(input.sheets);
-                let imported = ledger
-                    .import(&name, &digest, part, context)
-                    .map_err(|p| vec![p])?;
-                imports.extend(imported.import.or(imported.earlier));
-                all.append(imported.returns);
-            }
-            _ => all.append(part),
-        }
-        release_free_memory();
+        let (import, part) = import_file(&mut ledger, file, context)?;
+        imports.extend(import);
+        all.append(part);
         progress.inc(0);
     }
     progress.finish();
