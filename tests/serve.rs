@@ -279,16 +279,13 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
     assert_eq!(made.status, 200, "{}", made.text());
     assert!(dir.path().join("名单.xlsx").is_file());
     assert!(dir.path().join("zoufang.toml").is_file());
-    let again = server.request("POST", "/api/init", b"");
-    assert_eq!(again.status, 409);
-    assert!(
-        again.text().contains("已经存在，没有覆盖"),
-        "{}",
-        again.text()
+    says(
+        &server.request("POST", "/api/init", b""),
+        409,
+        "已经存在，没有覆盖",
     );
 
-    let sample =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx")).unwrap();
+    let sample = sample("roster.xlsx");
     let answer = server.request("POST", "/api/roster?name=%E5%90%8D%E5%8D%95.xlsx", &sample);
     assert_eq!(answer.status, 200, "{}", answer.text());
     let report = answer.json();
@@ -326,6 +323,40 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
     let answer = server.request("POST", "/api/roster?name=photo.png", b"\x89PNG");
     assert_eq!(answer.status, 415);
     assert!(answer.text().contains(".xlsx"), "{}", answer.text());
+}
+
+/// Checks an answer's status and that it says `words`.
+fn says(answer: &Answer, status: u16, words: &str) {
+    assert_eq!(answer.status, status, "{}", answer.text());
+    assert!(answer.text().contains(words), "{}", answer.text());
+}
+
+/// `zoufang summary` with `args`, into `dir/cli`, and the JSON it wrote.
+fn summary_json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let json = dir.join("cli.json");
+    let out = dir.join("cli");
+    let mut all = vec!["summary"];
+    all.extend_from_slice(args);
+    all.extend([
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
+    let run = zoufang(&all);
+    assert!(run.code <= 1, "{}", run.stderr);
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+/// A file of `samples/`.
+fn sample(rel: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(rel),
+    )
+    .expect("a sample")
 }
 
 /// A path as a browser puts it in an address: every byte but unreserved
@@ -447,21 +478,10 @@ fn returns_dropped_on_the_page_go_into_the_ledger_once() {
     assert_eq!(answer.status, 200, "{}", answer.text());
     let first = answer.json();
     // What `zoufang summary` counts of the same file.
-    let json = dir.path().join("s.json");
-    let run = zoufang(&[
-        "summary",
-        sample.to_str().unwrap(),
-        "-o",
-        dir.path().join("cli").to_str().unwrap(),
-        "--received",
-        "2017-03-27",
-        "--json",
-        json.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(run.code <= 1, "{}", run.stderr);
-    let cli: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cli = summary_json(
+        dir.path(),
+        &[sample.to_str().unwrap(), "--received", "2017-03-27"],
+    );
     for (page, cli_key) in [("households", "households"), ("problems", "problems")] {
         assert_eq!(
             first[page]["counted"], cli["account"][cli_key]["counted"],
@@ -484,4 +504,64 @@ fn returns_dropped_on_the_page_go_into_the_ledger_once() {
             .status,
         415
     );
+}
+
+#[test]
+fn the_week_is_reported_from_the_ledger_as_summary_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    says(
+        &server.request("POST", "/api/report?week=2017-03-08", b""),
+        409,
+        "还没有台账",
+    );
+    let roster = sample("roster.xlsx");
+    assert_eq!(
+        server
+            .request("POST", "/api/roster?name=a.xlsx", &roster)
+            .status,
+        200
+    );
+    for name in ["录入表_市财政局.xlsx", "录入表_市教育局.xlsx"] {
+        let bytes = sample(&format!("returns/{name}"));
+        let path = format!("/api/returns?name={}&received=2017-03-13", encode(name));
+        assert_eq!(server.request("POST", &path, &bytes).status, 200);
+    }
+    let answer = server.request("POST", "/api/report?week=2017-03-08", b"");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let page = answer.json();
+    // The command line on the same ledger and week.
+    let ledger = dir.path().join("台账.sqlite");
+    let roster = dir.path().join("名单.xlsx");
+    let cli = summary_json(
+        dir.path(),
+        &[
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "--week",
+            "2017-03-08",
+        ],
+    );
+    assert_eq!(page["weekly"], cli["weekly"]);
+    assert_eq!(page["completeness"], cli["completeness"]);
+    // The brief, its charts (shown on the page) and the files to download.
+    let files: Vec<&str> = page["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    let svgs: Vec<&&str> = files.iter().filter(|f| f.ends_with(".svg")).collect();
+    assert_eq!(svgs.len(), 4, "{files:?}");
+    let brief = files
+        .iter()
+        .find(|f| f.contains("走访情况周报"))
+        .expect("the brief");
+    let served = server.request("GET", &format!("/files/{}", encode(brief)), b"");
+    assert_eq!(served.status, 200);
+    assert!(served.body.starts_with(b"%PDF"));
+    let svg = server.request("GET", &format!("/files/{}", encode(svgs[0])), b"");
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
 }

@@ -234,6 +234,7 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
         ("GET", "/api/kits") => Reply::json(200, &kits_report(state)),
         ("GET", "/api/zip") => zip_folder(state, url),
         ("POST", "/api/returns") => import_returns(state, url, body),
+        ("POST", "/api/report") => report_week(state, url),
         ("GET", p) if p.starts_with("/files/") => serve_file(&state.folder, &p["/files/".len()..]),
         ("GET", p) if p.starts_with("/assets/") => asset(&p["/assets/".len()..]),
         _ => Reply::text(404, "没有这个页面"),
@@ -505,20 +506,7 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             &json!({ "message": format!("录入表存不进工作文件夹（{e}）") }),
         );
     }
-    let printed = roster_file(&state.folder).map(|path| {
-        let input = crate::input::read_input(&path);
-        let checked = crate::check::roster::build(
-            &input.sheets,
-            &state.settings,
-            &path.display().to_string(),
-        );
-        checked
-            .roster
-            .cadres
-            .iter()
-            .flat_map(|c| c.serials())
-            .collect()
-    });
+    let printed = roster_of(state).map(|r| r.cadres.iter().flat_map(|c| c.serials()).collect());
     let context = crate::summary::identity::Context {
         start: state.settings.campaign_start(),
         received,
@@ -549,6 +537,137 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             "notes": problems_json(&part.notes),
             "rejected": problems_json(&part.rejected),
             "conflicts": problems_json(&part.conflicts),
+        }),
+    )
+}
+
+/// The roster of the working folder as `summary --roster` reads it (the
+/// parts that can be read), when there is one.
+fn roster_of(state: &State) -> Option<crate::check::model::Roster> {
+    roster_file(&state.folder).map(|path| {
+        let input = crate::input::read_input(&path);
+        crate::check::roster::build(&input.sheets, &state.settings, &path.display().to_string())
+            .roster
+    })
+}
+
+/// The week around the date the page gives, reported from the folder's
+/// ledger as `zoufang summary --ledger 台账.sqlite --week DATE` reports it,
+/// into `汇总_<from>至<to>/`: the weekly figures with cumulative ones, who
+/// has reported, the brief with its charts (SVG, shown on the page), and
+/// the files to download.
+fn report_week(state: &State, url: &str) -> Reply {
+    let Some(day) = query_value(url, "week")
+        .and_then(percent_decode)
+        .and_then(|t| crate::shared::date::parse_date_text(&t))
+    else {
+        return Reply::json(
+            400,
+            &json!({ "message": "请选一个日期：汇总这一天所在的星期一到星期日" }),
+        );
+    };
+    let ledger = state.folder.join(LEDGER_FILE);
+    if !ledger.is_file() {
+        return Reply::json(
+            409,
+            &json!({ "message": "工作文件夹里还没有台账：请先在“回收”里放入交回的录入表" }),
+        );
+    }
+    let period = crate::shared::date::week_of(day);
+    let roster = roster_of(state);
+    let context = crate::summary::identity::Context {
+        start: state.settings.campaign_start(),
+        received: period.1,
+        printed: roster
+            .as_ref()
+            .map(|r| r.cadres.iter().flat_map(|c| c.serials()).collect()),
+    };
+    let rel = PathBuf::from(format!(
+        "汇总_{}至{}",
+        crate::shared::date::show_date(period.0),
+        crate::shared::date::show_date(period.1)
+    ));
+    let out = state.folder.join(&rel);
+    let progress = Progress::new(0, "表格文件", true);
+    let run = crate::summary::read::Run {
+        files: &[],
+        roster: roster.as_ref(),
+        period: Some(period),
+        context: &context,
+        engine: &state.engine,
+        settings: &state.settings,
+        out: &out,
+        progress: &progress,
+    };
+    let reported = match crate::summary::read::import_and_report(&run, &ledger, None) {
+        Ok(reported) => reported,
+        Err(problems) => {
+            return Reply::json(
+                500,
+                &json!({ "message": "汇总没有成功", "problems": problems_json(&problems) }),
+            );
+        }
+    };
+    let mut made = reported.made;
+    let written = std::mem::replace(&mut made.written, Ok(Vec::new()));
+    let mut written = match written {
+        Ok(w) => w,
+        Err(p) => {
+            return Reply::json(
+                500,
+                &json!({ "message": "汇总没有成功", "problems": problems_json(&[p]) }),
+            );
+        }
+    };
+    let brief =
+        crate::summary::brief::Brief::new(&made.summary, &state.settings, period, reported.day);
+    match crate::summary::brief::write_brief(
+        &state.engine,
+        &state.settings,
+        &brief,
+        period,
+        &out,
+        None,
+    ) {
+        Ok(files) => written.extend(files),
+        Err(p) => {
+            return Reply::json(
+                500,
+                &json!({ "message": "周报没有排出来", "problems": problems_json(&[p]) }),
+            );
+        }
+    }
+    let json_file = out.join("汇总.json");
+    let data = crate::summary::report::json(&made.summary, made.reported());
+    if let Err(e) = write_atomic(
+        &json_file,
+        serde_json::to_string_pretty(&data)
+            .unwrap_or_default()
+            .as_bytes(),
+    ) {
+        return Reply::json(
+            500,
+            &json!({ "message": format!("汇总.json 写不进去（{e}）") }),
+        );
+    }
+    let _ = crate::shared::atomic::sync_written();
+    let link = |p: &Path| rel.join(p).to_string_lossy().replace('\\', "/");
+    let files: Vec<Value> = written
+        .iter()
+        .map(|w| json!({ "path": link(&w.path), "pages": w.pages }))
+        .chain(std::iter::once(
+            json!({ "path": link(Path::new("汇总.json")), "pages": 0 }),
+        ))
+        .collect();
+    Reply::json(
+        200,
+        &json!({
+            "from": crate::shared::date::show_date(period.0),
+            "to": crate::shared::date::show_date(period.1),
+            "as_of": crate::shared::date::show_date(reported.day),
+            "weekly": data["weekly"],
+            "completeness": data["completeness"],
+            "files": files,
         }),
     )
 }
