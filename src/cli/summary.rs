@@ -148,16 +148,15 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         None => {}
     }
     if let Some((from, to)) = summary.period {
-        let made = made_on;
         let period = (
             if from == Date::MIN {
                 settings.campaign_start()
             } else {
                 from
             },
-            if to == Date::MAX { made } else { to },
+            if to == Date::MAX { made_on } else { to },
         );
-        let brief = Brief::new(&summary, &settings, period, made);
+        let brief = Brief::new(&summary, &settings, period, made_on);
         match write_brief(
             &engine,
             &settings,

@@ -5,7 +5,7 @@
 //! pending (text, village, cadre). No household names, no phones (masked
 //! in the problem texts as in the routed lists).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -25,7 +25,7 @@ use crate::typeset::{Engine, Job, Stamps, Template};
 use super::brief::{Split, Week, percent, week_bars};
 use super::count::{mask_phones, visits_by_week};
 use super::report::write_pdf;
-use super::returns::{Location, Returns};
+use super::returns::{Location, ProblemRecord, Returns, Visit};
 
 /// The folder of the closing pack.
 pub(crate) const CLOSING_FOLDER: &str = "结束总结";
@@ -109,6 +109,9 @@ fn of<'a>(department: Option<&'a str>) -> impl Fn(&str) -> bool + 'a {
     move |d: &str| key.as_ref().is_none_or(|k| *k == compact(d))
 }
 
+/// The visits and problems of one pack.
+type Records<'a> = (Vec<&'a Visit>, Vec<&'a ProblemRecord>);
+
 impl Closing {
     /// The pack of `department` (`None`: the city's) from the report's
     /// returns, as of `made`.
@@ -120,26 +123,33 @@ impl Closing {
         made: Date,
     ) -> Closing {
         let mine = of(department);
-        let visits: Vec<_> = returns
-            .visits
-            .iter()
-            .filter(|v| mine(&v.department))
-            .collect();
-        let problems: Vec<_> = returns
-            .problems
-            .iter()
-            .filter(|p| mine(&p.department))
-            .collect();
+        let visits = returns.visits.iter().filter(|v| mine(&v.department));
+        let problems = returns.problems.iter().filter(|p| mine(&p.department));
+        let records = (visits.collect(), problems.collect());
+        Closing::of_records(&records, returns, roster, settings, department, made)
+    }
+
+    /// The pack of `department` from its records (`returns` names the
+    /// city's departments).
+    fn of_records(
+        (visits, problems): &Records,
+        returns: &Returns,
+        roster: Option<&Roster>,
+        settings: &Settings,
+        department: Option<&str>,
+        made: Date,
+    ) -> Closing {
+        let mine = of(department);
         let mut villages: BTreeMap<(String, String, String), VillageLine> = BTreeMap::new();
         let mut departments: BTreeMap<String, DepartmentLine> = BTreeMap::new();
         let mut cadres = std::collections::BTreeSet::new();
-        for v in &visits {
+        for v in visits {
             cadres.insert((compact(&v.department), compact(&v.cadre)));
             village_line(&mut villages, &v.location).households += 1;
             department_line(&mut departments, &v.department).households += 1;
         }
         let mut cells = [[[0u64; 2]; 7]; 2];
-        for p in &problems {
+        for p in problems {
             cells[p.kind][p.category][usize::from(!p.solved)] += p.count;
             let v = village_line(&mut villages, &p.location);
             let d = department_line(&mut departments, &p.department);
@@ -310,8 +320,35 @@ pub(crate) fn write_closing(
     let scopes: Vec<Option<String>> = std::iter::once(None)
         .chain(departments_of(returns, roster).into_iter().map(Some))
         .collect();
+    // Each department's records gathered once, not filtered out of all
+    // the returns for each of a hundred packs.
+    let mut by_department: HashMap<String, Records> = HashMap::new();
+    for v in &returns.visits {
+        by_department
+            .entry(compact(&v.department))
+            .or_default()
+            .0
+            .push(v);
+    }
+    for p in &returns.problems {
+        by_department
+            .entry(compact(&p.department))
+            .or_default()
+            .1
+            .push(p);
+    }
+    let all: Records = (
+        returns.visits.iter().collect(),
+        returns.problems.iter().collect(),
+    );
+    let none: Records = (Vec::new(), Vec::new());
     let one = |scope: &Option<String>| -> Result<Written, Problem> {
-        let closing = Closing::new(returns, roster, settings, scope.as_deref(), made);
+        let records = match scope {
+            None => &all,
+            Some(d) => by_department.get(&compact(d)).unwrap_or(&none),
+        };
+        let closing =
+            Closing::of_records(records, returns, roster, settings, scope.as_deref(), made);
         let name = safe_file_name(&format!(
             "走访活动数据汇总_{}",
             scope.as_deref().unwrap_or("全市")
