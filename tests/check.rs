@@ -216,6 +216,26 @@ fn sample_roster_passes() {
     assert_eq!(numbers, ["10", "20", "607", "607", "885"]);
 }
 
+/// A department whose only cadre row has a fault has a cadre: the fault is
+/// reported, not a reminder that the department or its village has none.
+#[test]
+fn a_rejected_cadre_row_is_not_a_missing_cadre() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = small_roster(dir.path(), &[("张卫国", "1380000100", 3.0)]);
+    let run = zoufang(&["check", roster.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("手机号码应为以1开头的11位数字"), "{all}");
+    assert!(!all.contains("没有登记走访干部"), "{all}");
+    assert!(!all.contains("没有安排干部走访"), "{all}");
+    // Without that row the reminders are right.
+    let empty = small_roster(dir.path(), &[]);
+    let run = zoufang(&["check", empty.to_str().unwrap()]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("没有登记走访干部"), "{all}");
+    assert!(all.contains("没有安排干部走访"), "{all}");
+}
+
 /// A folder of CSV files saved by Excel on Chinese Windows (GBK), with title
 /// rows, spaces in headers, full-width brackets and digits, `+86` mobiles,
 /// committee suffixes and a town prefix on village names, blank rows.

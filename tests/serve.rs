@@ -5,166 +5,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-
-/// A running server, stopped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    token: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(folder: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zoufang"))
-        .args(["serve", folder.to_str().unwrap(), "--no-browser"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("zoufang serve starts");
-    let mut first = String::new();
-    let stdout = child.stdout.take().expect("stdout");
-    // The address is the first line; a server that says nothing in 20 s is
-    // a failure, not a hang.
-    let (send, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = send.send(line);
-        // Keep reading so that the server never blocks on a full pipe.
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    if let Ok(line) = receive.recv_timeout(Duration::from_secs(20)) {
-        first = line;
-    }
-    let url = first.trim();
-    let rest = url
-        .strip_prefix("http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("not a loopback address: {url:?}"));
-    let (port, token) = rest.split_once("/?token=").expect("a token in the address");
-    Server {
-        port: port.parse().expect("a port"),
-        token: token.to_string(),
-        child,
-    }
-}
-
-/// An answer: status, headers (lower-case names), body.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.text()))
-    }
-}
-
-/// Sends one request over a fresh connection, bounded in time.
-fn send(port: u16, request_head: &str, body: &[u8]) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let _ = stream.write_all(request_head.as_bytes());
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("an HTTP answer");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(n, v): &(String, String)| n == "transfer-encoding" && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    }
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// A chunked body (`Transfer-Encoding: chunked`, which the server uses for
-/// large answers), joined.
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    loop {
-        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return body;
-        };
-        let size = std::str::from_utf8(&raw[..end])
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
-            .unwrap_or(0);
-        if size == 0 || raw.len() < end + 2 + size {
-            return body;
-        }
-        body.extend_from_slice(&raw[end + 2..end + 2 + size]);
-        raw = &raw[(end + 4 + size).min(raw.len())..];
-    }
-}
-
-impl Server {
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// A request as the page makes it: the cookie, the server's own Host
-    /// and Origin.
-    fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: zoufang_token={token}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
-            host = self.host(),
-            token = self.token,
-            len = body.len()
-        );
-        send(self.port, &head, body)
-    }
-}
+use zoufang::dev::served::{Answer, send};
 
 #[test]
 fn strangers_are_refused_and_nothing_outside_the_folder_is_served() {
@@ -331,34 +176,6 @@ fn says(answer: &Answer, status: u16, words: &str) {
     assert!(answer.text().contains(words), "{}", answer.text());
 }
 
-/// `zoufang summary` with `args`, into `dir/cli`, and the JSON it wrote.
-fn summary_json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let json = dir.join("cli.json");
-    let out = dir.join("cli");
-    let mut all = vec!["summary"];
-    all.extend_from_slice(args);
-    all.extend([
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-        "-q",
-    ]);
-    let run = zoufang(&all);
-    assert!(run.code <= 1, "{}", run.stderr);
-    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
-}
-
-/// A file of `samples/`.
-fn sample(rel: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("samples")
-            .join(rel),
-    )
-    .expect("a sample")
-}
-
 /// A path as a browser puts it in an address: every byte but unreserved
 /// ASCII and the slashes as `%XX`.
 fn encode(path: &str) -> String {
@@ -462,6 +279,29 @@ fn kits_made_from_the_page_are_the_kits_the_command_line_makes() {
         server.request("GET", "/api/zip?folder=..%2F..", b"").status,
         404
     );
+    // Started again on the same folder, the server lists the same files
+    // with the same pages, from what is on disk.
+    drop(server);
+    let again = start(&folder).request("GET", "/api/kits", b"").json();
+    assert_eq!(again["state"], "done", "{again}");
+    assert_eq!(again["earlier"], true);
+    let shown = |report: &serde_json::Value| -> Vec<(String, u64)> {
+        let mut files: Vec<(String, u64)> = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["pages"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(shown(&again), shown(&report));
+    assert_eq!(again["pages"], report["pages"]);
 }
 
 #[test]
@@ -511,7 +351,7 @@ fn the_week_is_reported_from_the_ledger_as_summary_reports_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path());
     says(
-        &server.request("POST", "/api/report?week=2017-03-08", b""),
+        &server.request("POST", "/api/report?week=2017-03-22", b""),
         409,
         "还没有台账",
     );
@@ -524,10 +364,10 @@ fn the_week_is_reported_from_the_ledger_as_summary_reports_it() {
     );
     for name in ["录入表_市财政局.xlsx", "录入表_市教育局.xlsx"] {
         let bytes = sample(&format!("returns/{name}"));
-        let path = format!("/api/returns?name={}&received=2017-03-13", encode(name));
+        let path = format!("/api/returns?name={}&received=2017-03-26", encode(name));
         assert_eq!(server.request("POST", &path, &bytes).status, 200);
     }
-    let answer = server.request("POST", "/api/report?week=2017-03-08", b"");
+    let answer = server.request("POST", "/api/report?week=2017-03-22", b"");
     assert_eq!(answer.status, 200, "{}", answer.text());
     let page = answer.json();
     // The command line on the same ledger and week.
@@ -541,10 +381,17 @@ fn the_week_is_reported_from_the_ledger_as_summary_reports_it() {
             "--roster",
             roster.to_str().unwrap(),
             "--week",
-            "2017-03-08",
+            "2017-03-22",
         ],
     );
     assert_eq!(page["weekly"], cli["weekly"]);
+    // Not two empty tables: both departments visited households that week.
+    let weekly = page["weekly"].as_array().expect("weekly");
+    assert_eq!(weekly.len(), 2, "{weekly:?}");
+    assert!(
+        weekly.iter().all(|w| w["households"].as_u64() > Some(0)),
+        "{weekly:?}"
+    );
     assert_eq!(page["completeness"], cli["completeness"]);
     // The brief, its charts (shown on the page) and the files to download.
     let files: Vec<&str> = page["files"]

@@ -165,6 +165,9 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
     let mut names: HashMap<(usize, String), Place> = HashMap::new();
     let mut ids: HashMap<String, Place> = HashMap::new();
     let mut pending_ids = Vec::new();
+    // Departments and villages named on cadre rows that were rejected: they
+    // do have cadres, whose faults are reported; no "no cadres" reminder.
+    let mut named = Named::default();
     for table in &tables[2] {
         for row in table.data_rows() {
             if skip_row(&row, &mut problems) {
@@ -249,12 +252,11 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
                     names.insert((d, name.clone()), row.row_place());
                 }
             }
-            if !ok {
-                continue;
-            }
-            let (Some(department), Some(mobile), Some(village), Some(quota)) =
-                (department, mobile, village, quota)
+            let (true, Some(department), Some(mobile), Some(village), Some(quota)) =
+                (ok, department, mobile, village, quota)
             else {
+                named.departments.extend(department);
+                named.villages.extend(village);
                 continue;
             };
             let village_dept = roster.villages[village].department;
@@ -301,7 +303,7 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
         }
     }
     assign_ids(&mut roster.cadres, &pending_ids, &ids);
-    campaign_warnings(&roster, &mut problems);
+    campaign_warnings(&roster, &named, &mut problems);
     let rows = account_rows(&tables, &roster, &mut problems);
     crate::shared::fault::sort(&mut problems);
     Checked {
@@ -358,8 +360,15 @@ fn assign_ids(cadres: &mut [Cadre], pending: &[usize], taken: &HashMap<String, P
     }
 }
 
+/// Departments and villages that rejected cadre rows named.
+#[derive(Default)]
+struct Named {
+    departments: std::collections::HashSet<usize>,
+    villages: std::collections::HashSet<usize>,
+}
+
 /// The notice's rules that are advice, not faults.
-fn campaign_warnings(roster: &Roster, problems: &mut Vec<Problem>) {
+fn campaign_warnings(roster: &Roster, named: &Named, problems: &mut Vec<Problem>) {
     for (d, dept) in roster.departments.iter().enumerate() {
         let villages = roster.villages.iter().filter(|v| v.department == d).count();
         if villages == 0 || villages > 3 {
@@ -369,7 +378,7 @@ fn campaign_warnings(roster: &Roster, problems: &mut Vec<Problem>) {
                 "请核对挂钩安排；不改也可以打印",
             ));
         }
-        if !roster.cadres.iter().any(|c| c.department == d) {
+        if !named.departments.contains(&d) && !roster.cadres.iter().any(|c| c.department == d) {
             problems.push(Problem::warning(
                 dept.place.clone(),
                 format!("「{}」没有登记走访干部，不会生成干部材料", dept.name),
@@ -378,7 +387,7 @@ fn campaign_warnings(roster: &Roster, problems: &mut Vec<Problem>) {
         }
     }
     for (v, village) in roster.villages.iter().enumerate() {
-        if !roster.cadres.iter().any(|c| c.village == v) {
+        if !named.villages.contains(&v) && !roster.cadres.iter().any(|c| c.village == v) {
             problems.push(Problem::warning(
                 village.place.clone(),
                 format!("「{}」没有安排干部走访", village.name),

@@ -93,6 +93,9 @@ pub(crate) enum Command {
         /// 结果写到这个文件
         #[arg(long, value_name = "FILE", default_value = "BENCHMARKS.md")]
         report: PathBuf,
+        /// 只测网页（zoufang serve）部分
+        #[arg(long = "only-page", hide = true)]
+        only_page: bool,
     },
     /// 写出一份示例名单工作簿（常州市几个区、4个单位、10个村（社区）、20名干部）
     Sample {

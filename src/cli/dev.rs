@@ -44,9 +44,10 @@ pub(super) fn bench(
     dir: &Path,
     cadres: &[usize],
     summary_cadres: &[usize],
+    only_page: bool,
     report: &Path,
 ) -> ExitCode {
-    match crate::dev::bench::run(dir, cadres, summary_cadres) {
+    match crate::dev::bench::run(dir, cadres, summary_cadres, only_page) {
         Ok(text) => match write_atomic(report, text.as_bytes()) {
             Ok(()) => {
                 println!("{text}\n结果已写入 {}", report.display());

@@ -101,7 +101,8 @@ fn command(command: Command) -> ExitCode {
             cadres,
             summary_cadres,
             report,
-        } => dev::bench(&dir, &cadres, &summary_cadres, &report),
+            only_page,
+        } => dev::bench(&dir, &cadres, &summary_cadres, only_page, &report),
         Command::Templates {
             action: TemplatesAction::Export { dir },
         } => templates::export(&dir),

@@ -5,91 +5,9 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-/// One measured run of a child process.
-#[derive(Debug, Clone)]
-pub struct Measured {
-    pub seconds: f64,
-    pub peak_mb: f64,
-    pub(crate) ok: bool,
-    /// The exit code; `None` when killed (by a signal or for running too long).
-    pub code: Option<i32>,
-}
-
-/// Runs a command with its output thrown away, polling its peak resident
-/// memory until it exits.
-pub(crate) fn measure(program: &Path, args: &[&str]) -> std::io::Result<Measured> {
-    measure_command(&mut quiet(program, args), None)
-}
-
-/// A command with its output thrown away, run with the machine's own
-/// setting for transparent huge pages: zoufang turns them off for itself
-/// (see main.rs), and a child would inherit that. The Typst CLI and
-/// calamine alone run as they would from a shell; a zoufang child turns
-/// them off again.
-fn quiet(program: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt as _;
-        // SAFETY: between fork and exec the child only makes one system
-        // call, which allocates nothing and takes no lock.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
-                Ok(())
-            });
-        }
-    }
-    command
-}
-
-/// Runs a prepared command, polling its peak resident memory (`VmHWM`) every
-/// 2 ms until it exits; past `limit` it is killed and counts as failed.
-/// Not the kernel's `ru_maxrss` from `wait4`: that counts what the child
-/// held between fork and exec, which is the parent's memory (a test binary's
-/// hundred MB for a run that took twenty).
-pub fn measure_command(
-    command: &mut Command,
-    limit: Option<Duration>,
-) -> std::io::Result<Measured> {
-    let started = Instant::now();
-    let mut child = command.spawn()?;
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path)
-            && let Some(kb) = text
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if limit.is_some_and(|l| started.elapsed() > l) {
-            child.kill()?;
-            child.wait()?;
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    Ok(Measured {
-        seconds: started.elapsed().as_secs_f64(),
-        peak_mb: peak_kb as f64 / 1024.0,
-        ok: status.is_some_and(|s| s.success()),
-        code: status.and_then(|s| s.code()),
-    })
-}
+use super::measure::{Measured, ROUNDS, fastest_in_turns, measure, measure_command, path, quiet};
 
 /// Pages and bytes of the PDFs listed in a kits manifest.
 fn kit_output(out: &Path) -> (u64, u64) {
@@ -139,12 +57,21 @@ fn machine() -> String {
 
 /// Runs the benchmark in `dir` for the given city sizes (cadres) and returns
 /// the Markdown report.
-pub(crate) fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Result<String, String> {
+pub(crate) fn run(
+    dir: &Path,
+    sizes: &[usize],
+    summary_sizes: &[usize],
+    only_page: bool,
+) -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let mut report = String::new();
     let _ = writeln!(report, "# 性能测试（zoufang bench）\n");
     let _ = writeln!(report, "机器：{}\n", machine());
+    if only_page {
+        crate::dev::bench_page::page_section(&exe, dir, &mut report)?;
+        return Ok(report);
+    }
     let _ = writeln!(report, "## kits（生成全部打印材料）\n");
     let _ = writeln!(
         report,
@@ -215,6 +142,7 @@ pub(crate) fn run(dir: &Path, sizes: &[usize], summary_sizes: &[usize]) -> Resul
     if let Some(&cadres) = summary_sizes.last() {
         ledger_section(&exe, dir, cadres, &mut report)?;
     }
+    crate::dev::bench_page::page_section(&exe, dir, &mut report)?;
     let _ = writeln!(report, "\n## 与 Typst 命令行对照\n");
     match which("typst") {
         Some(typst) => compare_with_typst_cli(&exe, &typst, dir, &mut report)?,
@@ -362,28 +290,6 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// How many times each of two compared runs is made (see `fastest_in_turns`).
-const ROUNDS: usize = 3;
-
-/// Runs `a` and `b` in turns, `ROUNDS` times, and keeps the fastest of each:
-/// the machine's speed drifts (by a third in an hour here), and a ratio of two
-/// single runs made minutes apart would measure the drift.
-fn fastest_in_turns(
-    mut a: impl FnMut() -> Result<Measured, String>,
-    mut b: impl FnMut() -> Result<Measured, String>,
-) -> Result<(Measured, Measured), String> {
-    let faster = |best: Option<Measured>, m: Measured| match best {
-        Some(b) if b.seconds <= m.seconds => Some(b),
-        _ => Some(m),
-    };
-    let (mut best_a, mut best_b) = (None, None);
-    for _ in 0..ROUNDS {
-        best_a = faster(best_a, a()?);
-        best_b = faster(best_b, b()?);
-    }
-    best_a.zip(best_b).ok_or_else(|| "没有测到".to_string())
-}
-
 /// Cadres of the roster the Typst CLI is compared on: the peer
 /// workload is 200 kits in one document.
 const CLI_CADRES: usize = 200;
@@ -527,10 +433,6 @@ fn compare_with_typst_cli(
         ours.peak_mb / cli.peak_mb.max(0.001)
     );
     Ok(())
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap_or("")
 }
 
 /// Times calamine alone reading every sheet of `file`: `zoufang

@@ -622,6 +622,17 @@ fn write_header(
 /// A synthetic city roster with `cadres` cadres, about one village per five
 /// cadres and one department per sixty, written with constant memory.
 pub(crate) fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
+    city_roster(path, cadres, false)
+}
+
+/// The synthetic city with a mobile number one digit short on every cadre:
+/// a roster with as many faults as cadres (the web page's fault table at
+/// its largest).
+pub(crate) fn write_faulty_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
+    city_roster(path, cadres, true)
+}
+
+fn city_roster(path: &Path, cadres: usize, short_mobiles: bool) -> Result<(), XlsxError> {
     let cadres = cadres.max(1);
     let villages = (cadres / 5).max(1);
     let departments = (cadres / 60).clamp(1, 600);
@@ -697,7 +708,12 @@ pub(crate) fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxEr
         )?;
         sheet.write_string(r, 1, dept_name(v % departments))?;
         sheet.write_string(r, 2, ["科员", "科长", "处长", "副主任"][i % 4])?;
-        sheet.write_number(r, 3, 13_800_000_000.0 + i as f64)?;
+        let mobile = 13_800_000_000 + i as u64;
+        sheet.write_number(
+            r,
+            3,
+            if short_mobiles { mobile / 10 } else { mobile } as f64,
+        )?;
         sheet.write_string(r, 4, format!("{town}{name}"))?;
         sheet.write_number(r, 5, (30 + i % 4) as f64)?;
     }

@@ -73,8 +73,9 @@ pub(super) fn write_manifest(rows: &[Vec<String>], out: &Path) -> std::io::Resul
     write_atomic(&out.join(MANIFEST), &bytes)
 }
 
-/// The files a previous run listed in the folder's manifest.
-pub(super) fn listed_in_manifest(out: &Path) -> Vec<PathBuf> {
+/// The files a previous run listed in the folder's manifest, with their
+/// pages, in the manifest's order (department by department).
+pub fn read_manifest(out: &Path) -> Vec<(PathBuf, u32)> {
     let Ok(text) = std::fs::read_to_string(out.join(MANIFEST)) else {
         return Vec::new();
     };
@@ -82,7 +83,18 @@ pub(super) fn listed_in_manifest(out: &Path) -> Vec<PathBuf> {
     reader
         .records()
         .flatten()
-        .filter_map(|r| r.get(0).map(PathBuf::from))
+        .filter_map(|r| {
+            let pages = r.get(2).and_then(|p| p.parse().ok()).unwrap_or(0);
+            r.get(0).map(|path| (PathBuf::from(path), pages))
+        })
+        .collect()
+}
+
+/// The files a previous run listed in the folder's manifest.
+pub(super) fn listed_in_manifest(out: &Path) -> Vec<PathBuf> {
+    read_manifest(out)
+        .into_iter()
+        .map(|(path, _)| path)
         .collect()
 }
 

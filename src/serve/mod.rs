@@ -400,11 +400,25 @@ fn start_kits(state: &Arc<State>) -> Reply {
 }
 
 /// Where the print run stands: files done of all, pages; when done, the
-/// files per department (or what went wrong).
+/// files per department (or what went wrong). Before any run since the
+/// server started, the kits an earlier run left in `打印材料/` (by its
+/// manifest), so that a restarted server still lists them.
 fn kits_report(state: &State) -> Value {
     let running = state.kits.lock().unwrap_or_else(|e| e.into_inner());
     let Some(run) = running.as_ref() else {
-        return json!({ "state": "idle" });
+        let earlier = kits_on_disk(&state.folder.join(KITS_FOLDER));
+        if earlier.is_empty() {
+            return json!({ "state": "idle" });
+        }
+        let pages: usize = earlier.iter().map(|w| w.pages).sum();
+        return json!({
+            "state": "done",
+            "earlier": true,
+            "done": earlier.len(),
+            "total": earlier.len(),
+            "pages": pages,
+            "files": files_json(&earlier),
+        });
     };
     let (done, total, pages) = run.progress.position();
     let outcome = run.outcome.lock().unwrap_or_else(|e| e.into_inner());
@@ -416,28 +430,54 @@ fn kits_report(state: &State) -> Value {
             "total": total,
             "problems": problems_json(problems),
         }),
-        Some(Ok(written)) => {
-            let files: Vec<Value> = written
-                .iter()
-                .map(|w| {
-                    let folder = w
-                        .path
-                        .components()
-                        .next()
-                        .filter(|_| w.path.components().count() > 1)
-                        .map(|c| c.as_os_str().to_string_lossy().into_owned());
-                    json!({
-                        "folder": folder,
-                        "path": Path::new(KITS_FOLDER).join(&w.path).to_string_lossy(),
-                        "name": w.path.file_name().map(|n| n.to_string_lossy().into_owned()),
-                        "pages": w.pages,
-                        "bytes": w.bytes,
-                    })
-                })
-                .collect();
-            json!({ "state": "done", "done": done, "total": total, "pages": pages, "files": files })
-        }
+        Some(Ok(written)) => json!({
+            "state": "done",
+            "done": done,
+            "total": total,
+            "pages": pages,
+            "files": files_json(written),
+        }),
     }
+}
+
+/// The files of a print run for the page: folder (the department's), path
+/// inside the working folder, name, pages, size.
+fn files_json(written: &[Written]) -> Vec<Value> {
+    written
+        .iter()
+        .map(|w| {
+            let folder = w
+                .path
+                .components()
+                .next()
+                .filter(|_| w.path.components().count() > 1)
+                .map(|c| c.as_os_str().to_string_lossy().into_owned());
+            json!({
+                "folder": folder,
+                "path": Path::new(KITS_FOLDER).join(&w.path).to_string_lossy(),
+                "name": w.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                "pages": w.pages,
+                "bytes": w.bytes,
+            })
+        })
+        .collect()
+}
+
+/// The kits an earlier run left in `out`: the files its manifest lists
+/// (PDFs and entry workbooks, in its order) that are still there.
+fn kits_on_disk(out: &Path) -> Vec<Written> {
+    crate::print::manifest::read_manifest(out)
+        .into_iter()
+        .filter_map(|(path, pages)| {
+            let file = inside(out, &path.to_string_lossy())?;
+            let bytes = std::fs::metadata(file).ok()?.len();
+            Some(Written {
+                path,
+                pages: pages as usize,
+                bytes: bytes as usize,
+            })
+        })
+        .collect()
 }
 
 /// The ledger of the working folder, and where returns dropped on the page
@@ -795,11 +835,12 @@ fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
 }
 
 /// A face embedded in the program, for the page (Chinese text on PCs that
-/// have no Chinese face of their own).
+/// have no Chinese face of their own, rare characters of names on those that
+/// have one).
 fn asset(name: &str) -> Reply {
     match crate::typeset::EMBEDDED_FONTS
         .iter()
-        .find(|(file, _)| *file == name && file.starts_with("Fandol"))
+        .find(|(file, _)| *file == name)
     {
         Some((_, bytes)) => Reply {
             status: 200,

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use zoufang::dev::bench::{Measured, measure_command};
+pub use zoufang::dev::measure::{Measured, measure_command};
+pub use zoufang::dev::served::Served as Server;
 pub use zoufang::shared::xlsx::{SheetSpec, Value, n, t, write_xlsx};
 
 /// What a run of the binary gave.
@@ -325,4 +326,38 @@ pub fn annex5_totals(
         .unwrap_or_else(|| panic!("no such table in {}", json["annex5"]));
     let n = |k: &str| table[k].as_u64().expect("a count");
     (n("solved"), n("pending"))
+}
+
+/// `zoufang serve` on `folder`, on loopback on a port the system picks;
+/// stopped when dropped.
+pub fn start(folder: &Path) -> Server {
+    Server::start(Path::new(env!("CARGO_BIN_EXE_zoufang")), folder).expect("zoufang serve starts")
+}
+
+/// `zoufang summary` with `args`, into `dir/cli`, and the JSON it wrote.
+pub fn summary_json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let json = dir.join("cli.json");
+    let out = dir.join("cli");
+    let mut all = vec!["summary"];
+    all.extend_from_slice(args);
+    all.extend([
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
+    let run = zoufang(&all);
+    assert!(run.code <= 1, "{}", run.stderr);
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+/// A file of `samples/`.
+pub fn sample(rel: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(rel),
+    )
+    .expect("a sample")
 }

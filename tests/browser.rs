@@ -1,0 +1,475 @@
+//! The page in a real browser: headless Chromium driven through the
+//! DevTools protocol (the headless_chrome crate), used as a clerk uses it —
+//! a roster with a fault dropped on the page, then the sample roster, kits
+//! generated and a department's zip downloaded, the sample returns
+//! imported, a week reported — with what the page shows checked against
+//! what the command line says, and screenshots of every step at 1366×768
+//! and 1920×1080 in `target/tmp/screenshots/`.
+//!
+//! Chromium is Debian's `chromium` (or the program named by `CHROMIUM`).
+//! Without one these tests say plainly that they skipped; `.ci/run` installs
+//! it and sets `ZOUFANG_REQUIRE_BROWSER=1`, which makes a missing browser a
+//! failure.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use headless_chrome::protocol::cdp::Browser as Cdp;
+use headless_chrome::protocol::cdp::Emulation;
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+
+/// The window sizes every step is photographed at.
+const SIZES: [(u32, u32); 2] = [(1366, 768), (1920, 1080)];
+
+/// The Chromium to drive; `None` (said on the terminal, past the test
+/// harness's capture) when this machine has none and none is required.
+fn chromium() -> Option<PathBuf> {
+    let named = std::env::var_os("CHROMIUM").map(PathBuf::from);
+    let found = named.or_else(|| {
+        let path = std::env::var_os("PATH")?;
+        ["chromium", "chromium-browser", "google-chrome"]
+            .iter()
+            .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("ZOUFANG_REQUIRE_BROWSER").is_none(),
+            "ZOUFANG_REQUIRE_BROWSER is set but no Chromium was found (apt-get install chromium, or set CHROMIUM)"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the browser tests: no Chromium on this machine (install Debian's `chromium` or set CHROMIUM=/path/to/chrome; .ci/run installs it and requires these tests)"
+        );
+    }
+    found
+}
+
+/// A headless Chromium with one tab on the server's page.
+struct Clerk {
+    _browser: Browser,
+    tab: Arc<Tab>,
+    shots: PathBuf,
+    name: &'static str,
+}
+
+impl Clerk {
+    fn open(chromium: PathBuf, server: &Server, name: &'static str) -> Clerk {
+        let options = LaunchOptions::default_builder()
+            .path(Some(chromium))
+            .headless(true)
+            // CI runs as root, where Chromium's sandbox cannot start.
+            .sandbox(false)
+            .window_size(Some(SIZES[0]))
+            .idle_browser_timeout(Duration::from_secs(600))
+            .args(vec![std::ffi::OsStr::new("--lang=zh-CN")])
+            .build()
+            .expect("launch options");
+        let browser = Browser::new(options).expect("Chromium starts");
+        let tab = browser.new_tab().expect("a tab");
+        tab.set_default_timeout(Duration::from_secs(60));
+        let url = format!("http://127.0.0.1:{}/?token={}", server.port, server.token);
+        tab.navigate_to(&url)
+            .and_then(|t| t.wait_until_navigated())
+            .expect("the page opens");
+        let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Clerk {
+            _browser: browser,
+            tab,
+            shots,
+            name,
+        }
+    }
+
+    /// The value of a JavaScript expression, through JSON.
+    fn js(&self, expression: &str) -> serde_json::Value {
+        let wrapped = format!("(async () => JSON.stringify(await ({expression})))()");
+        let result = self
+            .tab
+            .evaluate(&wrapped, true)
+            .unwrap_or_else(|e| panic!("{expression}: {e}"));
+        match result.value {
+            Some(serde_json::Value::String(text)) => serde_json::from_str(&text).unwrap(),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// Waits until `condition` holds on the page, at most `limit`.
+    fn wait(&self, condition: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.js(&format!("Boolean({condition})")) != serde_json::Value::Bool(true) {
+            assert!(
+                Instant::now() < deadline,
+                "the page never showed {condition}; it says: {}",
+                self.text("main")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What an element shows.
+    fn text(&self, selector: &str) -> String {
+        let quoted = serde_json::to_string(selector).unwrap();
+        self.js(&format!(
+            "document.querySelector({quoted})?.innerText ?? ''"
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// The cells of a table's body rows, as shown.
+    fn rows(&self, selector: &str) -> Vec<Vec<String>> {
+        let quoted = serde_json::to_string(selector).unwrap();
+        let rows = self.js(&format!(
+            "[...document.querySelectorAll({quoted})].map((tr) => [...tr.cells].map((c) => c.innerText.trim()))"
+        ));
+        serde_json::from_value(rows).unwrap()
+    }
+
+    fn click(&self, selector: &str) {
+        self.tab
+            .wait_for_element(selector)
+            .and_then(|e| e.click().map(|_| ()))
+            .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+    }
+
+    /// Drops files on a file input, as the file chooser would.
+    fn choose(&self, selector: &str, files: &[&Path]) {
+        let paths: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+        self.tab
+            .wait_for_element(selector)
+            .and_then(|e| e.set_input_files(&paths).map(|_| ()))
+            .unwrap_or_else(|e| panic!("choose files for {selector}: {e}"));
+    }
+
+    fn set_value(&self, id: &str, value: &str) {
+        let quoted = serde_json::to_string(value).unwrap();
+        self.js(&format!("document.getElementById('{id}').value = {quoted}"));
+    }
+
+    /// Photographs the page with `id` scrolled into view, at every size.
+    fn shot(&self, step: &str, id: &str) {
+        for (width, height) in SIZES {
+            // The viewport itself at that size (a window of that size
+            // would leave less to the page).
+            self.tab
+                .call_method(Emulation::SetDeviceMetricsOverride {
+                    width,
+                    height,
+                    device_scale_factor: 1.0,
+                    mobile: false,
+                    scale: None,
+                    screen_width: Some(width),
+                    screen_height: Some(height),
+                    position_x: None,
+                    position_y: None,
+                    dont_set_visible_size: None,
+                    screen_orientation: None,
+                    viewport: None,
+                    display_feature: None,
+                    device_posture: None,
+                })
+                .expect("viewport size");
+            self.js(&format!(
+                "new Promise((done) => {{ document.getElementById('{id}').scrollIntoView(); requestAnimationFrame(() => requestAnimationFrame(done)); }})"
+            ));
+            let png = self
+                .tab
+                .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+                .expect("a screenshot");
+            assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+            let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+            assert_eq!((size(16), size(20)), (width, height), "{step}");
+            let file = self
+                .shots
+                .join(format!("{}_{step}_{width}x{height}.png", self.name));
+            std::fs::write(file, png).unwrap();
+        }
+    }
+
+    /// Lets downloads go into `dir`.
+    fn download_into(&self, dir: &Path) {
+        self.tab
+            .call_method(Cdp::SetDownloadBehavior {
+                behavior: Cdp::SetDownloadBehaviorBehaviorOption::Allow,
+                browser_context_id: None,
+                download_path: Some(dir.to_str().unwrap().to_string()),
+                events_enabled: None,
+            })
+            .expect("downloads allowed");
+    }
+}
+
+/// The one file that finished downloading into `dir`, waited for.
+fn downloaded(dir: &Path, limit: Duration) -> PathBuf {
+    let deadline = Instant::now() + limit;
+    loop {
+        let done: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e != "crdownload"))
+            .collect();
+        if let [one] = done.as_slice() {
+            return one.clone();
+        }
+        assert!(Instant::now() < deadline, "nothing downloaded: {done:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_clerk_runs_the_campaign_in_chromium() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("工作");
+    std::fs::create_dir(&folder).unwrap();
+    let server = start(&folder);
+    let clerk = Clerk::open(chromium, &server, "campaign");
+    let long = Duration::from_secs(60);
+
+    // 名单: an empty folder says so; the token left the address bar.
+    clerk.wait(
+        "document.getElementById('status').innerText.includes('还没有名单')",
+        long,
+    );
+    assert_eq!(clerk.js("location.search"), "");
+    clerk.shot("1_名单_空文件夹", "status");
+
+    // A roster with ten thousand wrong mobile numbers (one digit short):
+    // every fault counted, the first 2,000 drawn, the filter finds one.
+    let faulty_dir = dir.path().join("错");
+    std::fs::create_dir(&faulty_dir).unwrap();
+    let cadres: Vec<(String, String)> = (0..10_000)
+        .map(|i| (format!("干部{i:05}"), format!("1380{i:06}")))
+        .collect();
+    let listed: Vec<(&str, &str, f64)> = cadres
+        .iter()
+        .map(|(name, mobile)| (name.as_str(), mobile.as_str(), 3.0))
+        .collect();
+    let faulty = small_roster(&faulty_dir, &listed);
+    clerk.choose("#file", &[&faulty]);
+    clerk.wait(
+        "document.querySelectorAll('#problems tbody tr.fault').length > 0",
+        long,
+    );
+    let faults = clerk.rows("#problems tbody tr");
+    assert_eq!(faults.len(), 2000);
+    let shown = clerk.text("#count");
+    let all = clerk.js("problems.length").as_u64().unwrap();
+    assert!(all >= 10_000, "{all}");
+    assert_eq!(
+        shown,
+        format!("共 {all} 条，显示 2000 条（其余请用筛选缩小范围）")
+    );
+    assert!(
+        clerk.text("#status").contains("改正后才能打印"),
+        "{}",
+        clerk.text("#status")
+    );
+    let typed = Instant::now();
+    clerk.set_value("filter", "1380009999");
+    clerk.js("document.getElementById('filter').dispatchEvent(new Event('input'))");
+    clerk.wait(
+        "document.querySelectorAll('#problems tbody tr').length === 1",
+        long,
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "browser: 10,000 faults filtered to one row in {} ms",
+        typed.elapsed().as_millis()
+    );
+    let one = clerk.rows("#problems tbody tr");
+    assert_eq!(
+        one[0][..5],
+        ["错误", "干部", "10001", "D（手机）", "1380009999"],
+        "{one:?}"
+    );
+    assert!(one[0][5].contains("手机号码"), "{one:?}");
+    clerk.shot("2_名单_一万条错误筛选", "problems-section");
+    clerk.set_value("filter", "");
+    clerk.js("document.getElementById('filter').dispatchEvent(new Event('input'))");
+    clerk.wait(
+        "document.querySelectorAll('#problems tbody tr').length === 2000",
+        long,
+    );
+    clerk.shot("2_名单_一万条错误", "problems-section");
+
+    // The sample roster: its plan, as `zoufang check` prints it.
+    let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx");
+    clerk.choose("#file", &[&roster]);
+    clerk.wait(
+        "document.getElementById('status').innerText.includes('可以打印')",
+        long,
+    );
+    let check = zoufang(&["check", roster.to_str().unwrap()]);
+    let plan = clerk.rows("#plan tbody tr");
+    let total = plan.last().expect("a plan");
+    assert_eq!(total[0], "合计", "{plan:?}");
+    let expected = plan_totals(&check.stdout);
+    assert_eq!(
+        &total[1..],
+        &expected[..total.len() - 1],
+        "{}",
+        check.stdout
+    );
+    clerk.shot("3_名单_打印计划", "plan-section");
+
+    // 打印: kits with the progress bar, files per department.
+    clerk.click("#kits");
+    clerk.wait(
+        "document.getElementById('kits-status').innerText.includes('已生成')",
+        Duration::from_secs(300),
+    );
+    clerk.shot("4_打印_完成", "kits-section");
+    let listed = clerk.js("[...document.querySelectorAll('#kits-files a[target=_blank]')].map((a) => a.getAttribute('href'))");
+    let listed = listed.as_array().expect("links");
+    let on_disk = walk(&folder.join("打印材料"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf" || e == "xlsx"))
+        .count();
+    assert_eq!(listed.len(), on_disk, "{listed:?}");
+    // Each PDF opens in the browser.
+    let first_pdf = listed
+        .iter()
+        .filter_map(|h| h.as_str())
+        .find(|h| h.ends_with(".pdf"))
+        .expect("a PDF listed");
+    let kind = clerk.js(&format!(
+        "fetch({}).then((r) => r.status + ' ' + r.headers.get('content-type'))",
+        serde_json::to_string(first_pdf).unwrap()
+    ));
+    assert_eq!(kind, "200 application/pdf");
+    // A department's folder, downloaded as one zip, holds its kits: the
+    // text of a cadre's PDF in it is the text of the file on disk.
+    let downloads = dir.path().join("下载");
+    std::fs::create_dir(&downloads).unwrap();
+    clerk.download_into(&downloads);
+    clerk.click("#kits-files a[href^='/api/zip']");
+    let zip_path = downloaded(&downloads, long);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).expect("a zip");
+    let department = zip_path.file_stem().unwrap().to_string_lossy().into_owned();
+    let pdf_name = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .find(|n| n.ends_with(".pdf") && !n.contains("联系卡") && !n.contains("村（社区）调查表"))
+        .expect("a cadre's kit in the zip");
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name(&pdf_name).unwrap(), &mut bytes).unwrap();
+    let unpacked = dir.path().join("kit.pdf");
+    std::fs::write(&unpacked, &bytes).unwrap();
+    let words = pdf_words(&unpacked);
+    assert!(words.contains("群众入户调查表"), "{words}");
+    assert!(
+        words.contains(&department) || words.contains(department.split('_').next().unwrap()),
+        "{department}: {words}"
+    );
+    let on_disk = walk(&folder.join("打印材料"))
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| pdf_name.ends_with(&*n.to_string_lossy()))
+        })
+        .expect("the same file in 打印材料");
+    assert_eq!(pdf_words(&on_disk), words);
+
+    // 回收: the sample returns, both at once, received on 2017-03-26 (the Sunday of the last visits).
+    clerk.set_value("received", "2017-03-26");
+    let returns: Vec<PathBuf> = ["录入表_市财政局.xlsx", "录入表_市教育局.xlsx"]
+        .iter()
+        .map(|n| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples/returns")
+                .join(n)
+        })
+        .collect();
+    let chosen: Vec<&Path> = returns.iter().map(PathBuf::as_path).collect();
+    clerk.choose("#returns-file", &chosen);
+    clerk.wait(
+        "document.querySelectorAll('#imports h3').length === 2",
+        long,
+    );
+    let cli = summary_json(
+        dir.path(),
+        &[returns[0].to_str().unwrap(), "--received", "2017-03-26"],
+    );
+    let imports = clerk.text("#imports");
+    let counted = cli["account"]["households"]["counted"].as_u64().unwrap();
+    assert!(
+        imports.contains("录入表_市财政局.xlsx（收到 2017-03-26）")
+            && imports.contains(&format!(
+                "入户调查 读入 {} 行：计入 {counted}",
+                cli["account"]["households"]["read"]
+            )),
+        "{imports}"
+    );
+    clerk.shot("5_回收", "returns-section");
+
+    // 汇总: the week of 2017-03-22 (20 to 26 March) from the ledger, as summary reports it.
+    clerk.set_value("week", "2017-03-22");
+    clerk.click("#report");
+    clerk.wait(
+        "!document.getElementById('report-body').hidden",
+        Duration::from_secs(120),
+    );
+    let weekly = clerk.rows("#weekly tbody tr");
+    let cli = summary_json(
+        dir.path(),
+        &[
+            "--ledger",
+            folder.join("台账.sqlite").to_str().unwrap(),
+            "--roster",
+            folder.join("名单.xlsx").to_str().unwrap(),
+            "--week",
+            "2017-03-22",
+        ],
+    );
+    let expected: Vec<Vec<String>> = cli["weekly"]
+        .as_array()
+        .expect("weekly")
+        .iter()
+        .map(|w| {
+            let mut row = vec![w["department"].as_str().unwrap().to_string()];
+            for k in ["cadres", "households", "problems", "solved"] {
+                row.push(w[k].to_string());
+            }
+            for k in ["cadres", "households", "problems", "solved"] {
+                row.push(w["cumulative"][k].to_string());
+            }
+            row
+        })
+        .collect();
+    assert_eq!(weekly, expected);
+    assert!(weekly.iter().any(|r| r[2] != "0"), "{weekly:?}");
+    // The brief's four charts, drawn.
+    clerk.wait(
+        "[...document.querySelectorAll('#charts img')].filter((i) => i.complete && i.naturalWidth > 0).length === 4",
+        long,
+    );
+    assert!(clerk.text("#completeness").contains("交表情况"));
+    clerk.shot("6_汇总_表", "report-section");
+    clerk.shot("7_汇总_图表", "charts");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
