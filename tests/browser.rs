@@ -107,7 +107,8 @@ impl Clerk {
         while self.js(&format!("Boolean({condition})")) != serde_json::Value::Bool(true) {
             assert!(
                 Instant::now() < deadline,
-                "the page never showed {condition}; it says: {}",
+                "the page never showed {condition}; its pictures (address, loaded, width): {}; it says: {}",
+                self.js("[...document.images].map((i) => [decodeURI(i.src), i.complete, i.naturalWidth])"),
                 self.text("main")
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -325,13 +326,32 @@ fn a_clerk_runs_the_campaign_in_chromium() {
     );
     clerk.shot("3_名单_打印计划", "plan-section");
 
+    // 打印: the forms as they will print, before printing.
+    clerk.wait(
+        "[...document.querySelectorAll('#previews img')].filter((i) => i.complete && i.naturalWidth > 0).length === 5",
+        long,
+    );
+    let captions =
+        clerk.js("[...document.querySelectorAll('#previews figcaption')].map((c) => c.innerText)");
+    assert_eq!(
+        captions,
+        serde_json::json!([
+            "附件1 村（社区）调查表",
+            "附件2 走访联系卡 正面",
+            "附件2 走访联系卡 反面",
+            "附件3 群众入户调查表",
+            "附件4 问题清单"
+        ]),
+    );
+    clerk.shot("4_打印_表样", "kits-section");
+
     // 打印: kits with the progress bar, files per department.
     clerk.click("#kits");
     clerk.wait(
         "document.getElementById('kits-status').innerText.includes('已生成')",
         Duration::from_secs(300),
     );
-    clerk.shot("4_打印_完成", "kits-section");
+    clerk.shot("5_打印_完成", "kits-files");
     let listed = clerk.js("[...document.querySelectorAll('#kits-files a[target=_blank]')].map((a) => a.getAttribute('href'))");
     let listed = listed.as_array().expect("links");
     let on_disk = walk(&folder.join("打印材料"))
@@ -412,7 +432,7 @@ fn a_clerk_runs_the_campaign_in_chromium() {
             )),
         "{imports}"
     );
-    clerk.shot("5_回收", "returns-section");
+    clerk.shot("6_回收", "returns-section");
 
     // 汇总: the week of 2017-03-22 (20 to 26 March) from the ledger, as summary reports it.
     clerk.set_value("week", "2017-03-22");
@@ -456,8 +476,8 @@ fn a_clerk_runs_the_campaign_in_chromium() {
         long,
     );
     assert!(clerk.text("#completeness").contains("交表情况"));
-    clerk.shot("6_汇总_表", "report-section");
-    clerk.shot("7_汇总_图表", "charts");
+    clerk.shot("7_汇总_表", "report-section");
+    clerk.shot("8_汇总_图表", "charts");
 }
 
 /// Every file under `dir`.

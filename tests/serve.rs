@@ -210,6 +210,45 @@ fn kits_made_from_the_page_are_the_kits_the_command_line_makes() {
             .status,
         200
     );
+    // The forms as they will print, as `zoufang preview` draws them.
+    let previews = server.request("POST", "/api/previews", b"");
+    assert_eq!(previews.status, 200, "{}", previews.text());
+    let previews = previews.json();
+    let names: Vec<&str> = previews["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "附件1 村（社区）调查表",
+            "附件2 走访联系卡 正面",
+            "附件2 走访联系卡 反面",
+            "附件3 群众入户调查表",
+            "附件4 问题清单"
+        ]
+    );
+    let cli_previews = dir.path().join("预览-cli");
+    let run = zoufang(&[
+        "preview",
+        roster.to_str().unwrap(),
+        "-o",
+        cli_previews.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for f in previews["files"].as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        let png = server.request("GET", &format!("/files/{}", encode(path)), b"");
+        assert_eq!(png.header("content-type"), Some("image/png"));
+        let file = path.strip_prefix("预览/").unwrap();
+        assert_eq!(
+            png.body,
+            std::fs::read(cli_previews.join(file)).unwrap(),
+            "{path}"
+        );
+    }
     let started = server.request("POST", "/api/kits", b"");
     assert_eq!(started.status, 202, "{}", started.text());
     // Progress until done, bounded in time.

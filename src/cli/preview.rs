@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::print::plan::card_pages;
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::week_of;
 use crate::summary::brief::Brief;
@@ -11,13 +10,10 @@ use crate::summary::closing::Closing;
 use crate::summary::count::{Level, summarise};
 use crate::summary::report::{annex5_job, table_data};
 use crate::summary::returns::{Returns, read_returns};
-use crate::typeset::{Job, Template};
+use crate::typeset::{ALL_PAGES, png_pages};
 
 use super::args::RosterArgs;
 use super::check::printable;
-
-/// A document whose every page is shown, each as `名称_第N页.png`.
-const ALL_PAGES: usize = usize::MAX;
 
 /// `preview`: one PNG of each kind of page, at screen resolution.
 pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) -> ExitCode {
@@ -25,24 +21,8 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
         Ok(p) => p,
         Err(code) => return code,
     };
-    // Each document typeset once, with the pages shown: (picture, page).
-    type Pictures = Vec<(&'static str, usize)>;
-    let mut documents: Vec<(Job, Pictures)> = Vec::new();
-    let first = |template| plan.documents.iter().find(|d| d.template() == template);
-    if let Some(doc) = first(Template::Village) {
-        let pictures = vec![("附件1_村（社区）调查表", 0)];
-        documents.push((plan.payload(doc, &checked.roster, &settings), pictures));
-    }
-    if let Some(doc) = first(Template::Kit) {
-        let cards = card_pages(doc.cards) as usize;
-        let pictures = vec![
-            ("附件2_走访联系卡_正面", 0),
-            ("附件2_走访联系卡_反面", 1),
-            ("附件3_群众入户调查表", cards),
-            ("附件4_问题清单", doc.pages as usize - 1),
-        ];
-        documents.push((plan.payload(doc, &checked.roster, &settings), pictures));
-    }
+    // Each document typeset once, with the pages shown.
+    let mut documents = crate::print::preview::form_documents(&plan, &checked.roster, &settings);
     if !returns_files.is_empty() {
         let mut returns = Returns::default();
         for file in returns_files {
@@ -73,35 +53,15 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
             }
         }
     }
-    let options = typst_render::RenderOptions {
-        pixel_per_pt: 1.5.into(),
-        render_bleed: false,
-    };
     for (job, pictures) in documents {
-        let typeset = match engine.typeset(&job) {
-            Ok(t) => t,
+        let shown = match png_pages(&engine, &job, &pictures) {
+            Ok(shown) => shown,
             Err(e) => {
-                eprintln!("{} 排不出来：{e:?}", pictures[0].0);
+                eprintln!("{} 排不出来：{e}", pictures[0].0);
                 return ExitCode::from(1);
             }
         };
-        let pages = typeset.document.pages();
-        let shown = pictures.iter().flat_map(|&(name, page)| {
-            if page == ALL_PAGES {
-                (0..pages.len())
-                    .map(|n| (format!("{name}_第{}页", n + 1), n))
-                    .collect::<Vec<_>>()
-            } else {
-                vec![(name.to_string(), page)]
-            }
-        });
-        for (name, page) in shown {
-            let Some(page) = pages.get(page) else {
-                continue;
-            };
-            let png = typst_render::render(page, &options)
-                .encode_png()
-                .unwrap_or_default();
+        for (name, png) in shown {
             let path = out.join(format!("{name}.png"));
             if let Err(e) = write_atomic(&path, &png) {
                 eprintln!("预览图写不进去：{}（{e}）", path.display());

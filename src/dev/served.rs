@@ -136,37 +136,19 @@ pub fn send(port: u16, head: &str, body: &[u8]) -> Answer {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let chunked = headers
+    // The server closes each connection after its answer, whose length it
+    // declares.
+    let mut body = raw[split + 4..].to_vec();
+    if let Some(length) = headers
         .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(&raw[split + 4..])
-    } else {
-        raw[split + 4..].to_vec()
-    };
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
+        body.truncate(length);
+    }
     Answer {
         status,
         headers,
         body,
-    }
-}
-
-/// A chunked body (`Transfer-Encoding: chunked`, which the server uses for
-/// large answers), joined.
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    loop {
-        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return body;
-        };
-        let size = std::str::from_utf8(&raw[..end])
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
-            .unwrap_or(0);
-        if size == 0 || raw.len() < end + 2 + size {
-            return body;
-        }
-        body.extend_from_slice(&raw[end + 2..end + 2 + size]);
-        raw = &raw[(end + 4 + size).min(raw.len())..];
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod entry;
 pub mod manifest;
 pub(crate) mod payload;
 pub mod plan;
+pub(crate) mod preview;
 pub(crate) mod qr;
 pub(crate) mod render;
 

@@ -4,10 +4,11 @@
 //! a second implementation. Every request passes `guard` first.
 
 pub(crate) mod guard;
+mod http;
 mod page;
 
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -83,7 +84,7 @@ impl Reply {
         Reply::text(r.status, r.message)
     }
 
-    fn into_response(self) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    fn into_response(self) -> http::Response {
         let mut headers: Vec<(String, String)> = vec![
             ("Content-Type".into(), self.content_type.into()),
             ("X-Content-Type-Options".into(), "nosniff".into()),
@@ -99,13 +100,11 @@ impl Reply {
         // A reply's own header replaces the default of that name.
         headers.retain(|(name, _)| !self.headers.iter().any(|(own, _)| own == name));
         headers.extend(self.headers);
-        let mut response = tiny_http::Response::from_data(self.body).with_status_code(self.status);
-        for (name, value) in headers {
-            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(h);
-            }
+        http::Response {
+            status: self.status,
+            headers,
+            body: self.body,
         }
-        response
     }
 }
 
@@ -119,15 +118,14 @@ fn new_token() -> Result<String, String> {
 /// Starts the server and answers until the process is stopped. Prints the
 /// address with its token first (a line of its own, for people and tests).
 pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), String> {
-    let server =
-        tiny_http::Server::http(SocketAddr::new(options.listen, options.port)).map_err(|e| {
+    let listener =
+        TcpListener::bind(SocketAddr::new(options.listen, options.port)).map_err(|e| {
             format!("网页服务启动不了（{e}）：端口可能被占用，请换一个端口（--port）再试")
         })?;
-    let port = server
-        .server_addr()
-        .to_ip()
+    let port = listener
+        .local_addr()
         .map(|a| a.port())
-        .ok_or("网页服务启动不了：没有取到端口")?;
+        .map_err(|e| format!("网页服务启动不了：没有取到端口（{e}）"))?;
     let token = new_token()?;
     let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
     if !options.listen.is_loopback() {
@@ -158,11 +156,8 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         engine,
         kits: Mutex::new(None),
     });
-    for request in server.incoming_requests() {
-        let state = Arc::clone(&state);
-        std::thread::spawn(move || answer(&state, request));
-    }
-    Ok(())
+    http::serve(listener, move |request| answer(&state, request))
+        .map_err(|e| format!("网页服务停了（{e}）"))
 }
 
 /// Opens the default browser at `url`; nothing happens where none can be
@@ -187,19 +182,15 @@ fn open_browser(url: &str) {
         .spawn();
 }
 
-fn answer(state: &Arc<State>, mut request: tiny_http::Request) {
-    let method = request.method().as_str().to_string();
-    let url = request.url().to_string();
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
-        .collect();
-    let reply = match state.guard.check(&method, &url, &headers) {
+fn answer(state: &Arc<State>, request: http::Request) -> http::Response {
+    let reply = match state
+        .guard
+        .check(&request.method, &request.target, &request.headers)
+    {
         Err(refusal) => Reply::refused(refusal),
-        Ok(pass) => route(state, &method, &url, pass, request.as_reader()),
+        Ok(pass) => route(state, &request.method, &request.target, pass, request.body),
     };
-    let _ = request.respond(reply.into_response());
+    reply.into_response()
 }
 
 fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn Read) -> Reply {
@@ -230,6 +221,7 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
             Ok(_) => Reply::json(200, &roster_report(state)),
             Err(message) => Reply::json(409, &json!({ "message": message })),
         },
+        ("POST", "/api/previews") => previews(state),
         ("POST", "/api/kits") => start_kits(state),
         ("GET", "/api/kits") => Reply::json(200, &kits_report(state)),
         ("GET", "/api/zip") => zip_folder(state, url),
@@ -322,6 +314,75 @@ fn problems_json(problems: &[Problem]) -> Vec<Value> {
         .collect()
 }
 
+/// The folder's roster read, checked and planned, when it can be printed;
+/// else the answer saying why not: no roster, unreadable (`unreadable`
+/// ends "名单读不出来，…"), or faults to mend before `action`.
+fn printable_roster(
+    state: &State,
+    unreadable: &str,
+    action: &str,
+) -> Result<(crate::check::model::Checked, crate::print::plan::Plan), Reply> {
+    let Some(roster) = roster_file(&state.folder) else {
+        return Err(Reply::json(
+            409,
+            &json!({ "message": "工作文件夹里还没有名单，请先在上面放入名单" }),
+        ));
+    };
+    let (checked, plan) = crate::print::checked_plan(&roster, &state.settings, &state.engine)
+        .map_err(|problems| {
+            Reply::json(
+                422,
+                &json!({ "message": format!("名单读不出来，{unreadable}"), "problems": problems_json(&problems) }),
+            )
+        })?;
+    if checked.has_faults() {
+        return Err(Reply::json(
+            422,
+            &json!({ "message": format!("名单有错误，改正后才能{action}（错误见上面的表）"), "problems": problems_json(&checked.problems) }),
+        ));
+    }
+    Ok((checked, plan))
+}
+
+/// Where the page's previews of the forms are kept, inside the working
+/// folder.
+const PREVIEWS_FOLDER: &str = "预览";
+
+/// The forms as they will print (the first village survey, the first
+/// cadre's card, household form and problem list), typeset from the
+/// folder's roster as `zoufang preview` draws them, into `预览/`.
+fn previews(state: &State) -> Reply {
+    let (checked, plan) = match printable_roster(state, "没有预览", "预览") {
+        Ok(loaded) => loaded,
+        Err(reply) => return reply,
+    };
+    let pictures = match crate::print::preview::form_pictures(
+        &state.engine,
+        &plan,
+        &checked.roster,
+        &state.settings,
+    ) {
+        Ok(pictures) => pictures,
+        Err(e) => return Reply::json(500, &json!({ "message": format!("表样排不出来：{e}") })),
+    };
+    let dir = state.folder.join(PREVIEWS_FOLDER);
+    let mut files = Vec::new();
+    for (name, png) in pictures {
+        let file = format!("{name}.png");
+        if let Err(e) = write_atomic(&dir.join(&file), &png) {
+            return Reply::json(
+                500,
+                &json!({ "message": format!("预览图存不进工作文件夹（{e}）") }),
+            );
+        }
+        files.push(json!({
+            "name": name.replace('_', " "),
+            "path": format!("{PREVIEWS_FOLDER}/{file}"),
+        }));
+    }
+    Reply::json(200, &json!({ "files": files }))
+}
+
 /// Starts printing the roster's kits into `打印材料/` on a thread of its
 /// own, as `zoufang kits` prints them; refused while one runs, or while the
 /// roster has faults.
@@ -336,28 +397,10 @@ fn start_kits(state: &Arc<State>) -> Reply {
     {
         return Reply::json(409, &json!({ "message": "材料正在生成，请等这一次完成" }));
     }
-    let Some(roster) = roster_file(&state.folder) else {
-        return Reply::json(
-            409,
-            &json!({ "message": "工作文件夹里还没有名单，请先在上面放入名单" }),
-        );
-    };
-    let (checked, plan) = match crate::print::checked_plan(&roster, &state.settings, &state.engine)
-    {
+    let (checked, plan) = match printable_roster(state, "没有生成材料", "打印") {
         Ok(loaded) => loaded,
-        Err(problems) => {
-            return Reply::json(
-                422,
-                &json!({ "message": "名单读不出来，没有生成材料", "problems": problems_json(&problems) }),
-            );
-        }
+        Err(reply) => return reply,
     };
-    if checked.has_faults() {
-        return Reply::json(
-            422,
-            &json!({ "message": "名单有错误，改正后才能打印（错误见上面的表）", "problems": problems_json(&checked.problems) }),
-        );
-    }
     let run = Arc::new(KitsRun {
         progress: Progress::new(plan.documents.len() as u64, "文件", true),
         outcome: Mutex::new(None),
@@ -877,6 +920,7 @@ fn serve_file(folder: &Path, encoded: &str) -> Reply {
         status: 200,
         content_type,
         body,
-        headers: Vec::new(),
+        // Kits and reports are made again under the same names.
+        headers: vec![("Cache-Control".into(), "no-cache".into())],
     }
 }

@@ -19,7 +19,9 @@ use typst_layout::PagedDocument;
 use crate::shared::fault::{Place, Problem};
 pub(crate) use fonts::EMBEDDED_FONTS;
 use fonts::{load_font_dir, missing_glyphs};
-pub(crate) use pdf::{evict_caches, pdf_bytes_of, svg_of, typeset_pdf};
+pub(crate) use pdf::{
+    ALL_PAGES, Picture, evict_caches, pdf_bytes_of, png_pages, svg_of, typeset_pdf,
+};
 use stamps::CardStamps;
 use templates::BUILTIN_TEMPLATES;
 use world::{DocumentWorld, file_id, self_world};

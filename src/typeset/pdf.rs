@@ -87,6 +87,54 @@ pub(crate) fn svg_of(engine: &Engine, job: &Job) -> Result<String, String> {
     }
 }
 
+/// A page of a document shown as a picture: its name, and which page
+/// (`ALL_PAGES`: every page, named `名称_第N页`).
+pub(crate) type Picture = (&'static str, usize);
+
+/// Every page of a document, as pictures.
+pub(crate) const ALL_PAGES: usize = usize::MAX;
+
+/// Typesets a document and draws the chosen pages as PNG pictures at screen
+/// resolution (1.5 px per point): (name, PNG bytes), or the error as one
+/// line of text.
+pub(crate) fn png_pages(
+    engine: &Engine,
+    job: &Job,
+    pictures: &[Picture],
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let result = engine.typeset(job);
+    evict_caches();
+    let typeset = match result {
+        Ok(typeset) => typeset,
+        Err(RenderError::Template(lines)) => return Err(lines.join("；")),
+        Err(RenderError::MissingGlyphs(chars)) => {
+            return Err(format!("字体中没有这些字：{}", quote_chars(&chars)));
+        }
+    };
+    let options = typst_render::RenderOptions {
+        pixel_per_pt: 1.5.into(),
+        render_bleed: false,
+    };
+    let pages = typeset.document.pages();
+    let shown = pictures.iter().flat_map(|&(name, page)| {
+        if page == ALL_PAGES {
+            (0..pages.len())
+                .map(|n| (format!("{name}_第{}页", n + 1), n))
+                .collect::<Vec<_>>()
+        } else {
+            vec![(name.to_string(), page)]
+        }
+    });
+    Ok(shown
+        .filter_map(|(name, page)| {
+            let png = typst_render::render(pages.get(page)?, &options)
+                .encode_png()
+                .ok()?;
+            Some((name, png))
+        })
+        .collect())
+}
+
 impl Engine {
     /// A typeset document as PDF bytes, `ident` naming it in the file.
     pub(crate) fn pdf(
