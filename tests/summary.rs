@@ -484,7 +484,15 @@ fn annex5_weekly_rejections_and_routing() {
         text.contains("东城湾村101112000"),
         "房屋土地 1 0 1, 医疗卫生 1 1 2: {text}"
     );
-    assert!(text.contains("011224统计的是"), "合计 2 2 4: {text}");
+    assert!(text.trim_end().ends_with("011224"), "合计 2 2 4: {text}");
+    // The note under the table, the same for every village, is printed
+    // with the frame.
+    assert!(
+        text.contains(
+            "统计的是截至目前的全部问题（每周走访情况的统计期为2017-03-06至2017-03-12）。"
+        ),
+        "{text}"
+    );
     assert!(
         out.join("报市民政局/附件5_武进区湖塘镇马杭社区.pdf")
             .exists()

@@ -31,7 +31,7 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
         }
         let summary = summarise(&returns, Some(&checked.roster), None);
         if let Some(t) = summary.annex5.iter().find(|t| t.level == Level::Village) {
-            let job = annex5_job(&t.title(), &[table_data(t, "")], false);
+            let job = annex5_job(&t.title(), &[table_data(t, "")], None);
             documents.push((job, vec![("附件5_汇总表", 0)]));
         }
         // The brief of the week of the last visit, every page.

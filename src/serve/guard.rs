@@ -25,6 +25,12 @@ pub(crate) struct Guard {
     token: String,
     /// `127.0.0.1:8765`, `localhost:8765`: the Host values accepted.
     hosts: Vec<String>,
+    /// Listening beyond loopback (`--listen`): other computers name this
+    /// one by an address of its own, which the server cannot know in
+    /// advance (0.0.0.0 listens on all of them). Any IP address with the
+    /// server's port is then accepted as Host: an address, unlike a name,
+    /// cannot be rebound to another server by DNS.
+    port_of_any_ip: Option<u16>,
 }
 
 /// What a request is allowed, when it is.
@@ -40,7 +46,28 @@ impl Guard {
     /// The guard of a server reached at `hosts` (host:port as a browser
     /// sends them).
     pub(crate) fn new(token: String, hosts: Vec<String>) -> Guard {
-        Guard { token, hosts }
+        Guard {
+            token,
+            hosts,
+            port_of_any_ip: None,
+        }
+    }
+
+    /// Also accepts any IP address with `port` as Host (see `port_of_any_ip`).
+    pub(crate) fn reached_by_any_ip(self, port: u16) -> Guard {
+        Guard {
+            port_of_any_ip: Some(port),
+            ..self
+        }
+    }
+
+    /// Whether `host` (a request's Host) names this server.
+    fn is_own(&self, host: &str) -> bool {
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+            || self.port_of_any_ip.is_some_and(|port| {
+                host.parse::<std::net::SocketAddr>()
+                    .is_ok_and(|addr| addr.port() == port)
+            })
     }
 
     /// Checks a request: its method, its address (path and query) and its
@@ -58,7 +85,7 @@ impl Guard {
                 .map(|(_, v)| v.trim())
         };
         let host = header("host").unwrap_or("");
-        if !self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        if !self.is_own(host) {
             return Err(Refusal {
                 status: 403,
                 message: "这个地址不是本机的 zoufang：请用启动时显示的地址打开",
@@ -78,11 +105,10 @@ impl Guard {
             });
         };
         if !matches!(method, "GET" | "HEAD") {
-            let own = header("origin").is_some_and(|origin| {
-                self.hosts
-                    .iter()
-                    .any(|h| origin.eq_ignore_ascii_case(&format!("http://{h}")))
-            });
+            // The page's own origin is the address it was opened at.
+            let own = header("origin")
+                .and_then(|origin| origin.strip_prefix("http://"))
+                .is_some_and(|origin| origin.eq_ignore_ascii_case(host));
             if !own {
                 return Err(Refusal {
                     status: 403,
@@ -261,6 +287,33 @@ mod tests {
             .map_err(|r| r.status),
             Err(413)
         );
+    }
+
+    #[test]
+    fn listening_beyond_loopback_accepts_addresses_not_names() {
+        let g = guard().reached_by_any_ip(8765);
+        let cookie = ("Cookie", "zoufang_token=s3cret");
+        let get = |host: &str| {
+            g.check("GET", "/", &h(&[("Host", host), cookie]))
+                .map_err(|r| r.status)
+        };
+        assert_eq!(get("192.168.1.20:8765"), Ok(Pass::Cookie));
+        assert_eq!(get("[fe80::1]:8765"), Ok(Pass::Cookie));
+        assert_eq!(get("192.168.1.20:9999"), Err(403));
+        assert_eq!(get("evil.example:8765"), Err(403));
+        assert_eq!(get("192.168.1.20"), Err(403));
+        // A change only from the page opened at that same address.
+        let post = |origin: &str| {
+            g.check(
+                "POST",
+                "/api/roster",
+                &h(&[("Host", "192.168.1.20:8765"), cookie, ("Origin", origin)]),
+            )
+            .map_err(|r| r.status)
+        };
+        assert_eq!(post("http://192.168.1.20:8765"), Ok(Pass::Cookie));
+        assert_eq!(post("http://127.0.0.1:8765"), Err(403));
+        assert_eq!(post("http://evil.example"), Err(403));
     }
 
     #[test]

@@ -135,11 +135,13 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
     println!("{url}");
     println!(
         "zoufang 已在本机启动，工作文件夹：{}。用浏览器打开上面的地址；关闭这个窗口（或按 Ctrl+C）即停止。",
-        options.folder.display()
+        std::path::absolute(&options.folder)
+            .unwrap_or_else(|_| options.folder.clone())
+            .display()
     );
     if !options.listen.is_loopback() {
         println!(
-            "注意：按 --listen 的要求，别的电脑也能连到 {}:{port}（仍要带上面的 token）。",
+            "注意：按 --listen {} 的要求，别的电脑也能连上：在别的电脑上把上面地址里的 127.0.0.1 换成本机的 IP 地址打开（仍要带上面的 token）。",
             options.listen
         );
     }
@@ -149,7 +151,11 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         open_browser(&url);
     }
     let state = Arc::new(State {
-        guard: Guard::new(token.clone(), hosts),
+        guard: if options.listen.is_loopback() {
+            Guard::new(token.clone(), hosts)
+        } else {
+            Guard::new(token.clone(), hosts).reached_by_any_ip(port)
+        },
         token,
         folder: options.folder,
         settings,

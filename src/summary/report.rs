@@ -90,23 +90,25 @@ struct Annex5Tables<'a> {
     stamps: bool,
 }
 
-/// The job of typesetting annex-5 tables: `stamped`, over the frame every
-/// village shares, typeset once (not for PDF/A-2b, which forbids PDF pages
-/// as images); else laid out whole.
-pub(crate) fn annex5_job(title: &str, tables: &[Value], stamped: bool) -> Job {
+/// The job of typesetting annex-5 tables: with `frame_note`, a village's
+/// table over the frame every village shares, typeset once with that note
+/// (the tables' own) under it (not for PDF/A-2b, which forbids PDF pages as
+/// images); else laid out whole.
+pub(crate) fn annex5_job(title: &str, tables: &[Value], frame_note: Option<&str>) -> Job {
     let data = Annex5Tables {
         title,
         tables,
-        stamps: stamped,
+        stamps: frame_note.is_some(),
     };
     Job {
         template: Template::Summary,
         data: Bytes::new(serde_json::to_vec(&data).unwrap_or_default()),
         files: Vec::new(),
-        stamps: if stamped {
-            Stamps::Annex5
-        } else {
-            Stamps::None
+        stamps: match frame_note {
+            Some(note) => Stamps::Annex5 {
+                note: note.to_string(),
+            },
+            None => Stamps::None,
         },
     }
 }
@@ -215,7 +217,7 @@ pub(crate) fn write_tables<M: Send>(
         .into();
     jobs.extend(pdfs.iter().map(Part::Pdf));
     let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
-        let job = annex5_job(title, tables, !settings.pdf_a);
+        let job = annex5_job(title, tables, (!settings.pdf_a).then_some(note.as_str()));
         write_pdf(engine, settings, &job, rel, out, None, "汇总表")
     };
     let problem_list = |kind: Kind| -> Result<Option<Written>, Problem> {

@@ -122,8 +122,10 @@ pub enum Stamps {
     /// A card file: each card taken from the kit that typeset it, or
     /// typeset here.
     CardFile(Vec<CardFace>),
-    /// Annex-5 tables over the frame every village shares.
-    Annex5,
+    /// Annex-5 tables over the frame every village shares, with the note
+    /// under the table (the same for every village of a summary) printed in
+    /// the frame: laid out and its glyphs subset once, not 1,200 times.
+    Annex5 { note: String },
 }
 
 /// A card typeset as a stamp: the id the template finds it by, and the data
@@ -158,8 +160,9 @@ pub struct Engine {
     data_id: FileId,
     today: Datetime,
     card_stamps: CardStamps,
-    /// The annex-5 frame, typeset once per run (see `Template::Annex5Frame`).
-    annex5_frame: std::sync::OnceLock<Result<Bytes, RenderError>>,
+    /// The annex-5 frame, typeset once per run (see `Template::Annex5Frame`)
+    /// for the note it carries.
+    annex5_frame: std::sync::Mutex<Option<(String, Result<Bytes, RenderError>)>>,
     /// The latest household frames typeset, with what they were typeset
     /// from (see `Template::HouseholdFrame`).
     household_frames: std::sync::Mutex<Vec<(Vec<u8>, Bytes)>>,
@@ -245,7 +248,7 @@ impl Engine {
             data_id: file_id("/data.json"),
             today,
             card_stamps: CardStamps::default(),
-            annex5_frame: std::sync::OnceLock::new(),
+            annex5_frame: std::sync::Mutex::new(None),
             household_frames: std::sync::Mutex::new(Vec::new()),
         })
     }

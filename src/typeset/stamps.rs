@@ -47,15 +47,8 @@ impl Engine {
         let mut annex5 = serde_json::Value::Null;
         match &job.stamps {
             Stamps::None => {}
-            Stamps::Annex5 => {
-                let frame = self.annex5_frame.get_or_init(|| {
-                    self.stamp(
-                        Template::Annex5Frame,
-                        Bytes::new(b"{}".to_vec()),
-                        Vec::new(),
-                    )
-                });
-                files.push((file_id("/annex5.pdf"), frame.clone()?));
+            Stamps::Annex5 { note } => {
+                files.push((file_id("/annex5.pdf"), self.annex5_frame(note)?));
                 annex5 = "/annex5.pdf".into();
             }
             Stamps::Kit(faces) => {
@@ -159,6 +152,25 @@ impl Engine {
     }
 
     /// Typesets a part of a document and turns it into a PDF to be placed.
+    /// The annex-5 frame with `note` under the table: typeset once for the
+    /// villages of a summary, which all carry the same note (the workers
+    /// that want it meanwhile wait for it).
+    fn annex5_frame(&self, note: &str) -> Result<Bytes, RenderError> {
+        let mut kept = self
+            .annex5_frame
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((for_note, frame)) = kept.as_ref()
+            && for_note == note
+        {
+            return frame.clone();
+        }
+        let data = serde_json::to_vec(&serde_json::json!({ "note": note })).unwrap_or_default();
+        let frame = self.stamp(Template::Annex5Frame, Bytes::new(data), Vec::new());
+        *kept = Some((note.to_string(), frame.clone()));
+        frame
+    }
+
     fn stamp(
         &self,
         part: Template,
