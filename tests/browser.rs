@@ -156,7 +156,10 @@ impl Clerk {
         self.js(&format!("document.getElementById('{id}').value = {quoted}"));
     }
 
-    /// Photographs the page with `id` scrolled into view, at every size.
+    /// Photographs the page with `id` scrolled into view, at every size,
+    /// once the fonts it needs are in (a character the system's fonts lack,
+    /// such as 喆 in a sample name, comes from the embedded fallback face,
+    /// loaded when first needed).
     fn shot(&self, step: &str, id: &str) {
         for (width, height) in SIZES {
             // The viewport itself at that size (a window of that size
@@ -180,7 +183,7 @@ impl Clerk {
                 })
                 .expect("viewport size");
             self.js(&format!(
-                "new Promise((done) => {{ document.getElementById('{id}').scrollIntoView(); requestAnimationFrame(() => requestAnimationFrame(done)); }})"
+                "new Promise((done) => {{ document.getElementById('{id}').scrollIntoView(); requestAnimationFrame(() => document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(done)))); }})"
             ));
             let png = self
                 .tab
