@@ -514,6 +514,47 @@ fn the_ledger_counts_each_week_once_and_remembers_past_weeks() {
     );
 }
 
+/// A workbook that is not a return (the roster, dropped by mistake) is not
+/// recorded in the ledger: given again, it is refused again for what it is,
+/// not waved through as "imported before, nothing changed".
+#[test]
+fn a_workbook_that_is_not_a_return_stays_out_of_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster(dir.path());
+    let ledger = dir.path().join("台账.sqlite");
+    let out = dir.path().join("out");
+    let json = dir.path().join("s.json");
+    for _ in 0..2 {
+        let (run, json) = summary_json(
+            &[
+                s(&roster),
+                "--ledger",
+                s(&ledger),
+                "--received",
+                "2017-03-20",
+                "-o",
+                s(&out),
+            ],
+            &json,
+        );
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("：没有找到入户调查表、问题清单或附件5汇总表。"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("以前已经导入过"), "{}", run.stderr);
+        assert!(
+            run.stdout.contains("有 1 处错误（见上面的【错误】）"),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("有 0 行"), "{}", run.stdout);
+        assert_eq!(json["ledger"]["imports"], serde_json::json!([]), "{json}");
+    }
+}
+
 /// A roster that leaves 走访户数 blank prints as many forms as the settings
 /// file beside it says: those serials are the roster's, not strangers.
 #[test]

@@ -383,6 +383,21 @@ fn returns_dropped_on_the_page_go_into_the_ledger_once() {
             .status,
         415
     );
+    // The roster dropped here by mistake: not recorded, so said again.
+    let roster =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx")).unwrap();
+    for _ in 0..2 {
+        let answer = server
+            .request("POST", "/api/returns?name=roster.xlsx", &roster)
+            .json();
+        assert_eq!(answer["import"], serde_json::Value::Null, "{answer}");
+        let notes = answer["notes"].to_string();
+        assert!(
+            notes.contains("没有找到入户调查表、问题清单或附件5汇总表"),
+            "{notes}"
+        );
+        assert!(!notes.contains("已经导入"), "{notes}");
+    }
 }
 
 #[test]

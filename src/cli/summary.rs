@@ -215,10 +215,15 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     if returns.rejected.is_empty() && faults == 0 && returns.conflicts.is_empty() {
         ExitCode::SUCCESS
     } else {
-        if !returns.rejected.is_empty() || faults > 0 {
+        if !returns.rejected.is_empty() {
             println!(
                 "有 {} 行没有计入汇总（见上面的说明），改正后重新汇总即可。",
                 returns.rejected.len()
+            );
+        }
+        if faults > 0 {
+            println!(
+                "有 {faults} 处错误（见上面的【错误】）：出错的文件或工作表没有读进来，改正后重新汇总即可。"
             );
         }
         ExitCode::from(1)

@@ -241,6 +241,12 @@ pub(crate) fn import_file(
         Some(digest) if !input.sheets.is_empty() && !input.broken => {
             read_returns(&input.sheets, &name, &mut part);
             drop(input.sheets);
+            if not_a_return(&part) {
+                // Not recorded: the next run says again what is wrong with
+                // it, instead of "imported before, nothing changed".
+                release_free_memory();
+                return Ok((None, part));
+            }
             let imported = ledger
                 .import(&name, &digest, part, context)
                 .map_err(|p| vec![p])?;
@@ -250,6 +256,15 @@ pub(crate) fn import_file(
     };
     release_free_memory();
     Ok(outcome)
+}
+
+/// Whether a file read as a return held none: not one row read, and a fault
+/// said why (another workbook, such as a roster, given by mistake).
+fn not_a_return(part: &Returns) -> bool {
+    [&part.households, &part.problem_rows, &part.summary_rows]
+        .iter()
+        .all(|account| account.read == 0)
+        && part.notes.iter().any(Problem::is_fault)
 }
 
 /// What a run with a ledger did: the imports it made (or found made
