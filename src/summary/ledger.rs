@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::identity::{Context, problem_name, resolve, visit_name};
 use super::returns::{Location, Origin, ProblemRecord, Returns, Visit};
@@ -404,152 +404,61 @@ impl Ledger {
     /// The records as the ledger held them on `day`: of each household and
     /// problem, the latest version among the imports received by then. A
     /// problem shown solved counts as solved on its 办结日期, else on the day
-    /// the first import of its current solved spell was received.
+    /// the first import of its current solved spell was received. The
+    /// problems are read on a second connection while this one reads the
+    /// households: the read was the one part of a report from the city's
+    /// ledger that kept the second core idle.
     pub fn as_of(&self, day: Date) -> Result<Returns, Problem> {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
         let as_of = show_date(day);
-        let mut returns = Returns::default();
-        let mut files: HashMap<i64, usize> = HashMap::new();
-        let mut file_names: Vec<String> = Vec::new();
-        let mut source_of = |id: i64, file: String| -> usize {
-            *files.entry(id).or_insert_with(|| {
-                file_names.push(file);
-                file_names.len() - 1
-            })
-        };
         let names = self.names().map_err(fault)?;
-        let name = |id: i64| -> Result<&Arc<str>, Problem> {
-            names
-                .get(&id)
-                .ok_or_else(|| corrupt(&self.path, &id.to_string()))
+        // Both halves count the imports made before the read began: one that
+        // another run makes meanwhile is left out of both alike.
+        let last: i64 = self
+            .db
+            .query_row("SELECT coalesce(max(id), 0) FROM imports", [], |r| r.get(0))
+            .map_err(fault)?;
+        let read = AsOf {
+            path: &self.path,
+            names: &names,
+            as_of: &as_of,
+            last,
         };
-        let text = |id: i64| name(id).map(|n| n.to_string());
-        let day = |number: i64| {
-            from_digits(number).ok_or_else(|| corrupt(&self.path, &number.to_string()))
+        let other = self
+            .db
+            .path()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| Connection::open_with_flags(p, OpenFlags::SQLITE_OPEN_READ_ONLY).ok())
+            .filter(|db| db.busy_timeout(BUSY_WAIT).is_ok());
+        let (visits, problems) = match other {
+            Some(db) => std::thread::scope(|scope| {
+                let read = &read;
+                let problems = scope.spawn(move || read.problems(&db));
+                let visits = read.visits(&self.db);
+                let problems = problems
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (visits, problems)
+            }),
+            None => (read.visits(&self.db), read.problems(&self.db)),
         };
-        {
-            let mut stmt = self
-                .db
-                .prepare(
-                    "SELECT v.identity, v.head, v.department, v.cadre, v.district, v.town,
-                        v.village, v.date, v.sheet, v.row, v.content, v.state, i.id, i.file
-                     FROM visits v JOIN imports i ON i.id = v.import_id
-                     WHERE i.received <= ?1
-                     ORDER BY v.identity, i.received, i.id",
-                )
-                .map_err(fault)?;
-            let mut rows = stmt.query([&as_of]).map_err(fault)?;
-            let mut latest = Latest::default();
-            while let Some(r) = rows.next().map_err(fault)? {
-                let identity: String = r.get(0).map_err(fault)?;
-                let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
-                let visit = Visit {
-                    // A visit's identity is its serial, unless it has none.
-                    serial: if identity.contains('\u{1f}') {
-                        String::new()
-                    } else {
-                        identity.clone()
-                    },
-                    head: r.get(1).map_err(fault)?,
-                    department: text(id(2)?)?,
-                    cadre: text(id(3)?)?,
-                    location: Location {
-                        district: text(id(4)?)?,
-                        town: text(id(5)?)?,
-                        village: text(id(6)?)?,
-                    },
-                    date: day(id(7)?)?,
-                    origin: Origin {
-                        sheet: name(id(8)?)?.clone(),
-                        row: r.get(9).map_err(fault)?,
-                        source: source_of(id(12)?, r.get(13).map_err(fault)?),
-                        file: Arc::from(""),
-                    },
-                    content: id(10)? as u64,
-                    state: id(11)? as u64,
-                };
-                latest.offer(identity, visit, &mut returns.visits);
-            }
-            latest.finish(&mut returns.visits);
-        }
-        {
-            let mut stmt = self
-                .db
-                .prepare(
-                    "SELECT p.identity, p.department, p.district, p.town, p.village, p.kind,
-                        p.category, p.solved, p.count, p.village_kind, p.date, p.solved_on, p.text,
-                        p.handling, p.sheet, p.row, p.content, p.state, i.id, i.file, i.received,
-                        p.cadre
-                     FROM problems p JOIN imports i ON i.id = p.import_id
-                     WHERE i.received <= ?1
-                     ORDER BY p.identity, i.received, i.id",
-                )
-                .map_err(fault)?;
-            let mut rows = stmt.query([&as_of]).map_err(fault)?;
-            let mut latest = Latest::default();
-            let parse = |number: Option<i64>| number.map(day).transpose();
-            while let Some(r) = rows.next().map_err(fault)? {
-                let identity: String = r.get(0).map_err(fault)?;
-                let received: String = r.get(20).map_err(fault)?;
-                let received: Date = received
-                    .parse()
-                    .map_err(|_| corrupt(&self.path, &received))?;
-                let village_kind: Option<String> = r.get(9).map_err(fault)?;
-                let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
-                let sheet = id(14)?;
-                let from_list = sheet != 0;
-                let solved: bool = r.get(7).map_err(fault)?;
-                let solved_on = parse(r.get(11).map_err(fault)?)?;
-                let mut record = ProblemRecord {
-                    department: text(id(1)?)?,
-                    location: Location {
-                        district: text(id(2)?)?,
-                        town: text(id(3)?)?,
-                        village: text(id(4)?)?,
-                    },
-                    kind: r.get::<_, i64>(5).map_err(fault)? as usize,
-                    category: r.get::<_, i64>(6).map_err(fault)? as usize,
-                    solved,
-                    count: r.get::<_, i64>(8).map_err(fault)? as u64,
-                    kind_of_village: village_kind.as_deref().and_then(Kind::parse),
-                    date: parse(r.get(10).map_err(fault)?)?,
-                    solved_on,
-                    text: r.get(12).map_err(fault)?,
-                    handling: r.get(13).map_err(fault)?,
-                    cadre: match id(21)? {
-                        0 => String::new(),
-                        cadre => text(cadre)?,
-                    },
-                    origin: if from_list {
-                        Some(Origin {
-                            sheet: name(sheet)?.clone(),
-                            row: r.get(15).unwrap_or(0),
-                            source: 0,
-                            file: Arc::from(""),
-                        })
-                    } else {
-                        None
-                    },
-                    content: r.get::<_, i64>(16).map_err(fault)? as u64,
-                    state: r.get::<_, i64>(17).map_err(fault)? as u64,
-                    identity: identity.clone(),
-                    described: None,
-                    solved_since: None,
-                };
-                if let Some(o) = record.origin.as_mut() {
-                    o.source = source_of(r.get(18).map_err(fault)?, r.get(19).map_err(fault)?);
-                }
-                // The solved spell this version continues, or starts.
-                let since = latest
-                    .previous(&identity)
-                    .filter(|p: &&ProblemRecord| p.solved)
-                    .and_then(|p| p.solved_since);
-                record.solved_since = solved.then(|| solved_on.or(since).unwrap_or(received));
-                latest.offer(identity, record, &mut returns.problems);
-            }
-            latest.finish(&mut returns.problems);
-        }
-        returns.files = file_names;
+        let (visits, mut sources) = visits?;
+        // Where a second reader could not read (a file system that will not
+        // share the ledger's index), the problems are read on this one.
+        let (problems, theirs) = problems.or_else(|_| read.problems(&self.db))?;
+        // The files in the order the records first name them, households
+        // first: the problems' own numbering is mapped onto it.
+        let renumbered: Vec<usize> = theirs
+            .files
+            .into_iter()
+            .map(|(id, file)| sources.of(id, file))
+            .collect();
+        let mut returns = Returns {
+            visits,
+            problems,
+            ..Returns::default()
+        };
+        returns.files = sources.files.into_iter().map(|(_, file)| file).collect();
         for v in &mut returns.visits {
             v.origin.file = returns.files[v.origin.source].as_str().into();
         }
@@ -558,9 +467,194 @@ impl Ledger {
             .iter_mut()
             .filter_map(|p| p.origin.as_mut())
         {
+            o.source = renumbered[o.source];
             o.file = returns.files[o.source].as_str().into();
         }
         Ok(returns)
+    }
+}
+
+/// The files records come from, numbered in the order first met.
+#[derive(Default)]
+struct Sources {
+    by_import: HashMap<i64, usize>,
+    /// (import id, file name).
+    files: Vec<(i64, String)>,
+}
+
+impl Sources {
+    /// The number of import `id`'s file.
+    fn of(&mut self, id: i64, file: String) -> usize {
+        *self.by_import.entry(id).or_insert_with(|| {
+            self.files.push((id, file));
+            self.files.len() - 1
+        })
+    }
+}
+
+/// One read of the ledger as of a day (see `Ledger::as_of`).
+struct AsOf<'a> {
+    /// The ledger's path, as messages show it.
+    path: &'a str,
+    names: &'a HashMap<i64, Arc<str>>,
+    /// The day, as stored.
+    as_of: &'a str,
+    /// The last import counted.
+    last: i64,
+}
+
+impl AsOf<'_> {
+    fn fault(&self, e: rusqlite::Error) -> Problem {
+        refused(self.path, &e)
+    }
+
+    fn name(&self, id: i64) -> Result<&Arc<str>, Problem> {
+        self.names
+            .get(&id)
+            .ok_or_else(|| corrupt(self.path, &id.to_string()))
+    }
+
+    fn text(&self, id: i64) -> Result<String, Problem> {
+        self.name(id).map(|n| n.to_string())
+    }
+
+    fn day(&self, number: i64) -> Result<Date, Problem> {
+        from_digits(number).ok_or_else(|| corrupt(self.path, &number.to_string()))
+    }
+
+    /// The latest version of each household, by identity.
+    fn visits(&self, db: &Connection) -> Result<(Vec<Visit>, Sources), Problem> {
+        let fault = |e: rusqlite::Error| self.fault(e);
+        let (name, text, day) = (|id| self.name(id), |id| self.text(id), |n| self.day(n));
+        let mut visits = Vec::new();
+        let mut sources = Sources::default();
+        let mut stmt = db
+            .prepare(
+                "SELECT v.identity, v.head, v.department, v.cadre, v.district, v.town,
+                        v.village, v.date, v.sheet, v.row, v.content, v.state, i.id, i.file
+                     FROM visits v JOIN imports i ON i.id = v.import_id
+                     WHERE i.received <= ?1 AND i.id <= ?2
+                     ORDER BY v.identity, i.received, i.id",
+            )
+            .map_err(fault)?;
+        let mut rows = stmt.query(params![self.as_of, self.last]).map_err(fault)?;
+        let mut latest = Latest::default();
+        while let Some(r) = rows.next().map_err(fault)? {
+            let identity: String = r.get(0).map_err(fault)?;
+            let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
+            let visit = Visit {
+                // A visit's identity is its serial, unless it has none.
+                serial: if identity.contains('\u{1f}') {
+                    String::new()
+                } else {
+                    identity.clone()
+                },
+                head: r.get(1).map_err(fault)?,
+                department: text(id(2)?)?,
+                cadre: text(id(3)?)?,
+                location: Location {
+                    district: text(id(4)?)?,
+                    town: text(id(5)?)?,
+                    village: text(id(6)?)?,
+                },
+                date: day(id(7)?)?,
+                origin: Origin {
+                    sheet: name(id(8)?)?.clone(),
+                    row: r.get(9).map_err(fault)?,
+                    source: sources.of(id(12)?, r.get(13).map_err(fault)?),
+                    file: Arc::from(""),
+                },
+                content: id(10)? as u64,
+                state: id(11)? as u64,
+            };
+            latest.offer(identity, visit, &mut visits);
+        }
+        latest.finish(&mut visits);
+        Ok((visits, sources))
+    }
+
+    /// The latest version of each problem, by identity, with the day its
+    /// current solved spell began.
+    fn problems(&self, db: &Connection) -> Result<(Vec<ProblemRecord>, Sources), Problem> {
+        let fault = |e: rusqlite::Error| self.fault(e);
+        let (name, text, day) = (|id| self.name(id), |id| self.text(id), |n| self.day(n));
+        let mut problems = Vec::new();
+        let mut sources = Sources::default();
+        let mut stmt = db
+            .prepare(
+                "SELECT p.identity, p.department, p.district, p.town, p.village, p.kind,
+                        p.category, p.solved, p.count, p.village_kind, p.date, p.solved_on, p.text,
+                        p.handling, p.sheet, p.row, p.content, p.state, i.id, i.file, i.received,
+                        p.cadre
+                     FROM problems p JOIN imports i ON i.id = p.import_id
+                     WHERE i.received <= ?1 AND i.id <= ?2
+                     ORDER BY p.identity, i.received, i.id",
+            )
+            .map_err(fault)?;
+        let mut rows = stmt.query(params![self.as_of, self.last]).map_err(fault)?;
+        let mut latest = Latest::default();
+        let parse = |number: Option<i64>| number.map(day).transpose();
+        while let Some(r) = rows.next().map_err(fault)? {
+            let identity: String = r.get(0).map_err(fault)?;
+            let received: String = r.get(20).map_err(fault)?;
+            let received: Date = received
+                .parse()
+                .map_err(|_| corrupt(self.path, &received))?;
+            let village_kind: Option<String> = r.get(9).map_err(fault)?;
+            let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
+            let sheet = id(14)?;
+            let from_list = sheet != 0;
+            let solved: bool = r.get(7).map_err(fault)?;
+            let solved_on = parse(r.get(11).map_err(fault)?)?;
+            let mut record = ProblemRecord {
+                department: text(id(1)?)?,
+                location: Location {
+                    district: text(id(2)?)?,
+                    town: text(id(3)?)?,
+                    village: text(id(4)?)?,
+                },
+                kind: r.get::<_, i64>(5).map_err(fault)? as usize,
+                category: r.get::<_, i64>(6).map_err(fault)? as usize,
+                solved,
+                count: r.get::<_, i64>(8).map_err(fault)? as u64,
+                kind_of_village: village_kind.as_deref().and_then(Kind::parse),
+                date: parse(r.get(10).map_err(fault)?)?,
+                solved_on,
+                text: r.get(12).map_err(fault)?,
+                handling: r.get(13).map_err(fault)?,
+                cadre: match id(21)? {
+                    0 => String::new(),
+                    cadre => text(cadre)?,
+                },
+                origin: if from_list {
+                    Some(Origin {
+                        sheet: name(sheet)?.clone(),
+                        row: r.get(15).unwrap_or(0),
+                        source: 0,
+                        file: Arc::from(""),
+                    })
+                } else {
+                    None
+                },
+                content: r.get::<_, i64>(16).map_err(fault)? as u64,
+                state: r.get::<_, i64>(17).map_err(fault)? as u64,
+                identity: identity.clone(),
+                described: None,
+                solved_since: None,
+            };
+            if let Some(o) = record.origin.as_mut() {
+                o.source = sources.of(r.get(18).map_err(fault)?, r.get(19).map_err(fault)?);
+            }
+            // The solved spell this version continues, or starts.
+            let since = latest
+                .previous(&identity)
+                .filter(|p: &&ProblemRecord| p.solved)
+                .and_then(|p| p.solved_since);
+            record.solved_since = solved.then(|| solved_on.or(since).unwrap_or(received));
+            latest.offer(identity, record, &mut problems);
+        }
+        latest.finish(&mut problems);
+        Ok((problems, sources))
     }
 }
 
