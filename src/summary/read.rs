@@ -322,8 +322,15 @@ pub fn import_and_report(
             .collect(),
     );
     let summary = summarise(&returns, run.roster, period);
-    let workbook = write_workbook(&summary, run.out);
-    let (tables, ()) = write_tables(run.engine, run.settings, &summary, &returns, run.out, || ());
+    // The summary workbook is written by a worker meanwhile, as without a ledger.
+    let (tables, workbook) = write_tables(
+        run.engine,
+        run.settings,
+        &summary,
+        &returns,
+        run.out,
+        || write_workbook(&summary, run.out),
+    );
     let written = tables.and_then(|mut w| {
         w.push(workbook?);
         Ok(w)
