@@ -44,20 +44,13 @@ pub(crate) enum Pass {
 
 impl Guard {
     /// The guard of a server reached at `hosts` (host:port as a browser
-    /// sends them).
-    pub(crate) fn new(token: String, hosts: Vec<String>) -> Guard {
+    /// sends them), and with `port_of_any_ip`, at any IP address with that
+    /// port.
+    pub(crate) fn new(token: String, hosts: Vec<String>, port_of_any_ip: Option<u16>) -> Guard {
         Guard {
             token,
             hosts,
-            port_of_any_ip: None,
-        }
-    }
-
-    /// Also accepts any IP address with `port` as Host (see `port_of_any_ip`).
-    pub(crate) fn reached_by_any_ip(self, port: u16) -> Guard {
-        Guard {
-            port_of_any_ip: Some(port),
-            ..self
+            port_of_any_ip,
         }
     }
 
@@ -204,6 +197,7 @@ mod tests {
         Guard::new(
             "s3cret".into(),
             vec!["127.0.0.1:8765".into(), "localhost:8765".into()],
+            None,
         )
     }
 
@@ -291,7 +285,11 @@ mod tests {
 
     #[test]
     fn listening_beyond_loopback_accepts_addresses_not_names() {
-        let g = guard().reached_by_any_ip(8765);
+        let g = Guard::new(
+            "s3cret".into(),
+            vec!["127.0.0.1:8765".into(), "localhost:8765".into()],
+            Some(8765),
+        );
         let cookie = ("Cookie", "zoufang_token=s3cret");
         let get = |host: &str| {
             g.check("GET", "/", &h(&[("Host", host), cookie]))

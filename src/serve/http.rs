@@ -51,9 +51,9 @@ impl Response {
     }
 }
 
-/// Answers every connection to `listener` with `handler`, until the
-/// listener fails.
-pub(crate) fn serve<H>(listener: TcpListener, handler: H) -> std::io::Result<()>
+/// Answers every connection to `listener` with `handler`, for as long as
+/// the process runs.
+pub(crate) fn serve<H>(listener: TcpListener, handler: H)
 where
     H: Fn(Request) -> Response + Send + Sync + 'static,
 {
@@ -81,7 +81,6 @@ where
             busy.fetch_sub(1, Ordering::AcqRel);
         }
     }
-    Ok(())
 }
 
 /// Reads one request from `stream`, answers it and closes the connection.
@@ -141,7 +140,6 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Head, Option<Response>
     loop {
         let mut line = Vec::new();
         match limited.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) if lines.is_empty() && line.is_empty() => return Err(None),
             Err(_) => return Err(None),
             Ok(_) if !line.ends_with(b"\n") => {
                 return Err(if limited.limit() == 0 {

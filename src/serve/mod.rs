@@ -127,10 +127,7 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         .map(|a| a.port())
         .map_err(|e| format!("网页服务启动不了：没有取到端口（{e}）"))?;
     let token = new_token()?;
-    let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
-    if !options.listen.is_loopback() {
-        hosts.push(format!("{}:{port}", options.listen));
-    }
+    let hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
     let url = format!("http://127.0.0.1:{port}/?token={token}");
     println!("{url}");
     println!(
@@ -151,19 +148,21 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         open_browser(&url);
     }
     let state = Arc::new(State {
-        guard: if options.listen.is_loopback() {
-            Guard::new(token.clone(), hosts)
-        } else {
-            Guard::new(token.clone(), hosts).reached_by_any_ip(port)
-        },
+        // Beyond loopback, other computers name this one by an IP address
+        // of its own, whichever `--listen` gave (see `Guard`).
+        guard: Guard::new(
+            token.clone(),
+            hosts,
+            (!options.listen.is_loopback()).then_some(port),
+        ),
         token,
         folder: options.folder,
         settings,
         engine,
         kits: Mutex::new(None),
     });
-    http::serve(listener, move |request| answer(&state, request))
-        .map_err(|e| format!("网页服务停了（{e}）"))
+    http::serve(listener, move |request| answer(&state, request));
+    Ok(())
 }
 
 /// Opens the default browser at `url`; nothing happens where none can be

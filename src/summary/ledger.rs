@@ -437,15 +437,16 @@ impl Ledger {
                 let visits = read.visits(&self.db);
                 let problems = problems
                     .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    // Where the second reader could not read (a file system
+                    // that will not share the ledger's index), this one does.
+                    .or_else(|_| read.problems(&self.db));
                 (visits, problems)
             }),
             None => (read.visits(&self.db), read.problems(&self.db)),
         };
         let (visits, mut sources) = visits?;
-        // Where a second reader could not read (a file system that will not
-        // share the ledger's index), the problems are read on this one.
-        let (problems, theirs) = problems.or_else(|_| read.problems(&self.db))?;
+        let (problems, theirs) = problems?;
         // The files in the order the records first name them, households
         // first: the problems' own numbering is mapped onto it.
         let renumbered: Vec<usize> = theirs
@@ -525,7 +526,6 @@ impl AsOf<'_> {
     /// The latest version of each household, by identity.
     fn visits(&self, db: &Connection) -> Result<(Vec<Visit>, Sources), Problem> {
         let fault = |e: rusqlite::Error| self.fault(e);
-        let (name, text, day) = (|id| self.name(id), |id| self.text(id), |n| self.day(n));
         let mut visits = Vec::new();
         let mut sources = Sources::default();
         let mut stmt = db
@@ -550,16 +550,16 @@ impl AsOf<'_> {
                     identity.clone()
                 },
                 head: r.get(1).map_err(fault)?,
-                department: text(id(2)?)?,
-                cadre: text(id(3)?)?,
+                department: self.text(id(2)?)?,
+                cadre: self.text(id(3)?)?,
                 location: Location {
-                    district: text(id(4)?)?,
-                    town: text(id(5)?)?,
-                    village: text(id(6)?)?,
+                    district: self.text(id(4)?)?,
+                    town: self.text(id(5)?)?,
+                    village: self.text(id(6)?)?,
                 },
-                date: day(id(7)?)?,
+                date: self.day(id(7)?)?,
                 origin: Origin {
-                    sheet: name(id(8)?)?.clone(),
+                    sheet: self.name(id(8)?)?.clone(),
                     row: r.get(9).map_err(fault)?,
                     source: sources.of(id(12)?, r.get(13).map_err(fault)?),
                     file: Arc::from(""),
@@ -577,7 +577,6 @@ impl AsOf<'_> {
     /// current solved spell began.
     fn problems(&self, db: &Connection) -> Result<(Vec<ProblemRecord>, Sources), Problem> {
         let fault = |e: rusqlite::Error| self.fault(e);
-        let (name, text, day) = (|id| self.name(id), |id| self.text(id), |n| self.day(n));
         let mut problems = Vec::new();
         let mut sources = Sources::default();
         let mut stmt = db
@@ -593,7 +592,7 @@ impl AsOf<'_> {
             .map_err(fault)?;
         let mut rows = stmt.query(params![self.as_of, self.last]).map_err(fault)?;
         let mut latest = Latest::default();
-        let parse = |number: Option<i64>| number.map(day).transpose();
+        let parse = |number: Option<i64>| number.map(|n| self.day(n)).transpose();
         while let Some(r) = rows.next().map_err(fault)? {
             let identity: String = r.get(0).map_err(fault)?;
             let received: String = r.get(20).map_err(fault)?;
@@ -607,11 +606,11 @@ impl AsOf<'_> {
             let solved: bool = r.get(7).map_err(fault)?;
             let solved_on = parse(r.get(11).map_err(fault)?)?;
             let mut record = ProblemRecord {
-                department: text(id(1)?)?,
+                department: self.text(id(1)?)?,
                 location: Location {
-                    district: text(id(2)?)?,
-                    town: text(id(3)?)?,
-                    village: text(id(4)?)?,
+                    district: self.text(id(2)?)?,
+                    town: self.text(id(3)?)?,
+                    village: self.text(id(4)?)?,
                 },
                 kind: r.get::<_, i64>(5).map_err(fault)? as usize,
                 category: r.get::<_, i64>(6).map_err(fault)? as usize,
@@ -624,11 +623,11 @@ impl AsOf<'_> {
                 handling: r.get(13).map_err(fault)?,
                 cadre: match id(21)? {
                     0 => String::new(),
-                    cadre => text(cadre)?,
+                    cadre => self.text(cadre)?,
                 },
                 origin: if from_list {
                     Some(Origin {
-                        sheet: name(sheet)?.clone(),
+                        sheet: self.name(sheet)?.clone(),
                         row: r.get(15).unwrap_or(0),
                         source: 0,
                         file: Arc::from(""),

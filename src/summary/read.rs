@@ -244,13 +244,13 @@ pub(crate) fn import_file(
             if not_a_return(&part) {
                 // Not recorded: the next run says again what is wrong with
                 // it, instead of "imported before, nothing changed".
-                release_free_memory();
-                return Ok((None, part));
+                (None, part)
+            } else {
+                let imported = ledger
+                    .import(&name, &digest, part, context)
+                    .map_err(|p| vec![p])?;
+                (imported.import.or(imported.earlier), imported.returns)
             }
-            let imported = ledger
-                .import(&name, &digest, part, context)
-                .map_err(|p| vec![p])?;
-            (imported.import.or(imported.earlier), imported.returns)
         }
         _ => (None, part),
     };

@@ -60,12 +60,15 @@ pub(crate) fn pdf_bytes_of(
 ) -> Result<(usize, Vec<u8>), String> {
     let result = typeset_pdf(engine, job, ident, pdf_a);
     evict_caches();
-    match result {
-        Ok((typeset, bytes)) => Ok((typeset.document.pages().len(), bytes)),
-        Err(RenderError::Template(lines)) => Err(lines.join("；")),
-        Err(RenderError::MissingGlyphs(chars)) => {
-            Err(format!("字体中没有这些字：{}", quote_chars(&chars)))
-        }
+    let (typeset, bytes) = result.map_err(one_line)?;
+    Ok((typeset.document.pages().len(), bytes))
+}
+
+/// What went wrong typesetting a document, as one line of text.
+fn one_line(e: RenderError) -> String {
+    match e {
+        RenderError::Template(lines) => lines.join("；"),
+        RenderError::MissingGlyphs(chars) => format!("字体中没有这些字：{}", quote_chars(&chars)),
     }
 }
 
@@ -74,17 +77,12 @@ pub(crate) fn pdf_bytes_of(
 pub(crate) fn svg_of(engine: &Engine, job: &Job) -> Result<String, String> {
     let result = engine.typeset(job);
     evict_caches();
-    match result {
-        Ok(typeset) => Ok(typst_svg::svg_merged(
-            &typeset.document,
-            &typst_svg::SvgOptions::default(),
-            typst::layout::Abs::zero(),
-        )),
-        Err(RenderError::Template(lines)) => Err(lines.join("；")),
-        Err(RenderError::MissingGlyphs(chars)) => {
-            Err(format!("字体中没有这些字：{}", quote_chars(&chars)))
-        }
-    }
+    let typeset = result.map_err(one_line)?;
+    Ok(typst_svg::svg_merged(
+        &typeset.document,
+        &typst_svg::SvgOptions::default(),
+        typst::layout::Abs::zero(),
+    ))
 }
 
 /// A page of a document shown as a picture: its name, and which page
@@ -104,13 +102,7 @@ pub(crate) fn png_pages(
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     let result = engine.typeset(job);
     evict_caches();
-    let typeset = match result {
-        Ok(typeset) => typeset,
-        Err(RenderError::Template(lines)) => return Err(lines.join("；")),
-        Err(RenderError::MissingGlyphs(chars)) => {
-            return Err(format!("字体中没有这些字：{}", quote_chars(&chars)));
-        }
-    };
+    let typeset = result.map_err(one_line)?;
     let options = typst_render::RenderOptions {
         pixel_per_pt: 1.5.into(),
         render_bleed: false,

@@ -151,7 +151,6 @@ impl Engine {
         Ok(frame)
     }
 
-    /// Typesets a part of a document and turns it into a PDF to be placed.
     /// The annex-5 frame with `note` under the table: typeset once for the
     /// villages of a summary, which all carry the same note (the workers
     /// that want it meanwhile wait for it).
@@ -171,6 +170,7 @@ impl Engine {
         frame
     }
 
+    /// Typesets a part of a document and turns it into a PDF to be placed.
     fn stamp(
         &self,
         part: Template,
