@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
 use crate::shared::progress::Progress;
-use crate::summary::brief::{Brief, write_brief};
 use crate::summary::closing::write_closing;
 use crate::summary::count::Summary;
 use crate::summary::identity::Context;
@@ -92,6 +91,8 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         settings: &settings,
         out: &args.out,
         progress: &progress,
+        brief: true,
+        emit_data: args.emit_data.as_deref(),
     };
     let (made, imports) = match &args.ledger {
         None => (read_and_write(&run), None),
@@ -124,6 +125,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         returns,
         summary,
         written,
+        brief,
         ..
     } = made;
     report_problems(&returns.notes);
@@ -136,35 +138,11 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // With a period, the weekly brief: figures as of the day the ledger
-    // reported, else the day the returns were received.
+    // Then the closing pack and, with a period, the weekly brief (written
+    // with the tables, see `read::write_rest`).
     let mut written = written;
-    match closing {
-        Some(Ok(files)) => written.extend(files),
-        Some(Err(p)) => {
-            report_problems(&[p]);
-            return ExitCode::from(1);
-        }
-        None => {}
-    }
-    if let Some((from, to)) = summary.period {
-        let period = (
-            if from == Date::MIN {
-                settings.campaign_start()
-            } else {
-                from
-            },
-            if to == Date::MAX { made_on } else { to },
-        );
-        let brief = Brief::new(&summary, &settings, period, made_on);
-        match write_brief(
-            &engine,
-            &settings,
-            &brief,
-            period,
-            &args.out,
-            args.emit_data.as_deref(),
-        ) {
+    for files in [closing, brief].into_iter().flatten() {
+        match files {
             Ok(files) => written.extend(files),
             Err(p) => {
                 report_problems(&[p]);

@@ -686,6 +686,8 @@ fn report_week(state: &State, url: &str) -> Reply {
         settings: &state.settings,
         out: &out,
         progress: &progress,
+        brief: true,
+        emit_data: None,
     };
     let reported = match crate::summary::read::import_and_report(&run, &ledger, None) {
         Ok(reported) => reported,
@@ -707,23 +709,15 @@ fn report_week(state: &State, url: &str) -> Reply {
             );
         }
     };
-    let brief =
-        crate::summary::brief::Brief::new(&made.summary, &state.settings, period, reported.day);
-    match crate::summary::brief::write_brief(
-        &state.engine,
-        &state.settings,
-        &brief,
-        period,
-        &out,
-        None,
-    ) {
-        Ok(files) => written.extend(files),
-        Err(p) => {
+    match made.brief.take() {
+        Some(Ok(files)) => written.extend(files),
+        Some(Err(p)) => {
             return Reply::json(
                 500,
                 &json!({ "message": "周报没有排出来", "problems": problems_json(&[p]) }),
             );
         }
+        None => {}
     }
     let json_file = out.join("汇总.json");
     let data = crate::summary::report::json(&made.summary, made.reported());

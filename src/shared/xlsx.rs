@@ -68,10 +68,16 @@ pub struct SheetSpec {
     pub large: bool,
 }
 
+/// How hard a workbook's parts are compressed: 3, as Excel itself does
+/// (rust_xlsxwriter's default, 6, made files ~13% smaller and took ~40%
+/// longer: a city's problem list was 0.4 s of a 2 s report).
+const ZIP_LEVEL: u8 = 3;
+
 /// A workbook with a fixed creation date, so that the same content gives
 /// the same bytes.
 pub(crate) fn new_workbook() -> Result<Workbook, XlsxError> {
     let mut workbook = Workbook::new();
+    workbook.set_zip_compression_level(ZIP_LEVEL);
     let created = ExcelDateTime::from_ymd(2017, 3, 4)?;
     workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
     Ok(workbook)
@@ -97,6 +103,7 @@ const DROPDOWN_ROWS: u32 = 1000;
 /// the same content gives the same bytes.
 pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
     let mut workbook = Workbook::new();
+    workbook.set_zip_compression_level(ZIP_LEVEL);
     let created = ExcelDateTime::from_ymd(2017, 3, 4)?;
     workbook.set_properties(
         &DocProperties::new()

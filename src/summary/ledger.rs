@@ -404,13 +404,22 @@ impl Ledger {
     /// The records as the ledger held them on `day`: of each household and
     /// problem, the latest version among the imports received by then. A
     /// problem shown solved counts as solved on its 办结日期, else on the day
-    /// the first import of its current solved spell was received. The
-    /// problems are read on a second connection while this one reads the
-    /// households: the read was the one part of a report from the city's
-    /// ledger that kept the second core idle.
+    /// the first import of its current solved spell was received. A report
+    /// reads the two halves at once, on two connections (see
+    /// `read::import_and_report`); this reads one after the other.
     pub fn as_of(&self, day: Date) -> Result<Returns, Problem> {
+        let read = self.read_as_of(day)?;
+        let here = self.reader();
+        let households = read.households(&here)?;
+        let problems = read.problems(&here)?;
+        Ok(AsOf::join(households, problems))
+    }
+
+    /// Begins a read of the records as the ledger held them on `day` (see
+    /// `as_of`): its two halves can be read at once, each on a connection
+    /// of its own (`reader`, `second_connection`).
+    pub fn read_as_of(&self, day: Date) -> Result<AsOf, Problem> {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
-        let as_of = show_date(day);
         let names = self.names().map_err(fault)?;
         // Both halves count the imports made before the read began: one that
         // another run makes meanwhile is left out of both alike.
@@ -418,45 +427,107 @@ impl Ledger {
             .db
             .query_row("SELECT coalesce(max(id), 0) FROM imports", [], |r| r.get(0))
             .map_err(fault)?;
-        let read = AsOf {
-            path: &self.path,
-            names: &names,
-            as_of: &as_of,
+        Ok(AsOf {
+            path: self.path.clone(),
+            names,
+            as_of: show_date(day),
             last,
-        };
-        let other = self
-            .db
+        })
+    }
+
+    /// This ledger's own connection, to read on.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader(&self.db)
+    }
+
+    /// A read-only connection of its own to the same file, that another
+    /// thread can read on while this one reads; none for a ledger with no
+    /// file, or where the file cannot be opened again.
+    pub fn second_connection(&self) -> Option<SecondConnection> {
+        self.db
             .path()
             .filter(|p| !p.is_empty())
             .and_then(|p| Connection::open_with_flags(p, OpenFlags::SQLITE_OPEN_READ_ONLY).ok())
-            .filter(|db| db.busy_timeout(BUSY_WAIT).is_ok());
-        let (visits, problems) = match other {
-            Some(db) => std::thread::scope(|scope| {
-                let read = &read;
-                let problems = scope.spawn(move || read.problems(&db));
-                let visits = read.visits(&self.db);
-                let problems = problems
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    // Where the second reader could not read (a file system
-                    // that will not share the ledger's index), this one does.
-                    .or_else(|_| read.problems(&self.db));
-                (visits, problems)
-            }),
-            None => (read.visits(&self.db), read.problems(&self.db)),
-        };
-        let (visits, mut sources) = visits?;
-        let (problems, theirs) = problems?;
-        // The files in the order the records first name them, households
-        // first: the problems' own numbering is mapped onto it.
-        let renumbered: Vec<usize> = theirs
+            .filter(|db| db.busy_timeout(BUSY_WAIT).is_ok())
+            .map(SecondConnection)
+    }
+}
+
+/// A connection to read a ledger on.
+pub struct Reader<'a>(&'a Connection);
+
+/// A second connection to a ledger (see `Ledger::second_connection`).
+pub struct SecondConnection(Connection);
+
+impl SecondConnection {
+    pub fn reader(&self) -> Reader<'_> {
+        Reader(&self.0)
+    }
+}
+
+/// The records of one kind as read from the ledger, and the files they
+/// come from.
+pub struct Half<T> {
+    /// The records; a problem's file is named when the halves are joined.
+    pub records: Vec<T>,
+    pub sources: Sources,
+}
+
+/// The files records come from, numbered in the order first met.
+#[derive(Default, Clone)]
+pub struct Sources {
+    by_import: HashMap<i64, usize>,
+    /// (import id, file name).
+    files: Vec<(i64, String)>,
+}
+
+impl Sources {
+    /// The number of import `id`'s file; its name (`file`) is read only
+    /// the first time the import is met, not for each of its rows.
+    fn of<E>(&mut self, id: i64, file: impl FnOnce() -> Result<String, E>) -> Result<usize, E> {
+        if let Some(n) = self.by_import.get(&id) {
+            return Ok(*n);
+        }
+        self.files.push((id, file()?));
+        self.by_import.insert(id, self.files.len() - 1);
+        Ok(self.files.len() - 1)
+    }
+}
+
+/// One read of the ledger as of a day (see `Ledger::read_as_of`): the
+/// households and the problems, each read on a connection of its own, and
+/// then joined.
+pub struct AsOf {
+    /// The ledger's path, as messages show it.
+    path: String,
+    names: HashMap<i64, Arc<str>>,
+    /// The day, as stored.
+    as_of: String,
+    /// The last import counted.
+    last: i64,
+}
+
+impl AsOf {
+    /// The records of both halves: the files in the order the records first
+    /// name them, households first (the problems' own numbering is mapped
+    /// onto it).
+    pub fn join(households: Half<Visit>, problems: Half<ProblemRecord>) -> Returns {
+        let Half {
+            records: visits,
+            mut sources,
+        } = households;
+        let renumbered: Vec<usize> = problems
+            .sources
             .files
             .into_iter()
-            .map(|(id, file)| sources.of(id, file))
+            .map(|(id, file)| {
+                let named = sources.of(id, || Ok::<_, std::convert::Infallible>(file));
+                named.unwrap_or_else(|never| match never {})
+            })
             .collect();
         let mut returns = Returns {
             visits,
-            problems,
+            problems: problems.records,
             ..Returns::default()
         };
         returns.files = sources.files.into_iter().map(|(_, file)| file).collect();
@@ -471,48 +542,17 @@ impl Ledger {
             o.source = renumbered[o.source];
             o.file = returns.files[o.source].as_str().into();
         }
-        Ok(returns)
+        returns
     }
-}
 
-/// The files records come from, numbered in the order first met.
-#[derive(Default)]
-struct Sources {
-    by_import: HashMap<i64, usize>,
-    /// (import id, file name).
-    files: Vec<(i64, String)>,
-}
-
-impl Sources {
-    /// The number of import `id`'s file.
-    fn of(&mut self, id: i64, file: String) -> usize {
-        *self.by_import.entry(id).or_insert_with(|| {
-            self.files.push((id, file));
-            self.files.len() - 1
-        })
-    }
-}
-
-/// One read of the ledger as of a day (see `Ledger::as_of`).
-struct AsOf<'a> {
-    /// The ledger's path, as messages show it.
-    path: &'a str,
-    names: &'a HashMap<i64, Arc<str>>,
-    /// The day, as stored.
-    as_of: &'a str,
-    /// The last import counted.
-    last: i64,
-}
-
-impl AsOf<'_> {
     fn fault(&self, e: rusqlite::Error) -> Problem {
-        refused(self.path, &e)
+        refused(&self.path, &e)
     }
 
     fn name(&self, id: i64) -> Result<&Arc<str>, Problem> {
         self.names
             .get(&id)
-            .ok_or_else(|| corrupt(self.path, &id.to_string()))
+            .ok_or_else(|| corrupt(&self.path, &id.to_string()))
     }
 
     fn text(&self, id: i64) -> Result<String, Problem> {
@@ -520,12 +560,13 @@ impl AsOf<'_> {
     }
 
     fn day(&self, number: i64) -> Result<Date, Problem> {
-        from_digits(number).ok_or_else(|| corrupt(self.path, &number.to_string()))
+        from_digits(number).ok_or_else(|| corrupt(&self.path, &number.to_string()))
     }
 
     /// The latest version of each household, by identity.
-    fn visits(&self, db: &Connection) -> Result<(Vec<Visit>, Sources), Problem> {
+    pub fn households(&self, reader: &Reader) -> Result<Half<Visit>, Problem> {
         let fault = |e: rusqlite::Error| self.fault(e);
+        let db = reader.0;
         let mut visits = Vec::new();
         let mut sources = Sources::default();
         let mut stmt = db
@@ -537,7 +578,7 @@ impl AsOf<'_> {
                      ORDER BY v.identity, i.received, i.id",
             )
             .map_err(fault)?;
-        let mut rows = stmt.query(params![self.as_of, self.last]).map_err(fault)?;
+        let mut rows = stmt.query(params![&self.as_of, self.last]).map_err(fault)?;
         let mut latest = Latest::default();
         while let Some(r) = rows.next().map_err(fault)? {
             let identity: String = r.get(0).map_err(fault)?;
@@ -561,7 +602,7 @@ impl AsOf<'_> {
                 origin: Origin {
                     sheet: self.name(id(8)?)?.clone(),
                     row: r.get(9).map_err(fault)?,
-                    source: sources.of(id(12)?, r.get(13).map_err(fault)?),
+                    source: sources.of(id(12)?, || r.get(13).map_err(fault))?,
                     file: Arc::from(""),
                 },
                 content: id(10)? as u64,
@@ -570,13 +611,17 @@ impl AsOf<'_> {
             latest.offer(identity, visit, &mut visits);
         }
         latest.finish(&mut visits);
-        Ok((visits, sources))
+        Ok(Half {
+            records: visits,
+            sources,
+        })
     }
 
     /// The latest version of each problem, by identity, with the day its
     /// current solved spell began.
-    fn problems(&self, db: &Connection) -> Result<(Vec<ProblemRecord>, Sources), Problem> {
+    pub fn problems(&self, reader: &Reader) -> Result<Half<ProblemRecord>, Problem> {
         let fault = |e: rusqlite::Error| self.fault(e);
+        let db = reader.0;
         let mut problems = Vec::new();
         let mut sources = Sources::default();
         let mut stmt = db
@@ -590,7 +635,7 @@ impl AsOf<'_> {
                      ORDER BY p.identity, i.received, i.id",
             )
             .map_err(fault)?;
-        let mut rows = stmt.query(params![self.as_of, self.last]).map_err(fault)?;
+        let mut rows = stmt.query(params![&self.as_of, self.last]).map_err(fault)?;
         let mut latest = Latest::default();
         let parse = |number: Option<i64>| number.map(|n| self.day(n)).transpose();
         while let Some(r) = rows.next().map_err(fault)? {
@@ -598,7 +643,7 @@ impl AsOf<'_> {
             let received: String = r.get(20).map_err(fault)?;
             let received: Date = received
                 .parse()
-                .map_err(|_| corrupt(self.path, &received))?;
+                .map_err(|_| corrupt(&self.path, &received))?;
             let village_kind: Option<String> = r.get(9).map_err(fault)?;
             let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
             let sheet = id(14)?;
@@ -642,7 +687,7 @@ impl AsOf<'_> {
                 solved_since: None,
             };
             if let Some(o) = record.origin.as_mut() {
-                o.source = sources.of(r.get(18).map_err(fault)?, r.get(19).map_err(fault)?);
+                o.source = sources.of(id(18)?, || r.get(19).map_err(fault))?;
             }
             // The solved spell this version continues, or starts.
             let since = latest
@@ -653,7 +698,10 @@ impl AsOf<'_> {
             latest.offer(identity, record, &mut problems);
         }
         latest.finish(&mut problems);
-        Ok((problems, sources))
+        Ok(Half {
+            records: problems,
+            sources,
+        })
     }
 }
 

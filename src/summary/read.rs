@@ -11,11 +11,14 @@ use crate::shared::memory::release_free_memory;
 use crate::shared::progress::Progress;
 use crate::typeset::Engine;
 
+use super::brief::{Brief, write_brief};
 use super::count::{Summary, summarise};
 use super::identity::{Context, resolve};
-use super::ledger::{Import, Ledger, already_imported};
+use super::ledger::{AsOf, Half, Import, Ledger, already_imported};
 use super::report::{write_tables, write_workbook};
-use super::returns::{Returns, holds_households, read_returns, read_returns_of};
+use super::returns::{
+    ProblemRecord, Returns, Visit, holds_households, read_returns, read_returns_of,
+};
 use crate::shared::atomic::Written;
 
 /// A summary to make: the files, what they are checked against, where the
@@ -30,6 +33,11 @@ pub struct Run<'a> {
     pub settings: &'a Settings,
     pub out: &'a Path,
     pub progress: &'a Progress,
+    /// Whether to write the weekly brief (for a summary with a period).
+    pub brief: bool,
+    /// Where to leave the data the templates get, when asked
+    /// (`--emit-data`).
+    pub emit_data: Option<&'a Path>,
 }
 
 /// What a summary read and wrote.
@@ -42,6 +50,9 @@ pub(crate) struct Made {
     /// What the report was made from, when not `returns` (a ledger's
     /// records as of the report's day).
     pub(crate) report: Option<Returns>,
+    /// The weekly brief's files, when one was asked for and the summary
+    /// has a period; or what kept it from being written.
+    pub(crate) brief: Option<Result<Vec<Written>, Problem>>,
 }
 
 impl Made {
@@ -67,6 +78,7 @@ pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
         settings,
         out,
         progress,
+        ..
     } = *run;
     let source = |file: &PathBuf| file.display().to_string();
     let read_households = |i: usize, sheets: crate::input::Later| {
@@ -184,14 +196,14 @@ pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
             returns.files = file_names;
             resolve(&mut returns, context);
             let summary = summarise(&returns, roster, period);
-            let workbook = write_workbook(&summary, out);
-            (returns, summary, workbook, tables_complete)
+            let rest = write_rest(run, &summary, context.received);
+            (returns, summary, rest, tables_complete)
         };
         Ok(write_tables(
             engine, settings, &annex5, &problems, out, read_rest,
         ))
     });
-    let (tables, (returns, summary, workbook, tables_complete)) = read?;
+    let (tables, (returns, summary, Rest { workbook, brief }, tables_complete)) = read?;
     // A sheet taken for a household table by its first rows held problems
     // after all (rows out of order): the tables are made again with them.
     let tables = if tables_complete {
@@ -208,7 +220,45 @@ pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
         summary,
         written,
         report: None,
+        brief,
     })
+}
+
+/// What a summary writes besides its tables, from all its records.
+struct Rest {
+    /// The summary workbook.
+    workbook: Result<Written, Problem>,
+    /// The weekly brief, when asked for (see `Made::brief`).
+    brief: Option<Result<Vec<Written>, Problem>>,
+}
+
+/// Writes the summary workbook and, when asked for and the summary has a
+/// period, the weekly brief: its figures as of `day` (the day the ledger
+/// reported, else the day the returns were received), for the period with
+/// an open end closed by the campaign's start and by `day`. Both are
+/// written while the tables are (as `write_tables`' `meanwhile`).
+fn write_rest(run: &Run, summary: &Summary, day: Date) -> Rest {
+    let workbook = write_workbook(summary, run.out);
+    let brief = summary.period.filter(|_| run.brief).map(|(from, to)| {
+        let period = (
+            if from == Date::MIN {
+                run.settings.campaign_start()
+            } else {
+                from
+            },
+            if to == Date::MAX { day } else { to },
+        );
+        let brief = Brief::new(summary, run.settings, period, day);
+        write_brief(
+            run.engine,
+            run.settings,
+            &brief,
+            period,
+            run.out,
+            run.emit_data,
+        )
+    });
+    Rest { workbook, brief }
 }
 
 /// Imports one file into `ledger` (received `context.received`): the
@@ -304,7 +354,6 @@ pub fn import_and_report(
         (None, Some((_, end))) => end,
         (None, None) => context.received,
     };
-    let mut returns = ledger.as_of(day).map_err(|p| vec![p])?;
     // A return counts for the period when it arrived after the period
     // began (one sent on its first day is last period's), by the report.
     let in_period = |received: &str| match (received.parse::<Date>(), period) {
@@ -312,25 +361,74 @@ pub fn import_and_report(
         (Ok(r), None) => r <= day,
         (Err(_), _) => false,
     };
-    returns.reported = Some(
-        ledger
-            .imports()
-            .map_err(|p| vec![p])?
-            .into_iter()
-            .filter(|i| in_period(&i.received))
-            .flat_map(|i| i.departments)
-            .collect(),
-    );
-    let summary = summarise(&returns, run.roster, period);
-    // The summary workbook is written by a worker meanwhile, as without a ledger.
-    let (tables, workbook) = write_tables(
-        run.engine,
-        run.settings,
-        &summary,
-        &returns,
-        run.out,
-        || write_workbook(&summary, run.out),
-    );
+    let reported: std::collections::BTreeSet<String> = ledger
+        .imports()
+        .map_err(|p| vec![p])?
+        .into_iter()
+        .filter(|i| in_period(&i.received))
+        .flat_map(|i| i.departments)
+        .collect();
+    let read = ledger.read_as_of(day).map_err(|p| vec![p])?;
+    // All the records, and what is made of them besides the tables.
+    let finish = |households: Half<Visit>, problems: Half<ProblemRecord>| {
+        let mut returns = AsOf::join(households, problems);
+        returns.reported = Some(reported.clone());
+        let summary = summarise(&returns, run.roster, period);
+        let rest = write_rest(run, &summary, day);
+        (returns, summary, rest)
+    };
+    // The households are read on a second connection, on a thread of their
+    // own, while this one reads the problems; annex 5 and the problem lists
+    // need only those, and are made while the households are still read.
+    let second = ledger.second_connection();
+    let (tables, finished, problems) = std::thread::scope(|scope| {
+        let read = &read;
+        let households = second.map(|db| scope.spawn(move || read.households(&db.reader())));
+        let Half {
+            records: problems,
+            sources,
+        } = read.problems(&ledger.reader()).map_err(|p| vec![p])?;
+        let problems = Returns {
+            problems,
+            ..Returns::default()
+        };
+        let annex5 = summarise(&problems, run.roster, period);
+        let (tables, finished) = write_tables(
+            run.engine,
+            run.settings,
+            &annex5,
+            &problems,
+            run.out,
+            || {
+                let households = households?
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    .ok()?;
+                let problems = Half {
+                    records: problems.problems.clone(),
+                    sources: sources.clone(),
+                };
+                Some(finish(households, problems))
+            },
+        );
+        Ok::<_, Vec<Problem>>((
+            tables,
+            finished,
+            Half {
+                records: problems.problems,
+                sources,
+            },
+        ))
+    })?;
+    // Where the second connection could not read (a file system that will
+    // not share the ledger's index), this one reads the households now.
+    let (returns, summary, Rest { workbook, brief }) = match finished {
+        Some(finished) => finished,
+        None => {
+            let households = read.households(&ledger.reader()).map_err(|p| vec![p])?;
+            finish(households, problems)
+        }
+    };
     let written = tables.and_then(|mut w| {
         w.push(workbook?);
         Ok(w)
@@ -341,6 +439,7 @@ pub fn import_and_report(
             summary,
             written,
             report: Some(returns),
+            brief,
         },
         imports,
         day,

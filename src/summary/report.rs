@@ -23,7 +23,7 @@ use serde::Serialize;
 use typst::foundations::Bytes;
 
 use super::count::{Annex5, Level, Summary, mask_phones, route};
-use super::returns::{Rejected, Returns};
+use super::returns::{Location, Rejected, Returns};
 
 /// The workbook that goes up the chain.
 pub(crate) const SUMMARY_WORKBOOK: &str = "汇总表.xlsx";
@@ -61,6 +61,22 @@ pub(crate) fn table_data(t: &Annex5, note: &str) -> Value {
                 .collect()
         })
         .collect();
+    // The 16 lines of the table, each (已解决, 待解决, 小计): seven kinds of
+    // 困难需求, their total, seven kinds of 意见建议, the total of all.
+    let line = |pairs: &[[u64; 2]]| {
+        let solved: u64 = pairs.iter().map(|p| p[0]).sum();
+        let pending: u64 = pairs.iter().map(|p| p[1]).sum();
+        [solved, pending, solved + pending]
+    };
+    let mut lines = Vec::with_capacity(16);
+    for (ty, kinds) in rows.iter().enumerate() {
+        lines.extend(kinds.iter().map(|pair| line(std::slice::from_ref(pair))));
+        lines.push(if ty == 0 {
+            line(kinds)
+        } else {
+            line(&rows.concat())
+        });
+    }
     let scope = match t.level {
         Level::Village => String::new(),
         Level::Town => format!("{}合计", t.town.clone().unwrap_or_default()),
@@ -77,6 +93,7 @@ pub(crate) fn table_data(t: &Annex5, note: &str) -> Value {
         "town": t.town,
         "village": t.village,
         "rows": rows,
+        "lines": lines,
         "note": note,
     })
 }
@@ -382,10 +399,18 @@ fn problem_list(
         .filter(|d| d.kind == kind)
         .map(|d| d.location.key())
         .collect();
+    // A village's problems are many rows with the same place: its key is
+    // worked out once.
+    let mut routed: std::collections::HashMap<&Location, bool> = Default::default();
     let rows: Vec<_> = returns
         .problems
         .iter()
-        .filter(|p| p.kind_of_village.is_none() && keys.contains(&p.location.key()))
+        .filter(|p| {
+            p.kind_of_village.is_none()
+                && *routed
+                    .entry(&p.location)
+                    .or_insert_with(|| keys.contains(&p.location.key()))
+        })
         .collect();
     if rows.is_empty() {
         return Ok(None);
