@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::measure::{Measured, ROUNDS, fastest_in_turns, measure, measure_command, path, quiet};
+use super::measure::{
+    Measured, ROUNDS, fastest, fastest_in_turns, measure, measure_command, path, quiet,
+};
 
 /// Pages and bytes of the PDFs listed in a kits manifest.
 fn kit_output(out: &Path) -> (u64, u64) {
@@ -201,7 +203,7 @@ fn ledger_section(
         },
     )?;
     let again = summary(&[path(&file), "--received", "2017-04-02"])?;
-    let only = summary(&["--week", "2017-03-08", "--as-of", "2017-04-02"])?;
+    let only = fastest(|| summary(&["--week", "2017-03-08", "--as-of", "2017-04-02"]))?;
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64;
     let (ledger_mb, file_mb) = (size(&ledger) / 1_048_576.0, size(&file) / 1_048_576.0);
     let raw = calamine.seconds.max(0.001);
@@ -228,7 +230,8 @@ fn ledger_section(
     }
     let _ = writeln!(
         report,
-        "\n导入本身约 {:.1} 秒（{:.2} 倍）；再导入本身约 {:.1} 秒（{:.2} 倍）（各减去只汇总的用时）。台账文件 {ledger_mb:.1} MB，录入表 {file_mb:.1} MB（{:.2} 倍）。",
+        "\n导入本身约 {:.1} 秒（{:.2} 倍）；再导入本身约 {:.1} 秒（{:.2} 倍）（各减去只汇总的用时）。台账文件 {ledger_mb:.1} MB，录入表 {file_mb:.1} MB（{:.2} 倍）。\
+         只从台账汇总（一周的周报，目标 ≤ 2 秒）运行 {ROUNDS} 次，取最快的一次。",
         (first.seconds - only.seconds).max(0.0),
         (first.seconds - only.seconds).max(0.0) / raw,
         (again.seconds - only.seconds).max(0.0),
