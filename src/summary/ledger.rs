@@ -401,13 +401,10 @@ impl Ledger {
         })
     }
 
-    /// The records as the ledger held them on `day`: of each household and
-    /// problem, the latest version among the imports received by then. A
-    /// problem shown solved counts as solved on its 办结日期, else on the day
-    /// the first import of its current solved spell was received. A report
-    /// reads the two halves at once, on two connections (see
-    /// `read::import_and_report`); this reads one after the other.
-    pub fn as_of(&self, day: Date) -> Result<Returns, Problem> {
+    /// All the records as of `day` (see `read_as_of`), the two halves read
+    /// one after the other.
+    #[cfg(test)]
+    fn as_of(&self, day: Date) -> Result<Returns, Problem> {
         let read = self.read_as_of(day)?;
         let here = self.reader();
         let households = read.households(&here)?;
@@ -415,9 +412,13 @@ impl Ledger {
         Ok(AsOf::join(households, problems))
     }
 
-    /// Begins a read of the records as the ledger held them on `day` (see
-    /// `as_of`): its two halves can be read at once, each on a connection
-    /// of its own (`reader`, `second_connection`).
+    /// Begins a read of the records as the ledger held them on `day`: of
+    /// each household and problem, the latest version among the imports
+    /// received by then. A problem shown solved counts as solved on its
+    /// 办结日期, else on the day the first import of its current solved
+    /// spell was received. Its two halves can be read at once, each on a
+    /// connection of its own (`reader`, `second_connection`), and are then
+    /// joined (`AsOf::join`); a report does so (`read::import_and_report`).
     pub fn read_as_of(&self, day: Date) -> Result<AsOf, Problem> {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
         let names = self.names().map_err(fault)?;
@@ -482,15 +483,17 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// The number of import `id`'s file; its name (`file`) is read only
-    /// the first time the import is met, not for each of its rows.
-    fn of<E>(&mut self, id: i64, file: impl FnOnce() -> Result<String, E>) -> Result<usize, E> {
-        if let Some(n) = self.by_import.get(&id) {
-            return Ok(*n);
-        }
-        self.files.push((id, file()?));
-        self.by_import.insert(id, self.files.len() - 1);
-        Ok(self.files.len() - 1)
+    /// The number of import `id`'s file, if it was met already.
+    fn known(&self, id: i64) -> Option<usize> {
+        self.by_import.get(&id).copied()
+    }
+
+    /// The number of import `id`'s file, named `file`.
+    fn of(&mut self, id: i64, file: String) -> usize {
+        *self.by_import.entry(id).or_insert_with(|| {
+            self.files.push((id, file));
+            self.files.len() - 1
+        })
     }
 }
 
@@ -520,10 +523,7 @@ impl AsOf {
             .sources
             .files
             .into_iter()
-            .map(|(id, file)| {
-                let named = sources.of(id, || Ok::<_, std::convert::Infallible>(file));
-                named.unwrap_or_else(|never| match never {})
-            })
+            .map(|(id, file)| sources.of(id, file))
             .collect();
         let mut returns = Returns {
             visits,
@@ -602,7 +602,11 @@ impl AsOf {
                 origin: Origin {
                     sheet: self.name(id(8)?)?.clone(),
                     row: r.get(9).map_err(fault)?,
-                    source: sources.of(id(12)?, || r.get(13).map_err(fault))?,
+                    // The file's name is read the first time its import is met.
+                    source: match sources.known(id(12)?) {
+                        Some(n) => n,
+                        None => sources.of(id(12)?, r.get(13).map_err(fault)?),
+                    },
                     file: Arc::from(""),
                 },
                 content: id(10)? as u64,
@@ -687,7 +691,10 @@ impl AsOf {
                 solved_since: None,
             };
             if let Some(o) = record.origin.as_mut() {
-                o.source = sources.of(id(18)?, || r.get(19).map_err(fault))?;
+                o.source = match sources.known(id(18)?) {
+                    Some(n) => n,
+                    None => sources.of(id(18)?, r.get(19).map_err(fault)?),
+                };
             }
             // The solved spell this version continues, or starts.
             let since = latest

@@ -63,19 +63,15 @@ pub(crate) fn table_data(t: &Annex5, note: &str) -> Value {
         .collect();
     // The 16 lines of the table, each (已解决, 待解决, 小计): seven kinds of
     // 困难需求, their total, seven kinds of 意见建议, the total of all.
-    let line = |pairs: &[[u64; 2]]| {
-        let solved: u64 = pairs.iter().map(|p| p[0]).sum();
-        let pending: u64 = pairs.iter().map(|p| p[1]).sum();
-        [solved, pending, solved + pending]
-    };
+    let line = |(solved, pending): (u64, u64)| [solved, pending, solved + pending];
     let mut lines = Vec::with_capacity(16);
-    for (ty, kinds) in rows.iter().enumerate() {
-        lines.extend(kinds.iter().map(|pair| line(std::slice::from_ref(pair))));
-        lines.push(if ty == 0 {
-            line(kinds)
+    for (ty, kinds) in t.counts.cells.iter().enumerate() {
+        lines.extend(kinds.iter().copied().map(line));
+        lines.push(line(if ty == 0 {
+            t.counts.type_total(0)
         } else {
-            line(&rows.concat())
-        });
+            t.counts.total()
+        }));
     }
     let scope = match t.level {
         Level::Village => String::new(),
