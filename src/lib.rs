@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! shared/          small pieces every stage uses
-//!   fault.rs         a problem in a user's file: place, value, what is wrong, what to do
+//!   fault.rs         Fault: what is wrong in a user's file (place, value, what is wrong, what to do)
 //!   text.rs          half-width, blank characters, phones, column letters, CSV/GBK decoding
 //!   date.rs          dates as clerks write them and as Excel stores them (jiff underneath)
 //!   atomic.rs        files written whole or not at all, swept after a crash, synced once
@@ -29,8 +29,8 @@
 //!   cell.rs          cells and sheets, each cell with its place
 //!   table.rs         finding a table by its header cells; rows; TableSpec::column
 //! schema/          the data contract's tables, shared by every reader and every writer
-//!   roster.rs        单位, 村（社区）, 干部: columns, aliases, 村/社区
-//!   returns.rs       入户调查, 问题清单, the summary's sheets; the words of 类型/类别/状态
+//!   roster.rs        单位, 村（社区）, 干部: columns, aliases, VillageKind (村/社区)
+//!   returns.rs       入户调查, 问题清单, the summary's sheets; ProblemType and Category (their words and order), 状态
 //!   blank_roster.rs  the blank roster `init` writes
 //! typeset/         the embedded Typst engine
 //!   mod.rs           Engine: fonts and templates loaded once; Job and Stamps; template errors worded
@@ -51,11 +51,12 @@
 //!   entry.rs         the entry workbook each department fills in after the visits
 //!   manifest.rs      清单.csv
 //! summary/         filled returns → the figures that go up the chain
-//!   returns.rs       rows read, checked, counted or rejected
-//!   identity.rs      nothing counts twice: repeats, conflicts, dates outside the campaign
+//!   returns.rs       rows read into Visit and Problem (a villager's problem), checked, counted or rejected
+//!   identity.rs      which records are the same: the rule, its encoding (Key), how two versions compare
+//!   resolve.rs       nothing counts twice in a run: the one de-duplication; dates outside the campaign
 //!   ledger.rs        the SQLite ledger: imports, record versions, reports as of a day
 //!   read.rs          a summary's run: files read on two threads, or imported into the ledger; outputs written
-//!   count.rs         annex 5 is counted here; weekly figures; follow-up; phones masked
+//!   count.rs         annex 5 is counted here (Tally: a problem added to a count); weekly figures; follow-up; phones masked
 //!   report.rs        annex-5 PDFs, 汇总表.xlsx, routed problem lists, JSON
 //!   brief.rs         走访情况周报: weekly figures, who reported, charts (PDF, and each chart as SVG)
 //!   closing.rs       the closing pack (--closing): per department and the city, pending problems
@@ -66,7 +67,7 @@
 //! dev/             tooling, not product: bench.rs, sample.rs (demo roster and returns, synthetic city)
 //! ```
 
-// A `Problem` carries its place and message; it travels the error path only, so its size does not matter.
+// A `Fault` carries its place and message; it travels the error path only, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
 pub mod check;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::shared::date::Date;
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 
 /// The settings file looked for next to the roster.
 pub(crate) const SETTINGS_FILE: &str = "zoufang.toml";
@@ -100,12 +100,12 @@ impl Settings {
         })
     }
 
-    /// Reads a settings file over `base` (the defaults). Every problem is reported with
+    /// Reads a settings file over `base` (the defaults). Every fault is reported with
     /// the file, the line and the key.
-    pub(crate) fn load(path: &Path, base: Settings) -> Result<Settings, Vec<Problem>> {
+    pub(crate) fn load(path: &Path, base: Settings) -> Result<Settings, Vec<Fault>> {
         let file = path.display().to_string();
         let text = std::fs::read(path).map_err(|e| {
-            vec![Problem::fault(
+            vec![Fault::error(
                 Place::file(&file),
                 format!("设置文件打不开（{e}）"),
                 "请检查 --config 给出的路径",
@@ -118,7 +118,7 @@ impl Settings {
         let table: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>> =
             toml::from_str(&text).map_err(|e: toml::de::Error| {
                 let line = e.span().map(|s| line_at(&text, s.start));
-                vec![Problem::fault(
+                vec![Fault::error(
                     Place {
                         row: line,
                         ..Place::file(&file)
@@ -128,7 +128,7 @@ impl Settings {
                 )]
             })?;
         let mut settings = base;
-        let mut problems = Vec::new();
+        let mut faults = Vec::new();
         for (key, value) in &table {
             let place = Place {
                 row: Some(line_at(&text, key.span().start)),
@@ -136,7 +136,7 @@ impl Settings {
             };
             let (key, value) = (key.get_ref(), value.get_ref());
             let bad = |what: &str| {
-                Problem::fault(
+                Fault::error(
                     place.clone(),
                     format!("设置项「{key}」{what}"),
                     "请改正，或删掉这一行用默认值",
@@ -149,63 +149,63 @@ impl Settings {
                     Some(s) if !s.trim().is_empty() => {
                         settings.campaign_title = crate::shared::text::clean(s)
                     }
-                    _ => problems.push(bad("应为一段不空的文字")),
+                    _ => faults.push(bad("应为一段不空的文字")),
                 },
                 "campaign_year" => match int(2000, 2100) {
                     Some(y) => settings.campaign_year = y as i32,
-                    None => problems.push(bad("应为年份，如 2017")),
+                    None => faults.push(bad("应为年份，如 2017")),
                 },
                 "hotline" => match value.as_str() {
                     Some(s) => settings.hotline = crate::shared::text::clean(s),
-                    None => problems.push(bad("应为文字，用双引号括起来")),
+                    None => faults.push(bad("应为文字，用双引号括起来")),
                 },
                 "qr" => match value.as_str().map(str::trim) {
                     Some(s) if s.eq_ignore_ascii_case("vcard") => settings.qr_mode = QrMode::VCard,
                     Some(s) if s.contains("{编号}") || s.contains("{id}") => {
                         settings.qr_mode = QrMode::Url(s.to_string())
                     }
-                    _ => problems.push(bad("应为 \"vcard\"，或含有 {编号} 的网址")),
+                    _ => faults.push(bad("应为 \"vcard\"，或含有 {编号} 的网址")),
                 },
                 "default_quota" => match int(1, 500) {
                     Some(n) => settings.default_quota = n as u32,
-                    None => problems.push(bad("应为1到500之间的整数")),
+                    None => faults.push(bad("应为1到500之间的整数")),
                 },
                 "minimum_quota" => match int(0, 500) {
                     Some(n) => settings.minimum_quota = n as u32,
-                    None => problems.push(bad("应为0到500之间的整数")),
+                    None => faults.push(bad("应为0到500之间的整数")),
                 },
                 "problem_rows_per_page" => match int(5, 25) {
                     Some(n) => settings.problem_rows_per_page = n as u32,
-                    None => problems.push(bad("应为5到25之间的整数")),
+                    None => faults.push(bad("应为5到25之间的整数")),
                 },
                 "problem_pages" => match int(1, 10) {
                     Some(n) => settings.problem_pages = n as u32,
-                    None => problems.push(bad("应为1到10之间的整数")),
+                    None => faults.push(bad("应为1到10之间的整数")),
                 },
                 "document_date" => match date_of(value) {
                     Some(day) => settings.document_date = day,
-                    None => problems.push(bad("应为日期，如 \"2017-03-04\"")),
+                    None => faults.push(bad("应为日期，如 \"2017-03-04\"")),
                 },
                 "campaign_start" => match date_of(value) {
                     Some(day) => settings.campaign_start = Some(day),
-                    None => problems.push(bad("应为日期，如 \"2017-03-01\"")),
+                    None => faults.push(bad("应为日期，如 \"2017-03-01\"")),
                 },
                 "pdf_standard" => match value.as_str().map(|s| s.trim().to_ascii_lowercase()) {
                     Some(s) if s.is_empty() => settings.pdf_a = false,
                     Some(s) if s == "a-2b" => settings.pdf_a = true,
-                    _ => problems.push(bad("只能空着，或写 \"a-2b\"")),
+                    _ => faults.push(bad("只能空着，或写 \"a-2b\"")),
                 },
-                _ => problems.push(Problem::fault(
+                _ => faults.push(Fault::error(
                     place,
                     format!("不认识的设置项「{key}」"),
                     "请检查拼写；可用的设置项见 zoufang init 写出的设置文件",
                 )),
             }
         }
-        if problems.is_empty() {
+        if faults.is_empty() {
             Ok(settings)
         } else {
-            Err(problems)
+            Err(faults)
         }
     }
 }

@@ -129,7 +129,7 @@ fn duplex_backs_carry_their_fronts_qr() {
     };
     let input = zoufang::input::read_input(&roster);
     let checked = zoufang::check::roster::build(&input.sheets, &settings, "名单.xlsx");
-    assert!(!checked.has_faults(), "{:?}", checked.problems);
+    assert!(!checked.has_faults(), "{:?}", checked.faults);
     let (plan, problems) = zoufang::print::plan::plan(&checked.roster, &settings);
     assert!(problems.is_empty());
     let doc = plan

@@ -198,11 +198,11 @@ fn read_and_account(dir: &Path, ext: &str, bytes: &[u8]) {
     assert_eq!(rows.used, roster_entries as u64, "{rows:?}");
     assert!(
         !checked
-            .problems
+            .faults
             .iter()
             .any(|p| p.message.contains("程序也没有说明原因")),
         "{:?}",
-        checked.problems
+        checked.faults
     );
     if !checked.has_faults() {
         let _ = zoufang::print::plan::plan(&checked.roster, &settings);
@@ -221,13 +221,10 @@ fn read_and_account(dir: &Path, ext: &str, bytes: &[u8]) {
     // Every row counted is a record, every row rejected a message.
     assert_eq!(rejected, returns.rejected.len() as u64);
     assert_eq!(returns.households.counted, returns.visits.len() as u64);
-    let raw_problems = returns
-        .problems
-        .iter()
-        .filter(|p| p.kind_of_village.is_none());
+    let raw_problems = returns.problems.iter().filter(|p| p.village_kind.is_none());
     assert_eq!(returns.problem_rows.counted, raw_problems.count() as u64);
     let _ = summarise(&returns, Some(&checked.roster), None);
-    for p in input.problems.iter().chain(&checked.problems) {
+    for p in input.faults.iter().chain(&checked.faults) {
         // Every message names the file it is about and says in Chinese what to do.
         let text = p.to_string();
         let file = path.display().to_string();

@@ -1,14 +1,14 @@
 //! Characters no font can draw, found before anything is typeset.
 
 use super::model::Roster;
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 use crate::shared::text::quote_chars;
 use crate::typeset::Engine;
 
 /// Faults for characters in printed roster values that no font can draw,
 /// found before anything is typeset; each names the person or village.
-pub(crate) fn glyph_problems(engine: &Engine, roster: &Roster) -> Vec<Problem> {
-    let mut problems = Vec::new();
+pub(crate) fn glyph_faults(engine: &Engine, roster: &Roster) -> Vec<Fault> {
+    let mut faults = Vec::new();
     let mut check = |place: &Place, who: String, texts: &[&str]| {
         let mut chars = Vec::new();
         for t in texts {
@@ -19,7 +19,7 @@ pub(crate) fn glyph_problems(engine: &Engine, roster: &Roster) -> Vec<Problem> {
             }
         }
         if !chars.is_empty() {
-            problems.push(Problem::fault(
+            faults.push(Fault::error(
                 place.clone(),
                 format!(
                     "{who}的资料里有字体中没有的字：{}，印出来会是方框",
@@ -56,5 +56,5 @@ pub(crate) fn glyph_problems(engine: &Engine, roster: &Roster) -> Vec<Problem> {
             &[&c.name, &c.position, &c.id],
         );
     }
-    problems
+    faults
 }

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::schema::roster::Kind;
-use crate::shared::fault::{Place, Problem};
+use crate::schema::roster::VillageKind;
+use crate::shared::fault::{Fault, Place};
 
 /// A department (市级机关部门/单位).
 #[derive(Debug, Clone, Serialize)]
@@ -21,7 +21,7 @@ pub struct Village {
     pub(crate) district: String,
     pub(crate) town: String,
     pub(crate) name: String,
-    pub(crate) kind: Kind,
+    pub(crate) kind: VillageKind,
     pub(crate) secretary: String,
     pub(crate) secretary_phone: String,
     /// Index into `Roster::departments`.
@@ -59,7 +59,7 @@ pub struct Roster {
 #[derive(Debug, Default)]
 pub struct Checked {
     pub roster: Roster,
-    pub problems: Vec<Problem>,
+    pub faults: Vec<Fault>,
     pub rows: RowAccount,
 }
 
@@ -73,7 +73,7 @@ pub struct RowAccount {
 
 impl Checked {
     pub fn has_faults(&self) -> bool {
-        self.problems.iter().any(Problem::is_fault)
+        self.faults.iter().any(Fault::is_error)
     }
 }
 

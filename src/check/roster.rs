@@ -1,6 +1,6 @@
 //! Stage 2: raw sheets → the campaign roster (departments, villages and
-//! communities, cadres), with every problem found on the way. Nothing here
-//! stops at the first problem: a clerk fixes the whole roster in one pass.
+//! communities, cadres), with every fault found on the way. Nothing here
+//! stops at the first fault: a clerk fixes the whole roster in one pass.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +9,7 @@ use crate::input::cell::{Cell, Sheet};
 use crate::input::table::{Row, Table, find_tables};
 use crate::schema::roster::*;
 use crate::settings::Settings;
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 use crate::shared::text::{Phone, clean, clean_name, half_width, is_blank_char, parse_phone};
 
 /// Largest quota accepted; anything above is taken for a typing error.
@@ -17,16 +17,67 @@ const MAX_QUOTA: u32 = 500;
 
 /// Builds the roster from the sheets of one or more files.
 pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
-    let mut problems = Vec::new();
-    let tables = find_tables(&[&DEPARTMENTS, &VILLAGES, &CADRES], sheets, &mut problems);
-    for (spec, found) in [&DEPARTMENTS, &VILLAGES, &CADRES].iter().zip(&tables) {
+    let mut faults = Vec::new();
+    let tables = find_tables(&[&DEPARTMENTS, &VILLAGES, &CADRES], sheets, &mut faults);
+    missing_tables(&tables, source, &mut faults);
+    let [departments, villages, cadres] = [&tables[0], &tables[1], &tables[2]];
+    let mut reader = RosterReader {
+        settings,
+        roster: Roster::default(),
+        faults,
+        departments: FirstRows::default(),
+        villages: FirstRows::default(),
+        ids: FirstRows::default(),
+        mobiles: FirstRows::default(),
+        names: FirstRows::default(),
+        pending_ids: Vec::new(),
+        named: Named::default(),
+    };
+    for row in departments.iter().flat_map(|t| t.data_rows()) {
+        if !skip_row(&row, &mut reader.faults) {
+            reader.department(&row);
+        }
+    }
+    for row in villages.iter().flat_map(|t| t.data_rows()) {
+        if !skip_row(&row, &mut reader.faults) {
+            reader.village(&row);
+        }
+    }
+    let village_index = VillageIndex::new(&reader.roster.villages);
+    for row in cadres.iter().flat_map(|t| t.data_rows()) {
+        if !skip_row(&row, &mut reader.faults) {
+            reader.cadre(&row, &village_index);
+        }
+    }
+    let RosterReader {
+        mut roster,
+        mut faults,
+        ids,
+        pending_ids,
+        named,
+        ..
+    } = reader;
+    assign_ids(&mut roster.cadres, &pending_ids, &ids);
+    campaign_warnings(&roster, &named, &mut faults);
+    let rows = account_rows(&tables, &roster, &mut faults);
+    crate::shared::fault::sort(&mut faults);
+    Checked {
+        roster,
+        faults,
+        rows,
+    }
+}
+
+/// A table of the roster that no sheet holds.
+fn missing_tables(tables: &[Vec<Table>], source: &str, faults: &mut Vec<Fault>) {
+    for (spec, found) in [&DEPARTMENTS, &VILLAGES, &CADRES].iter().zip(tables) {
         if found.is_empty() {
             let headers: Vec<String> = spec
                 .columns
                 .iter()
                 .map(|c| format!("{}{}", c.name, if c.required { "*" } else { "" }))
                 .collect();
-            problems.push(Problem::fault(
+            faults.push(Fault::error(
                 Place::file(source),
                 format!("没有找到{}", spec.name),
                 format!(
@@ -36,293 +87,320 @@ pub fn build(sheets: &[Sheet], settings: &Settings, source: &str) -> Checked {
             ));
         }
     }
-    let mut roster = Roster::default();
-    let mut dept_index: HashMap<String, usize> = HashMap::new();
-    for table in &tables[0] {
-        for row in table.data_rows() {
-            if skip_row(&row, &mut problems) {
-                continue;
+}
+
+/// The first row each key was seen on, to name it when the key comes again.
+struct FirstRows<K>(HashMap<K, (Place, usize)>);
+
+impl<K> Default for FirstRows<K> {
+    fn default() -> Self {
+        FirstRows(HashMap::new())
+    }
+}
+
+impl<K: std::hash::Hash + Eq> FirstRows<K> {
+    /// Records that `key` is first seen at `place` (as entry `index` of
+    /// the roster, where it has one); `Err` naming the earlier row ("工作表
+    /// 「…」第N行") when it was seen before.
+    fn first(&mut self, key: K, place: Place, index: usize) -> Result<(), String> {
+        match self.0.entry(key) {
+            std::collections::hash_map::Entry::Occupied(earlier) => Err(row_ref(&earlier.get().0)),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert((place, index));
+                Ok(())
             }
-            let name = clean(&row.text(D_NAME));
-            if name.is_empty() {
-                problems.push(missing(&row, D_NAME, "单位名称"));
-                continue;
-            }
-            let key = dept_key(&name);
-            if let Some(&first) = dept_index.get(&key) {
-                problems.push(
-                    Problem::fault(
-                        row.place(D_NAME),
-                        format!(
-                            "单位重复，{}已经有这个单位",
-                            row_ref(&roster.departments[first].place)
-                        ),
-                        "请删去重复的一行",
-                    )
-                    .with_value(&name),
-                );
-                continue;
-            }
-            dept_index.insert(key, roster.departments.len());
-            roster.departments.push(Department {
-                name,
-                contact: clean_name(&row.text(D_CONTACT)),
-                phone: phone_as_written(&row, D_PHONE, &mut problems),
-                place: row.row_place(),
-            });
         }
     }
 
-    let mut village_keys: HashMap<(String, String, String), usize> = HashMap::new();
-    for table in &tables[1] {
-        for row in table.data_rows() {
-            if skip_row(&row, &mut problems) {
-                continue;
-            }
-            let mut ok = true;
-            let mut required = |col: usize, what: &str, problems: &mut Vec<Problem>| {
-                let v = row.text(col);
-                if v.is_empty() {
-                    problems.push(missing(&row, col, what));
-                    ok = false;
-                }
-                v
-            };
-            let district = required(V_DISTRICT, "市（区）", &mut problems);
-            let town = required(V_TOWN, "镇（街道）", &mut problems);
-            let name = required(V_NAME, "村（社区）", &mut problems);
-            let dept_name = required(V_DEPARTMENT, "挂钩单位", &mut problems);
-            let department = if dept_name.is_empty() {
-                None
-            } else {
-                let found =
-                    lookup_department(&dept_index, &dept_name, &row, V_DEPARTMENT, &mut problems);
-                ok &= found.is_some();
-                found
-            };
-            let kind_text = half_width(&row.text(V_KIND)).replace(' ', "");
-            let kind = if kind_text.is_empty() {
-                Kind::infer(&name)
-            } else {
-                Kind::parse(&kind_text)
-            };
-            if kind.is_none() && !name.is_empty() {
-                let p = if kind_text.is_empty() {
-                    Problem::fault(
-                        row.place(V_KIND),
-                        format!("没有填类型，从名称「{name}」也看不出是村还是社区"),
-                        "请在「类型」列填写「村」或「社区」",
-                    )
-                } else {
-                    Problem::fault(
-                        row.place(V_KIND),
-                        "类型只能是「村」或「社区」",
-                        "请改成「村」或「社区」",
-                    )
-                    .with_value(&kind_text)
-                };
-                problems.push(p);
-                ok = false;
-            }
-            let secretary_phone = phone_as_written(&row, V_SECRETARY_PHONE, &mut problems);
-            if !ok {
-                continue;
-            }
-            let (Some(department), Some(kind)) = (department, kind) else {
-                continue;
-            };
-            let key = (district.clone(), town.clone(), village_key(&name));
-            if let Some(&first) = village_keys.get(&key) {
-                problems.push(
-                    Problem::fault(
-                        row.place(V_NAME),
-                        format!(
-                            "{town}的这个村（社区）已经在{}登记过",
-                            row_ref(&roster.villages[first].place)
-                        ),
-                        "同一个村（社区）只登记一行；如果有两个单位挂钩，请在说明中约定由哪个单位负责",
-                    )
-                    .with_value(&name),
-                );
-                continue;
-            }
-            village_keys.insert(key, roster.villages.len());
-            roster.villages.push(Village {
-                district,
-                town,
-                name,
-                kind,
-                secretary: clean_name(&row.text(V_SECRETARY)),
-                secretary_phone,
-                department,
-                place: row.row_place(),
-            });
-        }
+    /// The roster entry of `key`.
+    fn index(&self, key: &K) -> Option<usize> {
+        self.0.get(key).map(|(_, index)| *index)
     }
 
-    let village_index = VillageIndex::new(&roster.villages);
-    let mut mobiles: HashMap<String, Place> = HashMap::new();
-    let mut names: HashMap<(usize, String), Place> = HashMap::new();
-    let mut ids: HashMap<String, Place> = HashMap::new();
-    let mut pending_ids = Vec::new();
-    // Departments and villages named on cadre rows that were rejected: they
-    // do have cadres, whose faults are reported; no "no cadres" reminder.
-    let mut named = Named::default();
-    for table in &tables[2] {
-        for row in table.data_rows() {
-            if skip_row(&row, &mut problems) {
-                continue;
-            }
-            let mut ok = true;
-            let name = clean_name(&row.text(C_NAME));
-            if name.is_empty() {
-                problems.push(missing(&row, C_NAME, "姓名"));
-                ok = false;
-            }
-            let dept_name = row.text(C_DEPARTMENT);
-            let department = if dept_name.is_empty() {
-                problems.push(missing(&row, C_DEPARTMENT, "单位"));
-                None
-            } else {
-                lookup_department(&dept_index, &dept_name, &row, C_DEPARTMENT, &mut problems)
-            };
-            ok &= department.is_some();
-            let mobile = read_mobile(&row, &mut problems);
-            ok &= mobile.is_some();
-            let village_ref = row.text(C_VILLAGE);
-            let village = if village_ref.is_empty() {
-                problems.push(missing(&row, C_VILLAGE, "走访村（社区）"));
-                None
-            } else {
-                resolve_village(
-                    &roster.villages,
-                    &village_index,
-                    &village_ref,
-                    &row,
-                    &mut problems,
+    fn contains(&self, key: &K) -> bool {
+        self.0.contains_key(key)
+    }
+}
+
+/// The roster as its rows are read, with every fault found.
+struct RosterReader<'a> {
+    settings: &'a Settings,
+    roster: Roster,
+    faults: Vec<Fault>,
+    /// Departments by `dept_key`; villages by district, town and
+    /// `village_key`; cadres' 编号, mobiles, and names in a department.
+    departments: FirstRows<String>,
+    villages: FirstRows<(String, String, String)>,
+    ids: FirstRows<String>,
+    mobiles: FirstRows<String>,
+    names: FirstRows<(usize, String)>,
+    /// Cadres without a 编号, numbered at the end.
+    pending_ids: Vec<usize>,
+    named: Named,
+}
+
+impl RosterReader<'_> {
+    /// A row of the 单位 table.
+    fn department(&mut self, row: &Row) {
+        let name = clean(&row.text(D_NAME));
+        if name.is_empty() {
+            self.faults.push(missing(row, D_NAME, "单位名称"));
+            return;
+        }
+        let index = self.roster.departments.len();
+        if let Err(first) = self
+            .departments
+            .first(dept_key(&name), row.row_place(), index)
+        {
+            self.faults.push(
+                Fault::error(
+                    row.place(D_NAME),
+                    format!("单位重复，{first}已经有这个单位"),
+                    "请删去重复的一行",
                 )
-            };
-            ok &= village.is_some();
-            let quota = read_quota(&row, settings, &mut problems);
-            ok &= quota.is_some();
-            let id = half_width(&row.text(C_ID)).replace(' ', "");
-            if !id.is_empty() {
-                if let Some(first) = ids.get(&id) {
-                    problems.push(
-                        Problem::fault(
-                            row.place(C_ID),
-                            format!("编号重复，{}已经用了这个编号", row_ref(first)),
-                            "每名干部的编号必须不同；不填则由程序自动编号",
-                        )
-                        .with_value(&id),
-                    );
-                    ok = false;
-                } else {
-                    ids.insert(id.clone(), row.row_place());
-                }
-            }
-            if let Some(m) = &mobile {
-                if let Some(first) = mobiles.get(m) {
-                    problems.push(
-                        Problem::fault(
-                            row.place(C_MOBILE),
-                            format!("这个手机号码{}已经登记过，同一名干部重复了", row_ref(first)),
-                            "请删去重复的一行；如果是两个人，请核对各自的手机号码",
-                        )
-                        .with_value(m),
-                    );
-                    ok = false;
-                } else {
-                    mobiles.insert(m.clone(), row.row_place());
-                }
-            }
-            if let Some(d) = department
-                && !name.is_empty()
-            {
-                if let Some(first) = names.get(&(d, name.clone())) {
-                    problems.push(
-                        Problem::warning(
-                            row.place(C_NAME),
-                            format!("同一单位{}已有同名干部", row_ref(first)),
-                            "如果是同一个人，请删去重复的一行；如果是两个人，可以不改",
-                        )
-                        .with_value(&name),
-                    );
-                } else {
-                    names.insert((d, name.clone()), row.row_place());
-                }
-            }
-            let (true, Some(department), Some(mobile), Some(village), Some(quota)) =
-                (ok, department, mobile, village, quota)
-            else {
-                named.departments.extend(department);
-                named.villages.extend(village);
-                continue;
-            };
-            let village_dept = roster.villages[village].department;
-            if village_dept != department {
-                problems.push(
-                    Problem::warning(
-                        row.place(C_VILLAGE),
-                        format!(
-                            "这个村（社区）的挂钩单位是「{}」，不是干部所在的「{}」",
-                            roster.departments[village_dept].name,
-                            roster.departments[department].name
-                        ),
-                        "请核对走访安排；不改也可以打印",
-                    )
-                    .with_value(&village_ref),
-                );
-            }
-            if quota < settings.minimum_quota {
-                problems.push(
-                    Problem::warning(
-                        row.place(C_QUOTA),
-                        format!(
-                            "走访户数少于通知要求的{}户（通知第一条第2点）",
-                            settings.minimum_quota
-                        ),
-                        "请核对；不改也可以打印",
-                    )
-                    .with_value(quota.to_string()),
-                );
-            }
-            if id.is_empty() {
-                pending_ids.push(roster.cadres.len());
-            }
-            roster.cadres.push(Cadre {
-                id,
-                name,
-                department,
-                position: clean(&row.text(C_POSITION)),
-                mobile,
-                village,
-                quota,
-                place: row.row_place(),
-            });
+                .with_value(&name),
+            );
+            return;
         }
+        self.roster.departments.push(Department {
+            name,
+            contact: clean_name(&row.text(D_CONTACT)),
+            phone: phone_as_written(row, D_PHONE, &mut self.faults),
+            place: row.row_place(),
+        });
     }
-    assign_ids(&mut roster.cadres, &pending_ids, &ids);
-    campaign_warnings(&roster, &named, &mut problems);
-    let rows = account_rows(&tables, &roster, &mut problems);
-    crate::shared::fault::sort(&mut problems);
-    Checked {
-        roster,
-        problems,
-        rows,
+
+    /// A required value; `None` (and a fault) when it is empty.
+    fn required(&mut self, row: &Row, col: usize, what: &str) -> Option<String> {
+        let value = row.text(col);
+        if value.is_empty() {
+            self.faults.push(missing(row, col, what));
+            return None;
+        }
+        Some(value)
+    }
+
+    /// The department a row names in `col`.
+    fn department_of(&mut self, row: &Row, col: usize, name: &str) -> Option<usize> {
+        let found = self.departments.index(&dept_key(name));
+        if found.is_none() {
+            self.faults.push(
+                Fault::error(
+                    row.place(col),
+                    "单位表里没有这个单位",
+                    "请改成单位表中的单位名称（写法要完全一致），或先在单位表中添加这个单位",
+                )
+                .with_value(name),
+            );
+        }
+        found
+    }
+
+    /// A row of the 村（社区） table.
+    fn village(&mut self, row: &Row) {
+        let district = self.required(row, V_DISTRICT, "市（区）");
+        let town = self.required(row, V_TOWN, "镇（街道）");
+        let name = self.required(row, V_NAME, "村（社区）");
+        let department = self
+            .required(row, V_DEPARTMENT, "挂钩单位")
+            .map(|d| self.department_of(row, V_DEPARTMENT, &d));
+        let kind = name.as_deref().map(|name| self.village_kind(row, name));
+        let secretary_phone = phone_as_written(row, V_SECRETARY_PHONE, &mut self.faults);
+        let (Some(district), Some(town), Some(name), Some(Some(department)), Some(Some(kind))) =
+            (district, town, name, department, kind)
+        else {
+            return;
+        };
+        let key = (district.clone(), town.clone(), village_key(&name));
+        let index = self.roster.villages.len();
+        if let Err(first) = self.villages.first(key, row.row_place(), index) {
+            self.faults.push(
+                Fault::error(
+                    row.place(V_NAME),
+                    format!("{town}的这个村（社区）已经在{first}登记过"),
+                    "同一个村（社区）只登记一行；如果有两个单位挂钩，请在说明中约定由哪个单位负责",
+                )
+                .with_value(&name),
+            );
+            return;
+        }
+        self.roster.villages.push(Village {
+            district,
+            town,
+            name,
+            kind,
+            secretary: clean_name(&row.text(V_SECRETARY)),
+            secretary_phone,
+            department,
+            place: row.row_place(),
+        });
+    }
+
+    /// 村 or 社区: as the 类型 column says, else as the name says.
+    fn village_kind(&mut self, row: &Row, name: &str) -> Option<VillageKind> {
+        let kind_text = half_width(&row.text(V_KIND)).replace(' ', "");
+        if kind_text.is_empty() {
+            let kind = VillageKind::infer(name);
+            if kind.is_none() {
+                self.faults.push(Fault::error(
+                    row.place(V_KIND),
+                    format!("没有填类型，从名称「{name}」也看不出是村还是社区"),
+                    "请在「类型」列填写「村」或「社区」",
+                ));
+            }
+            return kind;
+        }
+        let kind = VillageKind::parse(&kind_text);
+        if kind.is_none() {
+            self.faults.push(
+                Fault::error(
+                    row.place(V_KIND),
+                    "类型只能是「村」或「社区」",
+                    "请改成「村」或「社区」",
+                )
+                .with_value(&kind_text),
+            );
+        }
+        kind
+    }
+
+    /// A row of the 干部 table.
+    fn cadre(&mut self, row: &Row, village_index: &VillageIndex) {
+        let name = self.required(row, C_NAME, "姓名").map(|n| clean_name(&n));
+        let department = self
+            .required(row, C_DEPARTMENT, "单位")
+            .and_then(|d| self.department_of(row, C_DEPARTMENT, &d));
+        let mobile = read_mobile(row, &mut self.faults);
+        let village_ref = row.text(C_VILLAGE);
+        let village = if village_ref.is_empty() {
+            self.faults.push(missing(row, C_VILLAGE, "走访村（社区）"));
+            None
+        } else {
+            resolve_village(
+                &self.roster.villages,
+                village_index,
+                &village_ref,
+                row,
+                &mut self.faults,
+            )
+        };
+        let quota = read_quota(row, self.settings, &mut self.faults);
+        let id = half_width(&row.text(C_ID)).replace(' ', "");
+        let mut unique = true;
+        if !id.is_empty()
+            && let Err(first) = self.ids.first(id.clone(), row.row_place(), 0)
+        {
+            self.faults.push(
+                Fault::error(
+                    row.place(C_ID),
+                    format!("编号重复，{first}已经用了这个编号"),
+                    "每名干部的编号必须不同；不填则由程序自动编号",
+                )
+                .with_value(&id),
+            );
+            unique = false;
+        }
+        if let Some(m) = &mobile
+            && let Err(first) = self.mobiles.first(m.clone(), row.row_place(), 0)
+        {
+            self.faults.push(
+                Fault::error(
+                    row.place(C_MOBILE),
+                    format!("这个手机号码{first}已经登记过，同一名干部重复了"),
+                    "请删去重复的一行；如果是两个人，请核对各自的手机号码",
+                )
+                .with_value(m),
+            );
+            unique = false;
+        }
+        if let (Some(d), Some(name)) = (department, &name)
+            && let Err(first) = self.names.first((d, name.clone()), row.row_place(), 0)
+        {
+            self.faults.push(
+                Fault::warning(
+                    row.place(C_NAME),
+                    format!("同一单位{first}已有同名干部"),
+                    "如果是同一个人，请删去重复的一行；如果是两个人，可以不改",
+                )
+                .with_value(name),
+            );
+        }
+        let (true, Some(name), Some(department), Some(mobile), Some(village), Some(quota)) =
+            (unique, name, department, mobile, village, quota)
+        else {
+            // They do have cadres, whose faults are reported: no "no
+            // cadres" reminder.
+            self.named.departments.extend(department);
+            self.named.villages.extend(village);
+            return;
+        };
+        self.arrangement_warnings(row, department, village, quota, &village_ref);
+        if id.is_empty() {
+            self.pending_ids.push(self.roster.cadres.len());
+        }
+        self.roster.cadres.push(Cadre {
+            id,
+            name,
+            department,
+            position: clean(&row.text(C_POSITION)),
+            mobile,
+            village,
+            quota,
+            place: row.row_place(),
+        });
+    }
+
+    /// A cadre visiting another department's village, or fewer households
+    /// than the notice asks: advice, not faults.
+    fn arrangement_warnings(
+        &mut self,
+        row: &Row,
+        department: usize,
+        village: usize,
+        quota: u32,
+        village_ref: &str,
+    ) {
+        let village_dept = self.roster.villages[village].department;
+        if village_dept != department {
+            self.faults.push(
+                Fault::warning(
+                    row.place(C_VILLAGE),
+                    format!(
+                        "这个村（社区）的挂钩单位是「{}」，不是干部所在的「{}」",
+                        self.roster.departments[village_dept].name,
+                        self.roster.departments[department].name
+                    ),
+                    "请核对走访安排；不改也可以打印",
+                )
+                .with_value(village_ref),
+            );
+        }
+        if quota < self.settings.minimum_quota {
+            self.faults.push(
+                Fault::warning(
+                    row.place(C_QUOTA),
+                    format!(
+                        "走访户数少于通知要求的{}户（通知第一条第2点）",
+                        self.settings.minimum_quota
+                    ),
+                    "请核对；不改也可以打印",
+                )
+                .with_value(quota.to_string()),
+            );
+        }
     }
 }
 
 /// Sorts every data row of every table into used (it became a department,
-/// village or cadre) or reported (a problem names it). A row that is neither
+/// village or cadre) or reported (a fault names it). A row that is neither
 /// would be lost silently; it is reported here so that it cannot be.
-fn account_rows(tables: &[Vec<Table>], roster: &Roster, problems: &mut Vec<Problem>) -> RowAccount {
+fn account_rows(tables: &[Vec<Table>], roster: &Roster, faults: &mut Vec<Fault>) -> RowAccount {
     let key = |p: &Place| (p.file.clone(), p.sheet.clone(), p.row);
     let used: HashSet<_> = (roster.departments.iter().map(|d| key(&d.place)))
         .chain(roster.villages.iter().map(|v| key(&v.place)))
         .chain(roster.cadres.iter().map(|c| key(&c.place)))
         .collect();
-    let reported: HashSet<_> = problems.iter().map(|p| key(&p.place)).collect();
+    let reported: HashSet<_> = faults.iter().map(|p| key(&p.place)).collect();
     let mut account = RowAccount::default();
     let mut lost = Vec::new();
     for row in tables.iter().flatten().flat_map(|t| t.data_rows()) {
@@ -333,7 +411,7 @@ fn account_rows(tables: &[Vec<Table>], roster: &Roster, problems: &mut Vec<Probl
         } else if reported.contains(&k) {
             account.reported += 1;
         } else {
-            lost.push(Problem::fault(
+            lost.push(Fault::error(
                 row.row_place(),
                 "这一行没有读入，程序也没有说明原因",
                 "这是程序的问题：请把名单文件发给维护人员；这一行的内容请先核对",
@@ -341,18 +419,18 @@ fn account_rows(tables: &[Vec<Table>], roster: &Roster, problems: &mut Vec<Probl
             account.reported += 1;
         }
     }
-    problems.extend(lost);
+    faults.extend(lost);
     account
 }
 
 /// Gives cadres without a 编号 the next free `ZF0001`-style number, in roster order.
-fn assign_ids(cadres: &mut [Cadre], pending: &[usize], taken: &HashMap<String, Place>) {
+fn assign_ids(cadres: &mut [Cadre], pending: &[usize], taken: &FirstRows<String>) {
     let mut next = 1;
     for &i in pending {
         loop {
             let id = format!("ZF{next:04}");
             next += 1;
-            if !taken.contains_key(&id) {
+            if !taken.contains(&id) {
                 cadres[i].id = id;
                 break;
             }
@@ -368,18 +446,18 @@ struct Named {
 }
 
 /// The notice's rules that are advice, not faults.
-fn campaign_warnings(roster: &Roster, named: &Named, problems: &mut Vec<Problem>) {
+fn campaign_warnings(roster: &Roster, named: &Named, faults: &mut Vec<Fault>) {
     for (d, dept) in roster.departments.iter().enumerate() {
         let villages = roster.villages.iter().filter(|v| v.department == d).count();
         if villages == 0 || villages > 3 {
-            problems.push(Problem::warning(
+            faults.push(Fault::warning(
                 dept.place.clone(),
                 format!("「{}」挂钩了{villages}个村（社区），通知要求每个单位走访1至3个（通知第一条第2点）", dept.name),
                 "请核对挂钩安排；不改也可以打印",
             ));
         }
         if !named.departments.contains(&d) && !roster.cadres.iter().any(|c| c.department == d) {
-            problems.push(Problem::warning(
+            faults.push(Fault::warning(
                 dept.place.clone(),
                 format!("「{}」没有登记走访干部，不会生成干部材料", dept.name),
                 "请在干部表中添加该单位的干部",
@@ -388,7 +466,7 @@ fn campaign_warnings(roster: &Roster, named: &Named, problems: &mut Vec<Problem>
     }
     for (v, village) in roster.villages.iter().enumerate() {
         if !named.villages.contains(&v) && !roster.cadres.iter().any(|c| c.village == v) {
-            problems.push(Problem::warning(
+            faults.push(Fault::warning(
                 village.place.clone(),
                 format!("「{}」没有安排干部走访", village.name),
                 "请在干部表中安排干部；不改也可以打印该村（社区）调查表",
@@ -405,11 +483,11 @@ const ROSTER_CELL_LIMIT: usize = 100;
 /// below a table (reported as a warning) or a row with an absurdly long cell
 /// (reported as a fault). Also reports the row's formula errors (`#N/A`);
 /// such cells read as empty.
-fn skip_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
-    problems.extend(row.error_cells());
+fn skip_row(row: &Row, faults: &mut Vec<Fault>) -> bool {
+    faults.extend(row.error_cells());
     let long = row.long_cells(ROSTER_CELL_LIMIT);
     if !long.is_empty() {
-        problems.extend(long);
+        faults.extend(long);
         return true;
     }
     let cells = row.filled_cells();
@@ -418,8 +496,8 @@ fn skip_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
             .iter()
             .any(|p| cells[0].starts_with(p));
     if is_note {
-        problems.push(
-            Problem::warning(
+        faults.push(
+            Fault::warning(
                 row.row_place(),
                 "这一行是说明文字，不是名单数据，没有读取",
                 "如果这行是名单，请补全各列",
@@ -432,16 +510,16 @@ fn skip_row(row: &Row, problems: &mut Vec<Problem>) -> bool {
 
 /// A required value left empty (a formula error there is already reported,
 /// so it is not reported twice).
-fn missing(row: &Row, col: usize, what: &str) -> Problem {
+fn missing(row: &Row, col: usize, what: &str) -> Fault {
     if let Cell::Error(e) = row.cell(col) {
-        return Problem::fault(
+        return Fault::error(
             row.place(col),
             "这个必填的单元格是公式算出的错误值，不是数据",
             format!("请改正公式，或直接填写{what}"),
         )
         .with_value(e.clone());
     }
-    Problem::fault(
+    Fault::error(
         row.place(col),
         format!("「{what}」没有填"),
         format!("这一列必须填写，请补上{what}"),
@@ -464,41 +542,20 @@ fn dept_key(name: &str) -> String {
         .collect()
 }
 
-fn lookup_department(
-    index: &HashMap<String, usize>,
-    name: &str,
-    row: &Row,
-    col: usize,
-    problems: &mut Vec<Problem>,
-) -> Option<usize> {
-    let found = index.get(&dept_key(name)).copied();
-    if found.is_none() {
-        problems.push(
-            Problem::fault(
-                row.place(col),
-                "单位表里没有这个单位",
-                "请改成单位表中的单位名称（写法要完全一致），或先在单位表中添加这个单位",
-            )
-            .with_value(name),
-        );
-    }
-    found
-}
-
 /// A phone kept as written (landlines, lists), mobiles normalised.
-fn phone_as_written(row: &Row, col: usize, problems: &mut Vec<Problem>) -> String {
+fn phone_as_written(row: &Row, col: usize, faults: &mut Vec<Fault>) -> String {
     let raw = row.text(col);
     match parse_phone(&raw) {
         Phone::Scientific(s) => {
-            problems.push(scientific(row, col, &s));
+            faults.push(scientific(row, col, &s));
             String::new()
         }
         phone => phone.as_str().to_string(),
     }
 }
 
-fn scientific(row: &Row, col: usize, s: &str) -> Problem {
-    Problem::fault(
+fn scientific(row: &Row, col: usize, s: &str) -> Fault {
+    Fault::error(
         row.place(col),
         "号码被 Excel 显示成了科学计数法，后几位数字已经丢失",
         "请把这一列设为“文本”格式，重新输入完整号码",
@@ -506,21 +563,21 @@ fn scientific(row: &Row, col: usize, s: &str) -> Problem {
     .with_value(s)
 }
 
-fn read_mobile(row: &Row, problems: &mut Vec<Problem>) -> Option<String> {
+fn read_mobile(row: &Row, faults: &mut Vec<Fault>) -> Option<String> {
     let raw = row.text(C_MOBILE);
     if raw.is_empty() {
-        problems.push(missing(row, C_MOBILE, "手机"));
+        faults.push(missing(row, C_MOBILE, "手机"));
         return None;
     }
     match parse_phone(&raw) {
         Phone::Mobile(m) => Some(m),
         Phone::Scientific(s) => {
-            problems.push(scientific(row, C_MOBILE, &s));
+            faults.push(scientific(row, C_MOBILE, &s));
             None
         }
         Phone::Other(s) => {
-            problems.push(
-                Problem::fault(
+            faults.push(
+                Fault::error(
                     row.place(C_MOBILE),
                     "手机号码应为以1开头的11位数字",
                     "请填写干部本人的手机号码（联系卡上会印出来）",
@@ -532,10 +589,10 @@ fn read_mobile(row: &Row, problems: &mut Vec<Problem>) -> Option<String> {
     }
 }
 
-fn read_quota(row: &Row, settings: &Settings, problems: &mut Vec<Problem>) -> Option<u32> {
+fn read_quota(row: &Row, settings: &Settings, faults: &mut Vec<Fault>) -> Option<u32> {
     let cell = row.cell(C_QUOTA);
     let bad = |value: String| {
-        Problem::fault(
+        Fault::error(
             row.place(C_QUOTA),
             format!("走访户数应为1到{MAX_QUOTA}之间的整数"),
             format!("请填写整数，如 30；不填则按{}户", settings.default_quota),
@@ -553,13 +610,13 @@ fn read_quota(row: &Row, settings: &Settings, problems: &mut Vec<Problem>) -> Op
             match t.parse::<u32>() {
                 Ok(n) if (1..=MAX_QUOTA).contains(&n) => n,
                 _ => {
-                    problems.push(bad(clean(s)));
+                    faults.push(bad(clean(s)));
                     return None;
                 }
             }
         }
         other => {
-            problems.push(bad(other.display()));
+            faults.push(bad(other.display()));
             return None;
         }
     };
@@ -597,7 +654,7 @@ fn resolve_village(
     index: &VillageIndex,
     reference: &str,
     row: &Row,
-    problems: &mut Vec<Problem>,
+    faults: &mut Vec<Fault>,
 ) -> Option<usize> {
     let key = village_key(reference);
     // Every village whose name ends the reference, with what comes before it.
@@ -620,8 +677,8 @@ fn resolve_village(
     match matches.as_slice() {
         [one] => Some(*one),
         [] => {
-            problems.push(
-                Problem::fault(
+            faults.push(
+                Fault::error(
                     row.place(C_VILLAGE),
                     "村（社区）表里没有这个村（社区）",
                     "请改成村（社区）表中的名称，或先在村（社区）表中添加",
@@ -636,8 +693,8 @@ fn resolve_village(
                 .map(|&i| format!("{}{}", villages[i].town, villages[i].name))
                 .collect();
             let towns: Vec<String> = many.iter().map(|&i| villages[i].town.clone()).collect();
-            problems.push(
-                Problem::fault(
+            faults.push(
+                Fault::error(
                     row.place(C_VILLAGE),
                     format!(
                         "{}都有叫这个名字的村（社区），不知道是哪一个",
@@ -667,9 +724,12 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert_eq!(Kind::infer("东城湾村委会"), Some(Kind::Village));
-        assert_eq!(Kind::infer("红梅社区"), Some(Kind::Community));
-        assert_eq!(Kind::infer("清潭新村"), Some(Kind::Village));
-        assert_eq!(Kind::infer("花园"), None);
+        assert_eq!(
+            VillageKind::infer("东城湾村委会"),
+            Some(VillageKind::Village)
+        );
+        assert_eq!(VillageKind::infer("红梅社区"), Some(VillageKind::Community));
+        assert_eq!(VillageKind::infer("清潭新村"), Some(VillageKind::Village));
+        assert_eq!(VillageKind::infer("花园"), None);
     }
 }

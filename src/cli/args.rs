@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 use crate::settings::{QrMode, SETTINGS_FILE, Settings};
-use crate::shared::fault::Problem;
+use crate::shared::fault::Fault;
 use crate::typeset::Engine;
 
 /// 走访：把走访名单变成可直接打印的调查表和联系卡。
@@ -224,7 +224,7 @@ pub(crate) struct SettingsArgs {
 impl SettingsArgs {
     /// Defaults, then the settings file (given, or next to `near`), then the
     /// flags; `SOURCE_DATE_EPOCH` fixes the document date when the file does not.
-    pub(crate) fn settings(&self, near: Option<&Path>) -> Result<Settings, Vec<Problem>> {
+    pub(crate) fn settings(&self, near: Option<&Path>) -> Result<Settings, Vec<Fault>> {
         let beside = near.map(|p| {
             if p.is_dir() {
                 p.join(SETTINGS_FILE)
@@ -274,7 +274,7 @@ pub(crate) struct EngineArgs {
 }
 
 impl EngineArgs {
-    pub(super) fn engine(&self, settings: &Settings) -> Result<Engine, Problem> {
+    pub(super) fn engine(&self, settings: &Settings) -> Result<Engine, Fault> {
         let dirs: Vec<&Path> = self.font_path.iter().map(PathBuf::as_path).collect();
         Engine::new(&dirs, settings.document_date, self.templates.as_deref())
     }

@@ -11,7 +11,7 @@ use crate::typeset::Engine;
 
 use super::args::RosterArgs;
 use super::terminal::{lpad, pad, width};
-use super::{report_problems, setup};
+use super::{report_faults, setup};
 
 /// `check`: every fault and reminder, the plan, and the row account.
 pub(super) fn check(args: &RosterArgs) -> ExitCode {
@@ -26,7 +26,7 @@ pub(super) fn check(args: &RosterArgs) -> ExitCode {
     verdict(&checked)
 }
 
-/// The roster checked and planned, when it has no fault; else the problems
+/// The roster checked and planned, when it has no fault; else the faults
 /// are reported with `refused` (what was not done) and the exit status returned.
 pub(super) fn printable(
     args: &RosterArgs,
@@ -43,15 +43,15 @@ pub(super) fn printable(
     Ok((settings, engine, checked, plan))
 }
 
-/// Reads and checks a roster and makes its plan, printing every problem
+/// Reads and checks a roster and makes its plan, printing every fault
 /// found. `None` when no sheet could be read at all.
 pub(crate) fn load(path: &Path, settings: &Settings, engine: &Engine) -> Option<(Checked, Plan)> {
     let loaded = checked_plan(path, settings, engine);
-    let problems = match &loaded {
-        Ok((checked, _)) => &checked.problems,
-        Err(problems) => problems,
+    let faults = match &loaded {
+        Ok((checked, _)) => &checked.faults,
+        Err(faults) => faults,
     };
-    report_problems(problems);
+    report_faults(faults);
     // The roster's cells and the planning's scratch are free now: what a run
     // holds before it renders should be the plan, not its leftovers.
     crate::shared::memory::release_free_memory();
@@ -59,8 +59,8 @@ pub(crate) fn load(path: &Path, settings: &Settings, engine: &Engine) -> Option<
 }
 
 fn verdict(checked: &Checked) -> ExitCode {
-    let faults = checked.problems.iter().filter(|p| p.is_fault()).count();
-    let warnings = checked.problems.len() - faults;
+    let faults = checked.faults.iter().filter(|p| p.is_error()).count();
+    let warnings = checked.faults.len() - faults;
     let rows = checked.rows;
     if rows.reported == 0 {
         println!("名单共 {} 行数据，全部读入。", rows.read);

@@ -9,7 +9,7 @@ use crate::shared::progress::Progress;
 
 use super::args::PrintArgs;
 use super::check::printable;
-use super::{report_problems, sync_written};
+use super::{report_faults, sync_written};
 
 /// `kits` and `cards`: refuse on any fault, else render the plan.
 pub(super) fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
@@ -43,7 +43,7 @@ pub(super) fn print(print_args: &PrintArgs, cards_only: bool) -> ExitCode {
     let report = render_all(&engine, &settings, &checked.roster, &plan, &output);
     progress.finish();
     if !report.failures.is_empty() {
-        report_problems(&report.failures);
+        report_faults(&report.failures);
         eprintln!(
             "有 {} 处问题，材料没有全部生成，请按上面的提示处理后重新运行。",
             report.failures.len()

@@ -21,7 +21,7 @@ pub(crate) use args::{Cli, Command};
 use args::{EngineArgs, SettingsArgs, TemplatesAction};
 
 use crate::settings::Settings;
-use crate::shared::fault::Problem;
+use crate::shared::fault::Fault;
 use crate::typeset::Engine;
 
 /// Settings and engine for a command, or the exit status after reporting why not.
@@ -30,12 +30,12 @@ fn setup(
     engine: &EngineArgs,
     near: Option<&Path>,
 ) -> Result<(Settings, Engine), ExitCode> {
-    let settings = settings.settings(near).map_err(|problems| {
-        report_problems(&problems);
+    let settings = settings.settings(near).map_err(|faults| {
+        report_faults(&faults);
         ExitCode::from(2)
     })?;
     let engine = engine.engine(&settings).map_err(|p| {
-        report_problems(&[p]);
+        report_faults(&[p]);
         ExitCode::from(2)
     })?;
     Ok((settings, engine))
@@ -147,9 +147,9 @@ fn serve(
     }
 }
 
-/// Says every problem, one a line, on the error stream.
-fn report_problems(problems: &[Problem]) {
-    for p in problems {
+/// Says every fault, one a line, on the error stream.
+fn report_faults(faults: &[Fault]) {
+    for p in faults {
         eprintln!("{p}");
     }
 }

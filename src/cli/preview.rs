@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::week_of;
 use crate::summary::brief::Brief;
-use crate::summary::closing::Closing;
+use crate::summary::closing::Packs;
 use crate::summary::count::{Level, summarise};
 use crate::summary::report::{annex5_job, table_data};
 use crate::summary::returns::{Returns, read_returns};
@@ -42,13 +42,13 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
             documents.push((brief.job(), vec![("走访情况周报", ALL_PAGES)]));
             // The closing pack of the first department that sent returns.
             if let Some(v) = returns.visits.first() {
-                let closing = Closing::new(
-                    &returns,
-                    Some(&checked.roster),
-                    &settings,
-                    Some(&v.department),
-                    last,
-                );
+                let packs = Packs {
+                    returns: &returns,
+                    roster: Some(&checked.roster),
+                    settings: &settings,
+                    made: last,
+                };
+                let closing = packs.pack(Some(&v.department));
                 documents.push((closing.job(), vec![("结束总结_数据汇总", ALL_PAGES)]));
             }
         }

@@ -8,15 +8,15 @@ use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
 use crate::shared::progress::Progress;
 use crate::summary::closing::write_closing;
 use crate::summary::count::Summary;
-use crate::summary::identity::Context;
 use crate::summary::ledger::Import;
 use crate::summary::read::{Made, Run, import_and_report, read_and_write};
 use crate::summary::report::json as report_json;
+use crate::summary::resolve::Context;
 use crate::summary::returns::Returns;
 
 use super::args::SummaryArgs;
 use super::terminal::{lpad, pad, width};
-use super::{report_problems, setup, sync_written};
+use super::{report_faults, setup, sync_written};
 
 /// `summary`: read every file, count or reject every row, write the outputs.
 pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
@@ -66,7 +66,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     let roster = args.roster.as_ref().map(|path| {
         let input = crate::input::read_input(path);
         let checked = crate::check::roster::build(&input.sheets, &settings, &path.display().to_string());
-        let faults = input.problems.iter().chain(&checked.problems).filter(|p| p.is_fault()).count();
+        let faults = input.faults.iter().chain(&checked.faults).filter(|p| p.is_error()).count();
         if faults > 0 || input.sheets.is_empty() {
             eprintln!(
                 "提醒：名单「{}」有 {faults} 处错误（可用 zoufang check 查看），核对时只用了能读出的部分。",
@@ -99,13 +99,13 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         None => (read_and_write(&run), None),
         Some(ledger) => match import_and_report(&run, ledger, as_of) {
             Ok(reported) => (Ok(reported.made), Some((reported.imports, reported.day))),
-            Err(problems) => (Err(problems), None),
+            Err(faults) => (Err(faults), None),
         },
     };
     let made = match made {
         Ok(made) => made,
         Err(notes) => {
-            report_problems(&notes);
+            report_faults(&notes);
             return ExitCode::from(2);
         }
     };
@@ -134,13 +134,13 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     // system to take back at once, instead of freed one by one (~0.1 s).
     let (returns, summary) = (ManuallyDrop::new(returns), ManuallyDrop::new(summary));
     let _report = ManuallyDrop::new(report);
-    report_problems(&returns.notes);
-    report_problems(&returns.rejected);
-    report_problems(&returns.conflicts);
+    report_faults(&returns.notes);
+    report_faults(&returns.rejected);
+    report_faults(&returns.conflicts);
     let written = match written {
         Ok(w) => w,
         Err(p) => {
-            report_problems(&[p]);
+            report_faults(&[p]);
             return ExitCode::from(1);
         }
     };
@@ -151,7 +151,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         match files {
             Ok(files) => written.extend(files),
             Err(p) => {
-                report_problems(&[p]);
+                report_faults(&[p]);
                 return ExitCode::from(1);
             }
         }
@@ -189,7 +189,7 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     print_completeness(&summary);
     print_follow_up(&summary);
     println!("已写出 {} 个文件到 {}。", written.len(), args.out.display());
-    let faults = returns.notes.iter().filter(|p| p.is_fault()).count();
+    let faults = returns.notes.iter().filter(|p| p.is_error()).count();
     if !returns.conflicts.is_empty() {
         println!(
             "有 {} 户（个）前后两份表填得不一样（见上面的说明），已按后交的计算；请核对。",

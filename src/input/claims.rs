@@ -4,7 +4,7 @@
 //! so a sheet whose grid would be far larger than the cells it really holds
 //! is refused, naming the sheet.
 
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 
 use super::sniff::CORRUPT_HINT;
 
@@ -42,8 +42,8 @@ pub(super) fn within(
 
 impl Oversized {
     /// The refusal, for a file of `size` bytes.
-    pub(super) fn problem(&self, file: &str, size: usize) -> Problem {
-        Problem::fault(
+    pub(super) fn fault(&self, file: &str, size: usize) -> Fault {
+        Fault::error(
             Place {
                 sheet: self.sheet.clone(),
                 ..Place::file(file)

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use super::cell::{Cell, Sheet};
 use super::{too_big, unreadable};
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 use crate::shared::text::decode_text;
 
-pub(super) fn read_csv(path: &Path) -> Result<Sheet, Problem> {
+pub(super) fn read_csv(path: &Path) -> Result<Sheet, Fault> {
     if let Ok(meta) = std::fs::metadata(path)
         && meta.len() > MAX_CSV_BYTES as u64
     {
@@ -43,14 +43,14 @@ const MAX_FIELD_BYTES: usize = 32_767 * 4;
 const MAX_COLUMNS: usize = 16_384;
 const MAX_ROWS: usize = 1_048_576;
 
-pub(super) fn csv_sheet(path: &Path, bytes: &[u8]) -> Result<Sheet, Problem> {
+pub(super) fn csv_sheet(path: &Path, bytes: &[u8]) -> Result<Sheet, Fault> {
     let file = path.display().to_string();
     if bytes.len() > MAX_CSV_BYTES {
         return Err(too_big(path, bytes.len() as u64));
     }
     let text = decode_text(bytes);
     if looks_binary(&text) {
-        return Err(Problem::fault(
+        return Err(Fault::error(
             Place::file(&file),
             "这个文件不是文字表格（CSV），里面是图片或程序之类的内容，或者文件已损坏",
             "请确认选对了文件；表格请在 Excel 或 WPS 中另存为 .xlsx 或 .csv 再试",
@@ -84,7 +84,7 @@ pub(super) fn csv_sheet(path: &Path, bytes: &[u8]) -> Result<Sheet, Problem> {
         } else {
             "请确认选对了文件；在 Excel 或 WPS 中打开看一看，删去多余的行列后另存为 .xlsx 再试"
         };
-        Problem::fault(place, message, hint)
+        Fault::error(place, message, hint)
     })?;
     Ok(Sheet {
         file,

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 pub(crate) use cell::Sheet;
 use csv::read_csv;
 use workbook::read_workbook_guarded;
@@ -23,7 +23,7 @@ mod zip_guard;
 #[derive(Debug, Default)]
 pub struct Workbooks {
     pub sheets: Vec<Sheet>,
-    pub problems: Vec<Problem>,
+    pub faults: Vec<Fault>,
     /// A workbook that `read_input_deferring` split: its worksheets to be
     /// read now, and those to be read later (both with `read_later`).
     pub(crate) now: Later,
@@ -106,7 +106,7 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => {
-                out.problems.push(unreadable(path, &e.to_string()));
+                out.faults.push(unreadable(path, &e.to_string()));
                 return out;
             }
         };
@@ -116,7 +116,7 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
             .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
             .collect();
         if csvs.is_empty() {
-            out.problems.push(Problem::fault(
+            out.faults.push(Fault::error(
                 Place::file(path.display().to_string()),
                 "这个文件夹里没有 .csv 文件",
                 "请给出名单工作簿（.xlsx/.xls/.ods），或放有 .csv 表格的文件夹",
@@ -125,7 +125,7 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
         for csv in csvs {
             match read_csv(&csv) {
                 Ok(sheet) => out.sheets.push(sheet),
-                Err(p) => out.problems.push(p),
+                Err(p) => out.faults.push(p),
             }
         }
         return out;
@@ -136,39 +136,39 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
     {
         match read_csv(path) {
             Ok(sheet) => out.sheets.push(sheet),
-            Err(p) => out.problems.push(p),
+            Err(p) => out.faults.push(p),
         }
         return out;
     }
     if let Ok(meta) = std::fs::metadata(path)
         && meta.len() > MAX_INPUT_BYTES
     {
-        out.problems.push(too_big(path, meta.len()));
+        out.faults.push(too_big(path, meta.len()));
         return out;
     }
     match std::fs::read(path) {
         Ok(bytes) => read_workbook_guarded(path, &bytes.into(), pick, &mut out),
-        Err(e) => out.problems.push(unreadable(path, &e.to_string())),
+        Err(e) => out.faults.push(unreadable(path, &e.to_string())),
     }
     out
 }
 
 /// A file larger than any roster or returns, refused before it is read.
-pub(crate) fn too_big(path: &Path, size: u64) -> Problem {
-    Problem::fault(
+pub(crate) fn too_big(path: &Path, size: u64) -> Fault {
+    Fault::error(
         Place::file(path.display().to_string()),
         format!("这个文件有 {} MB，太大了，不像是名单或录入表", size >> 20),
         "请确认选对了文件；录入表太大时可以按单位分成几个文件",
     )
 }
 
-pub(crate) fn unreadable(path: &Path, why: &str) -> Problem {
+pub(crate) fn unreadable(path: &Path, why: &str) -> Fault {
     let message = if !path.exists() {
         "找不到这个文件或文件夹".to_string()
     } else {
         format!("打不开这个文件（{why}）")
     };
-    Problem::fault(
+    Fault::error(
         Place::file(path.display().to_string()),
         message,
         "请检查路径是否写对、文件是否被其他程序占用",

@@ -3,7 +3,7 @@
 //! spaces or common alternative wordings.
 
 use crate::input::cell::{Cell, Sheet};
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 use crate::shared::text::{clean, header_key};
 
 /// A column a table is expected to have.
@@ -143,10 +143,10 @@ impl Row<'_, '_> {
     }
 
     /// A fault for a spec column's cell holding a formula error such as `#N/A`.
-    pub(crate) fn error_cell(&self, col: usize) -> Option<Problem> {
+    pub(crate) fn error_cell(&self, col: usize) -> Option<Fault> {
         match self.cell(col) {
             Cell::Error(e) => Some(
-                Problem::fault(
+                Fault::error(
                     self.place(col),
                     "这个单元格是公式算出的错误值，不是数据",
                     "请改正公式，或直接填写内容",
@@ -159,7 +159,7 @@ impl Row<'_, '_> {
 
     /// Faults for cells of optional spec columns holding a formula error
     /// (required columns report it as a missing value).
-    pub(crate) fn error_cells(&self) -> Vec<Problem> {
+    pub(crate) fn error_cells(&self) -> Vec<Fault> {
         (0..self.table.columns.len())
             .filter(|&col| !self.table.spec.columns[col].required)
             .filter_map(|col| self.error_cell(col))
@@ -167,13 +167,13 @@ impl Row<'_, '_> {
     }
 
     /// Faults for cells of spec columns holding more than `limit` characters.
-    pub(crate) fn long_cells(&self, limit: usize) -> Vec<Problem> {
+    pub(crate) fn long_cells(&self, limit: usize) -> Vec<Fault> {
         (0..self.table.columns.len())
             .filter_map(|col| {
                 let text = self.cell(col).display();
                 let n = text.chars().count();
                 (n > limit).then(|| {
-                    Problem::fault(
+                    Fault::error(
                         self.place(col),
                         format!(
                             "这个单元格有{n}个字，太长了，不像是{}",
@@ -243,7 +243,7 @@ fn find_in_sheet<'a>(spec: &'static TableSpec, sheet: &'a Sheet) -> Option<Table
 pub(crate) fn find_tables<'a>(
     specs: &[&'static TableSpec],
     sheets: &'a [Sheet],
-    problems: &mut Vec<Problem>,
+    faults: &mut Vec<Fault>,
 ) -> Vec<Vec<Table<'a>>> {
     let mut found: Vec<Vec<Table<'a>>> = specs.iter().map(|_| Vec::new()).collect();
     for sheet in sheets {
@@ -258,7 +258,7 @@ pub(crate) fn find_tables<'a>(
                 && !crate::input::AUXILIARY_SHEETS.contains(&sheet.name.as_str()) =>
             {
                 let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
-                problems.push(Problem::warning(
+                faults.push(Fault::warning(
                     Place {
                         sheet: sheet.name.clone(),
                         ..Place::file(&sheet.file)
@@ -312,9 +312,9 @@ mod tests {
                 vec![text("李四"), Cell::Empty],
             ],
         };
-        let mut problems = Vec::new();
+        let mut faults = Vec::new();
         let sheets = [sheet];
-        let found = find_tables(&[&SPEC], &sheets, &mut problems);
+        let found = find_tables(&[&SPEC], &sheets, &mut faults);
         let table = &found[0][0];
         assert_eq!(table.header_row, 1);
         let rows: Vec<_> = table
@@ -328,6 +328,6 @@ mod tests {
                 (5, "李四".into(), String::new())
             ]
         );
-        assert!(problems.is_empty());
+        assert!(faults.is_empty());
     }
 }

@@ -18,7 +18,7 @@ use super::sniff::{
 };
 use super::zip_guard::zip_members;
 use super::{AUXILIARY_SHEETS, Later, MAX_MERGE_FILL, Pick, Workbooks};
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 
 thread_local! {
     /// Set while a third-party reader runs under `read_workbook_guarded`.
@@ -53,13 +53,13 @@ pub(super) fn read_workbook_guarded(
     match read {
         Ok(mut own) => {
             out.sheets.append(&mut own.sheets);
-            out.problems.append(&mut own.problems);
+            out.faults.append(&mut own.faults);
             out.now = own.now;
             out.later = own.later;
         }
         Err(_) => {
             out.broken = true;
-            out.problems.push(Problem::fault(
+            out.faults.push(Fault::error(
                 Place::file(path.display().to_string()),
                 "这个表格文件已损坏，读到一半读不下去了",
                 CORRUPT_HINT,
@@ -73,8 +73,8 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
     let file = path.display().to_string();
     let container = sniff(bytes);
     let refuse = |out: &mut Workbooks, message: String, hint: &str| {
-        out.problems
-            .push(Problem::fault(Place::file(&file), message, hint));
+        out.faults
+            .push(Fault::error(Place::file(&file), message, hint));
     };
     if bytes.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
         refuse(
@@ -152,7 +152,7 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
         }
         Container::Ole => {
             if let Err(oversized) = super::biff_guard::check(bytes) {
-                out.problems.push(oversized.problem(&file, bytes.len()));
+                out.faults.push(oversized.fault(&file, bytes.len()));
                 return;
             }
         }
@@ -161,7 +161,7 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
         match super::ods_scan::scan(bytes) {
             Ok(merges) => merges,
             Err(oversized) => {
-                out.problems.push(oversized.problem(&file, bytes.len()));
+                out.faults.push(oversized.fault(&file, bytes.len()));
                 return;
             }
         }
@@ -243,7 +243,7 @@ fn read_workbook(path: &Path, shared: &std::sync::Arc<[u8]>, pick: Pick, out: &m
         match result {
             Ok(Some(sheet)) => out.sheets.push(sheet),
             Ok(None) => {}
-            Err(problem) => out.problems.push(problem),
+            Err(fault) => out.faults.push(fault),
         }
     }
 }
@@ -295,13 +295,13 @@ fn read_sheet(
     hidden: bool,
     merged_cells: bool,
     ods_merges: &Merges,
-) -> Result<Option<Sheet>, Problem> {
+) -> Result<Option<Sheet>, Fault> {
     let place = |name: &str| Place {
         sheet: name.to_string(),
         ..Place::file(file)
     };
     let cells = sheet_cells(workbook, &name).map_err(|e| {
-        Problem::fault(
+        Fault::error(
             place(&name),
             format!("这个工作表读不出来（{e}）"),
             "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试",
@@ -309,7 +309,7 @@ fn read_sheet(
     })?;
     if hidden {
         if !cells.is_empty() && !AUXILIARY_SHEETS.contains(&name.as_str()) {
-            return Err(Problem::warning(
+            return Err(Fault::warning(
                 place(&name),
                 "这个工作表是隐藏的，没有读取",
                 "如果其中是要用的名单，请在 Excel 或 WPS 中取消隐藏后再运行",

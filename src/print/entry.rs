@@ -106,8 +106,8 @@ pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxE
             .add_data_validation(1, col(c), last, col(c), rule)
             .map(|_| ())
     };
-    dropdown(P_TYPE, &list(&TYPES)?)?;
-    dropdown(P_CATEGORY, &list(&CATEGORIES)?)?;
+    dropdown(P_TYPE, &list(&ProblemType::ALL.map(ProblemType::label))?)?;
+    dropdown(P_CATEGORY, &list(&Category::labels())?)?;
     dropdown(P_STATUS, &list(&["已解决", "待解决"])?)?;
     let range = |col: char, n: usize| {
         DataValidation::new()
@@ -206,7 +206,7 @@ mod tests {
         let path = dir.path().join("录入表.xlsx");
         std::fs::write(&path, &bytes).unwrap();
         let input = read_input(&path);
-        assert!(input.problems.is_empty(), "{:?}", input.problems);
+        assert!(input.faults.is_empty(), "{:?}", input.faults);
         let sheets: Vec<Sheet> = input.sheets;
         let mut notes = Vec::new();
         let found = find_tables(&[&HOUSEHOLDS, &PROBLEMS], &sheets, &mut notes);

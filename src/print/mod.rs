@@ -11,33 +11,33 @@ pub(crate) mod render;
 
 use std::path::Path;
 
-use crate::check::glyphs::glyph_problems;
+use crate::check::glyphs::glyph_faults;
 use crate::check::model::Checked;
 use crate::settings::Settings;
 use crate::typeset::Engine;
 use plan::{Plan, plan};
 
-/// Reads and checks a roster and makes its plan; every problem found (the
+/// Reads and checks a roster and makes its plan; every fault found (the
 /// reading's, the roster's, glyphs the fonts lack, the plan's) in
-/// `Checked::problems`, sorted. `Err` with what was said of the file when
+/// `Checked::faults`, sorted. `Err` with what was said of the file when
 /// no sheet could be read at all.
 pub(crate) fn checked_plan(
     path: &Path,
     settings: &Settings,
     engine: &Engine,
-) -> Result<(Checked, Plan), Vec<crate::shared::fault::Problem>> {
+) -> Result<(Checked, Plan), Vec<crate::shared::fault::Fault>> {
     let input = crate::input::read_input(path);
     if input.sheets.is_empty() {
-        return Err(input.problems);
+        return Err(input.faults);
     }
     let mut checked =
         crate::check::roster::build(&input.sheets, settings, &path.display().to_string());
-    let (plan, plan_problems) = plan(&checked.roster, settings);
-    let mut problems = input.problems;
-    problems.append(&mut checked.problems);
-    problems.extend(glyph_problems(engine, &checked.roster));
-    problems.extend(plan_problems);
-    crate::shared::fault::sort(&mut problems);
-    checked.problems = problems;
+    let (plan, plan_faults) = plan(&checked.roster, settings);
+    let mut faults = input.faults;
+    faults.append(&mut checked.faults);
+    faults.extend(glyph_faults(engine, &checked.roster));
+    faults.extend(plan_faults);
+    crate::shared::fault::sort(&mut faults);
+    checked.faults = faults;
     Ok((checked, plan))
 }

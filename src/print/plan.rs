@@ -10,7 +10,7 @@ use typst::foundations::Bytes;
 use super::qr::{Contact, QrError, payload};
 use crate::check::model::{Cadre, Roster};
 use crate::settings::Settings;
-use crate::shared::fault::Problem;
+use crate::shared::fault::Fault;
 use crate::shared::file_name::{safe_file_name, unique};
 use crate::typeset::Template;
 
@@ -177,11 +177,11 @@ fn card_qr(cadre: &Cadre, department: &str, settings: &Settings) -> Result<Vec<u
 }
 
 /// Makes the plan. Department folders and file names are made unique and safe.
-/// A cadre whose QR code cannot be made is a problem naming the cadre.
-pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
+/// A cadre whose QR code cannot be made is a fault naming the cadre.
+pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Fault>) {
     let mut documents = Vec::new();
     let mut departments = Vec::new();
-    let mut problems = Vec::new();
+    let mut faults = Vec::new();
     let mut used_dirs = HashSet::new();
     // QR codes are made on all cores at once.
     let qrs: Vec<Result<Vec<u8>, QrError>> = roster
@@ -225,7 +225,7 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
         {
             match &qrs[c] {
                 Ok(_) => cadres.push(c),
-                Err(e) => problems.push(qr_problem(cadre, e.clone())),
+                Err(e) => faults.push(qr_fault(cadre, e.clone())),
             }
         }
         // A volume of the card file follows the kits of its cadres, whose
@@ -281,18 +281,18 @@ pub fn plan(roster: &Roster, settings: &Settings) -> (Plan, Vec<Problem>) {
             departments,
             qrs: QrImages::new(&qrs),
         },
-        problems,
+        faults,
     )
 }
 
-fn qr_problem(cadre: &Cadre, error: QrError) -> Problem {
+fn qr_fault(cadre: &Cadre, error: QrError) -> Fault {
     let message = match error {
         QrError::TooLong(n) => format!(
             "干部「{}」联系卡二维码的内容太长（{n}字节），做不成二维码",
             cadre.name
         ),
     };
-    Problem::fault(
+    Fault::error(
         cadre.place.clone(),
         message,
         "请缩短职务或单位名称，或改用网址方式的二维码",

@@ -11,7 +11,7 @@ use super::plan::{Contents, Document, Plan};
 use crate::check::model::Roster;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, sweep_stale_temps, write_atomic};
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 use crate::shared::file_name::safe_file_name;
 use crate::shared::progress::Progress;
 use crate::shared::queue::in_parallel_while;
@@ -22,7 +22,7 @@ use crate::typeset::{Engine, RenderError, Template, evict_caches, typeset_pdf};
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub(crate) written: Vec<Written>,
-    pub(crate) failures: Vec<Problem>,
+    pub(crate) failures: Vec<Fault>,
 }
 
 /// Where and what `render_all` writes besides the PDFs.
@@ -58,7 +58,7 @@ pub(crate) fn render_all(
     let mut order: Vec<usize> = (0..plan.documents.len()).collect();
     order.sort_by_key(|&i| plan.documents[i].template() == Template::Village);
     let jobs: Vec<&Document> = order.iter().map(|&i| &plan.documents[i]).collect();
-    let render_one = |&doc: &&Document| -> Result<Written, Problem> {
+    let render_one = |&doc: &&Document| -> Result<Written, Fault> {
         // Made here, and freed when the document is done (see `Plan::payload`).
         let job = plan.payload(doc, roster, settings);
         if let Some(dir) = emit_data {
@@ -70,7 +70,7 @@ pub(crate) fn render_all(
         let (typeset, bytes) = result.map_err(|e| failure(roster, doc, e))?;
         let path = out.join(&doc.path);
         write_atomic(&path, &bytes).map_err(|e| {
-            Problem::fault(
+            Fault::error(
                 Place::file(path.display().to_string()),
                 format!("文件写不进去（{e}）"),
                 "请检查输出文件夹是否可写、磁盘是否已满",
@@ -118,7 +118,7 @@ pub(crate) fn render_all(
     };
     let (rendered, books_written) = in_parallel_while(&jobs, render_one, write_books);
     // Back in the plan's order.
-    let mut results: Vec<Option<Result<Written, Problem>>> = order.iter().map(|_| None).collect();
+    let mut results: Vec<Option<Result<Written, Fault>>> = order.iter().map(|_| None).collect();
     for (&i, r) in order.iter().zip(rendered) {
         results[i] = Some(r);
     }
@@ -171,7 +171,7 @@ pub(crate) fn render_all(
                     bytes,
                 });
             }
-            Err(e) => report.failures.push(Problem::fault(
+            Err(e) => report.failures.push(Fault::error(
                 Place::file(out.join(&rel).display().to_string()),
                 format!("录入表写不进去（{e}）"),
                 "请检查输出文件夹是否可写",
@@ -179,7 +179,7 @@ pub(crate) fn render_all(
         }
     }
     if let Err(e) = write_manifest(&rows, out) {
-        report.failures.push(Problem::fault(
+        report.failures.push(Fault::error(
             Place::file(out.join(MANIFEST).display().to_string()),
             format!("清单文件写不进去（{e}）"),
             "请检查输出文件夹是否可写",
@@ -191,7 +191,7 @@ pub(crate) fn render_all(
 }
 
 /// Turns a typesetting failure into a message about the person or village.
-fn failure(roster: &Roster, doc: &Document, error: RenderError) -> Problem {
+fn failure(roster: &Roster, doc: &Document, error: RenderError) -> Fault {
     let cadre = |c: usize| {
         (
             roster.cadres[c].place.clone(),
@@ -207,14 +207,14 @@ fn failure(roster: &Roster, doc: &Document, error: RenderError) -> Problem {
         }
     };
     match error {
-        RenderError::MissingGlyphs(chars) => Problem::fault(
+        RenderError::MissingGlyphs(chars) => Fault::error(
             place,
             format!("{who}的资料里有字体中没有的字：{}", quote_chars(&chars)),
             "请核对这些字是否写对；如确实是这些字，请用 --font-path 指定含有这些字的字体",
         ),
         // The same template error hits every document of its kind: it names
         // the template, not the person, so that it is reported once.
-        RenderError::Template(lines) => Problem::fault(
+        RenderError::Template(lines) => Fault::error(
             Place::file(format!("模板 {}", doc.template().main_file())),
             format!("模板出错，材料排不出来：{}", lines.join("；")),
             "请改正模板文件中指出的位置",

@@ -4,19 +4,130 @@
 use crate::input::table::{ColumnSpec, TableSpec};
 use crate::shared::text::compact;
 
-/// The seven categories of annex 5, in the notice's order.
-pub(crate) const CATEGORIES: [&str; 7] = [
-    "房屋土地",
-    "医疗卫生",
-    "教育文化",
-    "平安治理",
-    "就业创业",
-    "社会保障",
-    "其他方面",
-];
+/// The two types of problem of annex 5 (项目), in the notice's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProblemType {
+    /// 困难需求: what a household needs.
+    Need,
+    /// 意见建议: what a household suggests.
+    Advice,
+}
 
-/// The two kinds of problem of annex 5.
-pub(crate) const TYPES: [&str; 2] = ["困难需求", "意见建议"];
+impl ProblemType {
+    /// Both, in the notice's order.
+    pub const ALL: [ProblemType; 2] = [ProblemType::Need, ProblemType::Advice];
+
+    /// The notice's word for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProblemType::Need => "困难需求",
+            ProblemType::Advice => "意见建议",
+        }
+    }
+
+    /// Its place in the notice's order (as the ledger stores it).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The type at `index` of the notice's order.
+    pub fn from_index(index: usize) -> Option<ProblemType> {
+        ProblemType::ALL.get(index).copied()
+    }
+
+    /// Reads a 类型 (or 项目) cell, with the short forms clerks write.
+    pub(crate) fn parse(s: &str) -> Option<ProblemType> {
+        match compact(s).as_str() {
+            "困难需求" | "困难" | "需求" | "困难诉求" => Some(ProblemType::Need),
+            "意见建议" | "意见" | "建议" | "意见和建议" => Some(ProblemType::Advice),
+            _ => None,
+        }
+    }
+}
+
+/// The seven categories of annex 5 (具体内容), in the notice's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    Housing,
+    Health,
+    Education,
+    Safety,
+    Employment,
+    Welfare,
+    Other,
+}
+
+impl Category {
+    /// All seven, in the notice's order.
+    pub const ALL: [Category; 7] = [
+        Category::Housing,
+        Category::Health,
+        Category::Education,
+        Category::Safety,
+        Category::Employment,
+        Category::Welfare,
+        Category::Other,
+    ];
+
+    /// The notice's words for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Housing => "房屋土地",
+            Category::Health => "医疗卫生",
+            Category::Education => "教育文化",
+            Category::Safety => "平安治理",
+            Category::Employment => "就业创业",
+            Category::Welfare => "社会保障",
+            Category::Other => "其他方面",
+        }
+    }
+
+    /// Every category's words, in the notice's order.
+    pub fn labels() -> [&'static str; 7] {
+        Category::ALL.map(Category::label)
+    }
+
+    /// Its place in the notice's order (as the ledger stores it).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The category at `index` of the notice's order.
+    pub fn from_index(index: usize) -> Option<Category> {
+        Category::ALL.get(index).copied()
+    }
+
+    /// Reads a 类别 (or 具体内容) cell: the seven categories, with or
+    /// without the notice's spaces, and the unambiguous short forms clerks
+    /// write.
+    pub(crate) fn parse(s: &str) -> Option<Category> {
+        let key = compact(s);
+        let key = key
+            .strip_suffix("类")
+            .unwrap_or(&key)
+            .strip_suffix("方面")
+            .map_or(key.clone(), |k| {
+                if k == "其他" {
+                    "其他方面".to_string()
+                } else {
+                    k.to_string()
+                }
+            });
+        if let Some(c) = Category::ALL.into_iter().find(|c| c.label() == key) {
+            return Some(c);
+        }
+        match key.as_str() {
+            "房屋" | "土地" | "住房" => Some(Category::Housing),
+            "医疗" | "卫生" => Some(Category::Health),
+            "教育" | "文化" => Some(Category::Education),
+            "平安" | "治理" | "社会治理" => Some(Category::Safety),
+            "就业" | "创业" => Some(Category::Employment),
+            "社保" | "保障" => Some(Category::Welfare),
+            "其他" | "其它" | "其它方面" => Some(Category::Other),
+            _ => None,
+        }
+    }
+}
 
 // Where the code that reads and writes these tables finds each column.
 pub(crate) const H_SERIAL: usize = HOUSEHOLDS.column("编号");
@@ -354,45 +465,6 @@ pub(crate) static WEEKLY_ROWS: TableSpec = TableSpec {
     ],
 };
 
-/// Reads a 类型 cell.
-pub(crate) fn parse_type(s: &str) -> Option<usize> {
-    match compact(s).as_str() {
-        "困难需求" | "困难" | "需求" | "困难诉求" => Some(0),
-        "意见建议" | "意见" | "建议" | "意见和建议" => Some(1),
-        _ => None,
-    }
-}
-
-/// Reads a 类别 cell: the seven categories, with or without the notice's
-/// spaces, and the unambiguous short forms clerks write.
-pub(crate) fn parse_category(s: &str) -> Option<usize> {
-    let key = compact(s);
-    let key = key
-        .strip_suffix("类")
-        .unwrap_or(&key)
-        .strip_suffix("方面")
-        .map_or(key.clone(), |k| {
-            if k == "其他" {
-                "其他方面".to_string()
-            } else {
-                k.to_string()
-            }
-        });
-    if let Some(i) = CATEGORIES.iter().position(|c| *c == key) {
-        return Some(i);
-    }
-    match key.as_str() {
-        "房屋" | "土地" | "住房" => Some(0),
-        "医疗" | "卫生" => Some(1),
-        "教育" | "文化" => Some(2),
-        "平安" | "治理" | "社会治理" => Some(3),
-        "就业" | "创业" => Some(4),
-        "社保" | "保障" => Some(5),
-        "其他" | "其它" | "其它方面" => Some(6),
-        _ => None,
-    }
-}
-
 /// Reads a 状态 cell: `Some(true)` for solved, `Some(false)` for pending.
 pub(crate) fn parse_status(s: &str) -> Option<bool> {
     match compact(s).as_str() {
@@ -413,10 +485,12 @@ mod tests {
         assert_eq!(parse_status("已办结"), Some(true));
         assert_eq!(parse_status("正在办理"), Some(false));
         assert_eq!(parse_status("不知道"), None);
-        assert_eq!(parse_category("其他"), Some(6));
-        assert_eq!(parse_category("房屋 土地"), Some(0));
-        assert_eq!(parse_category("社会保障"), Some(5));
-        assert_eq!(parse_category("交通"), None);
-        assert_eq!(parse_type("意见建议"), Some(1));
+        assert_eq!(Category::parse("其他"), Some(Category::Other));
+        assert_eq!(Category::parse("房屋 土地"), Some(Category::Housing));
+        assert_eq!(Category::parse("社会保障"), Some(Category::Welfare));
+        assert_eq!(Category::parse("交通"), None);
+        assert_eq!(ProblemType::parse("意见建议"), Some(ProblemType::Advice));
+        assert_eq!(Category::from_index(6), Some(Category::Other));
+        assert_eq!(ProblemType::ALL.map(ProblemType::index), [0, 1]);
     }
 }

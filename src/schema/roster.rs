@@ -7,39 +7,39 @@ use crate::shared::text::{half_width, is_blank_char};
 
 /// 村 or 社区: decides where summaries are routed (notice §六).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Kind {
+pub enum VillageKind {
     #[serde(rename = "村")]
     Village,
     #[serde(rename = "社区")]
     Community,
 }
 
-impl Kind {
+impl VillageKind {
     pub(crate) fn label(self) -> &'static str {
         match self {
-            Kind::Village => "村",
-            Kind::Community => "社区",
+            VillageKind::Village => "村",
+            VillageKind::Community => "社区",
         }
     }
 
     /// Reads a 类型 cell.
-    pub(crate) fn parse(s: &str) -> Option<Kind> {
+    pub(crate) fn parse(s: &str) -> Option<VillageKind> {
         match s {
-            "村" | "行政村" | "村委会" | "农村" | "村委" => Some(Kind::Village),
+            "村" | "行政村" | "村委会" | "农村" | "村委" => Some(VillageKind::Village),
             "社区" | "居委会" | "社区居委会" | "城市社区" | "居" => {
-                Some(Kind::Community)
+                Some(VillageKind::Community)
             }
             _ => None,
         }
     }
 
     /// Infers the kind from a name such as 东城湾村 or 红梅社区居委会.
-    pub(crate) fn infer(name: &str) -> Option<Kind> {
+    pub(crate) fn infer(name: &str) -> Option<VillageKind> {
         let key = village_key(name);
         if key.ends_with("社区") {
-            Some(Kind::Community)
+            Some(VillageKind::Community)
         } else if key.ends_with('村') {
-            Some(Kind::Village)
+            Some(VillageKind::Village)
         } else {
             None
         }

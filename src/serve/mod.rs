@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
-use crate::shared::fault::Problem;
+use crate::shared::fault::Fault;
 use crate::shared::progress::Progress;
 use crate::shared::text::column_letter;
 use crate::typeset::Engine;
@@ -50,7 +50,7 @@ const KITS_FOLDER: &str = "打印材料";
 /// A print run: its progress while it runs, what it wrote when done.
 struct KitsRun {
     progress: Progress,
-    outcome: Mutex<Option<Result<Vec<Written>, Vec<Problem>>>>,
+    outcome: Mutex<Option<Result<Vec<Written>, Vec<Fault>>>>,
 }
 
 /// An answer.
@@ -259,10 +259,10 @@ fn roster_report(state: &State) -> Value {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     match crate::print::checked_plan(&path, &state.settings, &state.engine) {
-        Err(problems) => json!({
+        Err(faults) => json!({
             "roster": name,
             "readable": false,
-            "problems": problems_json(&problems),
+            "problems": faults_json(&faults),
         }),
         Ok((checked, plan)) => {
             let totals = |name: &str, t: &crate::print::plan::Totals| {
@@ -275,7 +275,7 @@ fn roster_report(state: &State) -> Value {
                     "pages": t.pages,
                 })
             };
-            let faults = checked.problems.iter().filter(|p| p.is_fault()).count();
+            let faults = checked.faults.iter().filter(|p| p.is_error()).count();
             json!({
                 "roster": name,
                 "readable": true,
@@ -287,21 +287,21 @@ fn roster_report(state: &State) -> Value {
                     "reported": checked.rows.reported,
                 },
                 "faults": faults,
-                "warnings": checked.problems.len() - faults,
-                "problems": problems_json(&checked.problems),
+                "warnings": checked.faults.len() - faults,
+                "problems": faults_json(&checked.faults),
             })
         }
     }
 }
 
-/// Problems as the page's table shows them: sheet, row, column, value,
+/// Faults as the page's table shows them: sheet, row, column, value,
 /// what is wrong, what to do.
-fn problems_json(problems: &[Problem]) -> Vec<Value> {
-    problems
+fn faults_json(faults: &[Fault]) -> Vec<Value> {
+    faults
         .iter()
         .map(|p| {
             json!({
-                "severity": if p.is_fault() { "错误" } else { "提醒" },
+                "severity": if p.is_error() { "错误" } else { "提醒" },
                 "sheet": p.place.sheet,
                 "row": p.place.row,
                 "column": p.place.column.as_ref().map(|(c, header)| {
@@ -334,16 +334,16 @@ fn printable_roster(
         ));
     };
     let (checked, plan) = crate::print::checked_plan(&roster, &state.settings, &state.engine)
-        .map_err(|problems| {
+        .map_err(|faults| {
             Reply::json(
                 422,
-                &json!({ "message": format!("名单读不出来，{unreadable}"), "problems": problems_json(&problems) }),
+                &json!({ "message": format!("名单读不出来，{unreadable}"), "problems": faults_json(&faults) }),
             )
         })?;
     if checked.has_faults() {
         return Err(Reply::json(
             422,
-            &json!({ "message": format!("名单有错误，改正后才能{action}（错误见上面的表）"), "problems": problems_json(&checked.problems) }),
+            &json!({ "message": format!("名单有错误，改正后才能{action}（错误见上面的表）"), "problems": faults_json(&checked.faults) }),
         ));
     }
     Ok((checked, plan))
@@ -433,7 +433,7 @@ fn start_kits(state: &Arc<State>) -> Reply {
             crate::shared::atomic::sync_written()
                 .map(|()| report.written)
                 .map_err(|e| {
-                    vec![Problem::fault(
+                    vec![Fault::error(
                         crate::shared::fault::Place::file(out.display().to_string()),
                         format!("文件没能全部存到磁盘上（{e}）"),
                         "请检查磁盘是否已满，然后重新生成",
@@ -472,11 +472,11 @@ fn kits_report(state: &State) -> Value {
     let outcome = run.outcome.lock().unwrap_or_else(|e| e.into_inner());
     match outcome.as_ref() {
         None => json!({ "state": "running", "done": done, "total": total, "pages": pages }),
-        Some(Err(problems)) => json!({
+        Some(Err(faults)) => json!({
             "state": "failed",
             "done": done,
             "total": total,
-            "problems": problems_json(problems),
+            "problems": faults_json(faults),
         }),
         Some(Ok(written)) => json!({
             "state": "done",
@@ -595,7 +595,7 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         );
     }
     let printed = roster_of(state).map(|r| r.cadres.iter().flat_map(|c| c.serials()).collect());
-    let context = crate::summary::identity::Context {
+    let context = crate::summary::resolve::Context {
         start: state.settings.campaign_start(),
         received,
         printed,
@@ -606,10 +606,10 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         .and_then(|mut ledger| crate::summary::read::import_file(&mut ledger, &target, &context));
     let (import, part) = match result {
         Ok(done) => done,
-        Err(problems) => {
+        Err(faults) => {
             return Reply::json(
                 500,
-                &json!({ "message": "导入台账没有成功", "problems": problems_json(&problems) }),
+                &json!({ "message": "导入台账没有成功", "problems": faults_json(&faults) }),
             );
         }
     };
@@ -622,9 +622,9 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             "import": import,
             "households": account(&part.households),
             "problems": account(&part.problem_rows),
-            "notes": problems_json(&part.notes),
-            "rejected": problems_json(&part.rejected),
-            "conflicts": problems_json(&part.conflicts),
+            "notes": faults_json(&part.notes),
+            "rejected": faults_json(&part.rejected),
+            "conflicts": faults_json(&part.conflicts),
         }),
     )
 }
@@ -663,7 +663,7 @@ fn report_week(state: &State, url: &str) -> Reply {
     }
     let period = crate::shared::date::week_of(day);
     let roster = roster_of(state);
-    let context = crate::summary::identity::Context {
+    let context = crate::summary::resolve::Context {
         start: state.settings.campaign_start(),
         received: period.1,
         printed: roster
@@ -691,10 +691,10 @@ fn report_week(state: &State, url: &str) -> Reply {
     };
     let reported = match crate::summary::read::import_and_report(&run, &ledger, None) {
         Ok(reported) => reported,
-        Err(problems) => {
+        Err(faults) => {
             return Reply::json(
                 500,
-                &json!({ "message": "汇总没有成功", "problems": problems_json(&problems) }),
+                &json!({ "message": "汇总没有成功", "problems": faults_json(&faults) }),
             );
         }
     };
@@ -705,7 +705,7 @@ fn report_week(state: &State, url: &str) -> Reply {
         Err(p) => {
             return Reply::json(
                 500,
-                &json!({ "message": "汇总没有成功", "problems": problems_json(&[p]) }),
+                &json!({ "message": "汇总没有成功", "problems": faults_json(&[p]) }),
             );
         }
     };
@@ -714,7 +714,7 @@ fn report_week(state: &State, url: &str) -> Reply {
         Some(Err(p)) => {
             return Reply::json(
                 500,
-                &json!({ "message": "周报没有排出来", "problems": problems_json(&[p]) }),
+                &json!({ "message": "周报没有排出来", "problems": faults_json(&[p]) }),
             );
         }
         None => {}

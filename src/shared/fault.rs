@@ -1,4 +1,4 @@
-//! Problems found in the user's files: where (file, sheet, row, column), what
+//! Faults found in the user's files: where (file, sheet, row, column), what
 //! the cell held, what is wrong and what to do, in the words of an office clerk.
 
 use std::fmt;
@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use crate::shared::text::column_letter;
 
-/// Whether a problem stops printing.
+/// Whether a fault stops the work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Severity {
     /// Printing cannot go on until this is fixed.
-    Fault,
+    #[serde(rename = "Fault")]
+    Error,
     /// Printing goes on; the office should look at it.
     Warning,
 }
@@ -64,10 +65,10 @@ const VALUE_SHOWN: usize = 40;
 
 /// One thing wrong with the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
+pub struct Fault {
     pub(crate) severity: Severity,
     pub place: Place,
-    /// The cell's text as read, when the problem is about one value.
+    /// The cell's text as read, when the fault is about one value.
     pub(crate) value: Option<String>,
     /// What is wrong.
     pub message: String,
@@ -75,10 +76,10 @@ pub struct Problem {
     pub hint: String,
 }
 
-impl Problem {
-    pub(crate) fn fault(place: Place, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Problem {
-            severity: Severity::Fault,
+impl Fault {
+    pub(crate) fn error(place: Place, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Fault {
+            severity: Severity::Error,
             place,
             value: None,
             message: message.into(),
@@ -91,9 +92,9 @@ impl Problem {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) -> Self {
-        Problem {
+        Fault {
             severity: Severity::Warning,
-            ..Problem::fault(place, message, hint)
+            ..Fault::error(place, message, hint)
         }
     }
 
@@ -111,15 +112,15 @@ impl Problem {
         self
     }
 
-    pub(crate) fn is_fault(&self) -> bool {
-        self.severity == Severity::Fault
+    pub(crate) fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let tag = match self.severity {
-            Severity::Fault => "错误",
+            Severity::Error => "错误",
             Severity::Warning => "提醒",
         };
         write!(f, "【{tag}】{}", self.place)?;
@@ -134,10 +135,10 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Puts problems in the order a clerk works through them: file, sheet, row,
+/// Puts faults in the order a clerk works through them: file, sheet, row,
 /// column, then faults before warnings.
-pub(crate) fn sort(problems: &mut [Problem]) {
-    problems.sort_by(|a, b| {
+pub(crate) fn sort(faults: &mut [Fault]) {
+    faults.sort_by(|a, b| {
         (
             &a.place.file,
             &a.place.sheet,
@@ -168,7 +169,7 @@ mod tests {
             column: Some((3, "手机".into())),
         };
         let p =
-            Problem::fault(place, "手机号码应为11位数字", "请核对后改正").with_value("1380013800");
+            Fault::error(place, "手机号码应为11位数字", "请核对后改正").with_value("1380013800");
         assert_eq!(
             p.to_string(),
             "【错误】文件「名单.xlsx」工作表「干部」第7行D列（手机），填的是「1380013800」：手机号码应为11位数字。请核对后改正。"

@@ -9,15 +9,15 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use typst::foundations::Bytes;
 
-use crate::schema::returns::CATEGORIES;
+use crate::schema::returns::Category;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
 use crate::shared::date::{Date, show_date, week_of, written_date};
-use crate::shared::fault::Problem;
+use crate::shared::fault::Fault;
 use crate::shared::text::compact;
 use crate::typeset::{Engine, Job, Stamps, Template, svg_of};
 
-use super::count::{Annex5, Level, Summary};
+use super::count::{Annex5, Level, Summary, Tally};
 use super::report::{io_fault, template_fault, write_pdf};
 use super::returns::Figures;
 
@@ -132,13 +132,18 @@ pub(crate) fn percent(part: u64, whole: u64) -> u64 {
     (part * 100 + whole / 2).checked_div(whole).unwrap_or(0)
 }
 
-fn split(name: String, a: &Annex5) -> Split {
-    let (solved, pending) = a.counts.total();
-    Split {
-        name,
-        solved,
-        pending,
+impl Split {
+    pub(crate) fn new(name: String, tally: Tally) -> Split {
+        Split {
+            name,
+            solved: tally.solved,
+            pending: tally.pending,
+        }
     }
+}
+
+fn split(name: String, a: &Annex5) -> Split {
+    Split::new(name, a.counts.total())
 }
 
 impl Brief {
@@ -198,19 +203,11 @@ impl Brief {
         progress.sort_by(|a, b| a.percent.cmp(&b.percent).then(a.visited.cmp(&b.visited)));
         let weeks = week_bars(&summary.weeks, Some(week_of(period.1).0));
         let city = summary.annex5.iter().find(|a| a.level == Level::City);
-        let categories = CATEGORIES
-            .iter()
-            .enumerate()
-            .map(|(c, name)| {
-                let (solved, pending) = city.map_or((0, 0), |a| {
-                    let cells = &a.counts.cells;
-                    (cells[0][c].0 + cells[1][c].0, cells[0][c].1 + cells[1][c].1)
-                });
-                Split {
-                    name: name.to_string(),
-                    solved,
-                    pending,
-                }
+        let categories = Category::ALL
+            .into_iter()
+            .map(|c| {
+                let tally = city.map_or(Tally::default(), |a| a.counts.category_total(c));
+                Split::new(c.label().to_string(), tally)
             })
             .collect();
         let districts = summary
@@ -285,7 +282,7 @@ pub(crate) fn write_brief(
     period: (Date, Date),
     out: &Path,
     emit_data: Option<&Path>,
-) -> Result<Vec<Written>, Problem> {
+) -> Result<Vec<Written>, Fault> {
     let brief_pdf = write_pdf(
         engine,
         settings,

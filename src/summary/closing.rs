@@ -12,20 +12,20 @@ use serde::Serialize;
 use typst::foundations::Bytes;
 
 use crate::check::model::Roster;
-use crate::schema::returns::{CATEGORIES, TYPES};
+use crate::schema::returns::{Category, ProblemType};
 use crate::settings::Settings;
 use crate::shared::atomic::Written;
 use crate::shared::date::{Date, show_date, written_date};
-use crate::shared::fault::Problem;
+use crate::shared::fault::Fault;
 use crate::shared::file_name::safe_file_name;
 use crate::shared::queue::in_parallel_while;
 use crate::shared::text::compact;
 use crate::typeset::{Engine, Job, Stamps, Template};
 
 use super::brief::{Split, Week, percent, week_bars};
-use super::count::{mask_phones, visits_by_week};
+use super::count::{Counts, Tally, mask_phones, visits_by_week};
 use super::report::write_pdf;
-use super::returns::{Location, ProblemRecord, Returns, Visit};
+use super::returns::{Location, Problem, Returns, Visit};
 
 /// The folder of the closing pack.
 pub(crate) const CLOSING_FOLDER: &str = "结束总结";
@@ -57,9 +57,8 @@ struct Totals {
     cadres: u64,
     households: u64,
     villages: u64,
-    problems: u64,
-    solved: u64,
-    pending: u64,
+    #[serde(flatten)]
+    problems: Counted,
     /// Household forms printed, and the share visited, with a roster.
     printed: Option<u64>,
     percent: Option<u64>,
@@ -76,9 +75,8 @@ struct CategoryLine {
 struct DepartmentLine {
     name: String,
     households: u64,
-    problems: u64,
-    solved: u64,
-    pending: u64,
+    #[serde(flatten)]
+    problems: Counted,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -87,9 +85,23 @@ struct VillageLine {
     town: String,
     village: String,
     households: u64,
-    problems: u64,
-    solved: u64,
-    pending: u64,
+    #[serde(flatten)]
+    problems: Counted,
+}
+
+/// A tally as the pack prints it: problems, of them solved, pending.
+#[derive(Debug, Default)]
+struct Counted(Tally);
+
+impl Serialize for Counted {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Counted", 3)?;
+        out.serialize_field("problems", &self.0.total())?;
+        out.serialize_field("solved", &self.0.solved)?;
+        out.serialize_field("pending", &self.0.pending)?;
+        out.end()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -110,35 +122,36 @@ fn of<'a>(department: Option<&'a str>) -> impl Fn(&str) -> bool + 'a {
 }
 
 /// The visits and problems of one pack.
-type Records<'a> = (Vec<&'a Visit>, Vec<&'a ProblemRecord>);
+type Records<'a> = (Vec<&'a Visit>, Vec<&'a Problem>);
 
-impl Closing {
-    /// The pack of `department` (`None`: the city's) from the report's
-    /// returns, as of `made`.
-    pub(crate) fn new(
-        returns: &Returns,
-        roster: Option<&Roster>,
-        settings: &Settings,
-        department: Option<&str>,
-        made: Date,
-    ) -> Closing {
+/// What the packs of a report are made from: its returns (which name the
+/// city's departments), the roster when given, the day they are made.
+#[derive(Clone, Copy)]
+pub(crate) struct Packs<'a> {
+    pub(crate) returns: &'a Returns,
+    pub(crate) roster: Option<&'a Roster>,
+    pub(crate) settings: &'a Settings,
+    pub(crate) made: Date,
+}
+
+impl Packs<'_> {
+    /// The pack of `department` (`None`: the city's).
+    pub(crate) fn pack(&self, department: Option<&str>) -> Closing {
         let mine = of(department);
-        let visits = returns.visits.iter().filter(|v| mine(&v.department));
-        let problems = returns.problems.iter().filter(|p| mine(&p.department));
+        let visits = self.returns.visits.iter().filter(|v| mine(&v.department));
+        let problems = self.returns.problems.iter().filter(|p| mine(&p.department));
         let records = (visits.collect(), problems.collect());
-        Closing::of_records(&records, returns, roster, settings, department, made)
+        self.of_records(&records, department)
     }
 
-    /// The pack of `department` from its records (`returns` names the
-    /// city's departments).
-    fn of_records(
-        (visits, problems): &Records,
-        returns: &Returns,
-        roster: Option<&Roster>,
-        settings: &Settings,
-        department: Option<&str>,
-        made: Date,
-    ) -> Closing {
+    /// The pack of `department` from its records.
+    fn of_records(&self, (visits, problems): &Records, department: Option<&str>) -> Closing {
+        let Packs {
+            returns,
+            roster,
+            settings,
+            made,
+        } = *self;
         let mine = of(department);
         let mut villages: BTreeMap<(String, String, String), VillageLine> = BTreeMap::new();
         let mut departments: BTreeMap<String, DepartmentLine> = BTreeMap::new();
@@ -148,21 +161,15 @@ impl Closing {
             village_line(&mut villages, &v.location).households += 1;
             department_line(&mut departments, &v.department).households += 1;
         }
-        let mut cells = [[[0u64; 2]; 7]; 2];
+        let mut counts = Counts::default();
         for p in problems {
-            cells[p.kind][p.category][usize::from(!p.solved)] += p.count;
-            let v = village_line(&mut villages, &p.location);
-            let d = department_line(&mut departments, &p.department);
-            for (problems, solved, pending) in [
-                (&mut v.problems, &mut v.solved, &mut v.pending),
-                (&mut d.problems, &mut d.solved, &mut d.pending),
-            ] {
-                *problems += p.count;
-                *if p.solved { solved } else { pending } += p.count;
-            }
+            counts.add(p);
+            village_line(&mut villages, &p.location).problems.0.add(p);
+            department_line(&mut departments, &p.department)
+                .problems
+                .0
+                .add(p);
         }
-        let solved: u64 = problems.iter().filter(|p| p.solved).map(|p| p.count).sum();
-        let all: u64 = problems.iter().map(|p| p.count).sum();
         let printed = roster.map(|r| {
             r.cadres
                 .iter()
@@ -179,9 +186,7 @@ impl Closing {
             cadres: cadres.len() as u64,
             households,
             villages: villages.values().filter(|v| v.households > 0).count() as u64,
-            problems: all,
-            solved,
-            pending: all - solved,
+            problems: Counted(counts.total()),
             printed,
             percent: printed.map(|p| percent(households, p)),
         };
@@ -194,8 +199,8 @@ impl Closing {
                     p.location.district, p.location.town, p.location.village
                 ),
                 cadre: p.cadre.clone(),
-                kind: TYPES[p.kind],
-                category: CATEGORIES[p.category],
+                kind: p.problem_type.label(),
+                category: p.category.label(),
                 date: p.date.map(show_date).unwrap_or_default(),
                 text: mask_phones(&p.text),
             })
@@ -210,23 +215,17 @@ impl Closing {
             made: written_date(made),
             totals,
             weeks: week_bars(&weeks, None),
-            table: CATEGORIES
-                .iter()
-                .enumerate()
-                .map(|(c, name)| CategoryLine {
-                    name,
-                    needs: cells[0][c],
-                    advice: cells[1][c],
+            table: Category::ALL
+                .into_iter()
+                .map(|c| CategoryLine {
+                    name: c.label(),
+                    needs: counts.get(ProblemType::Need, c).pair(),
+                    advice: counts.get(ProblemType::Advice, c).pair(),
                 })
                 .collect(),
-            categories: CATEGORIES
-                .iter()
-                .enumerate()
-                .map(|(c, name)| Split {
-                    name: name.to_string(),
-                    solved: cells[0][c][0] + cells[1][c][0],
-                    pending: cells[0][c][1] + cells[1][c][1],
-                })
+            categories: Category::ALL
+                .into_iter()
+                .map(|c| Split::new(c.label().to_string(), counts.category_total(c)))
                 .collect(),
             // The city's: every department, those that sent nothing as zeros.
             departments: if department.is_none() {
@@ -248,7 +247,9 @@ impl Closing {
             pending,
         }
     }
+}
 
+impl Closing {
     pub(crate) fn job(&self) -> Job {
         Job {
             template: Template::Closing,
@@ -316,7 +317,7 @@ pub(crate) fn write_closing(
     made: Date,
     out: &Path,
     emit_data: Option<&Path>,
-) -> Result<Vec<Written>, Problem> {
+) -> Result<Vec<Written>, Fault> {
     let scopes: Vec<Option<String>> = std::iter::once(None)
         .chain(departments_of(returns, roster).into_iter().map(Some))
         .collect();
@@ -342,13 +343,18 @@ pub(crate) fn write_closing(
         returns.problems.iter().collect(),
     );
     let none: Records = (Vec::new(), Vec::new());
-    let one = |scope: &Option<String>| -> Result<Written, Problem> {
+    let packs = Packs {
+        returns,
+        roster,
+        settings,
+        made,
+    };
+    let one = |scope: &Option<String>| -> Result<Written, Fault> {
         let records = match scope {
             None => &all,
             Some(d) => by_department.get(&compact(d)).unwrap_or(&none),
         };
-        let closing =
-            Closing::of_records(records, returns, roster, settings, scope.as_deref(), made);
+        let closing = packs.of_records(records, scope.as_deref());
         let name = safe_file_name(&format!(
             "走访活动数据汇总_{}",
             scope.as_deref().unwrap_or("全市")

@@ -7,49 +7,105 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::check::model::Roster;
-use crate::schema::returns::{CATEGORIES, TYPES};
-use crate::schema::roster::Kind;
+use crate::schema::returns::{Category, ProblemType};
+use crate::schema::roster::VillageKind;
 use crate::shared::date::{Date, week_after, week_of};
 use crate::shared::text::compact;
 
-use super::returns::{Figures, Location, ProblemRecord, Returns};
+use super::returns::{Figures, Location, Problem, Returns};
 
-/// Solved and pending counts for each type × category of annex 5.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// `cells[type][category] = (solved, pending)`.
-    pub(crate) cells: [[(u64, u64); 7]; 2],
+/// Problems counted by their state: annex 5's 已解决 and 待解决.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub(crate) solved: u64,
+    pub(crate) pending: u64,
 }
 
-impl Counts {
-    fn add(&mut self, p: &ProblemRecord) {
-        let cell = &mut self.cells[p.kind][p.category];
+impl Tally {
+    /// Counts a problem (or the problems a summary's record stands for):
+    /// the one way a problem is added to any count of annex 5, the
+    /// detail lists and the closing pack.
+    pub(crate) fn add(&mut self, p: &Problem) {
         if p.solved {
-            cell.0 += p.count;
+            self.solved += p.count;
         } else {
-            cell.1 += p.count;
+            self.pending += p.count;
         }
     }
 
+    pub(crate) fn merge(&mut self, other: Tally) {
+        self.solved += other.solved;
+        self.pending += other.pending;
+    }
+
+    /// 小计: solved and pending together.
+    pub(crate) fn total(self) -> u64 {
+        self.solved + self.pending
+    }
+
+    /// `[solved, pending]`, as templates take it.
+    pub(crate) fn pair(self) -> [u64; 2] {
+        [self.solved, self.pending]
+    }
+}
+
+impl std::iter::Sum for Tally {
+    fn sum<I: Iterator<Item = Tally>>(iter: I) -> Tally {
+        iter.fold(Tally::default(), |mut a, t| {
+            a.merge(t);
+            a
+        })
+    }
+}
+
+/// The lines of counts of an annex-5 table: each type's categories and
+/// a total after them.
+pub(crate) const ANNEX5_LINES: usize = ProblemType::ALL.len() * (Category::ALL.len() + 1);
+
+/// Annex 5's grid: a tally for each type × category.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    cells: [[Tally; 7]; 2],
+}
+
+impl Counts {
+    pub(crate) fn add(&mut self, p: &Problem) {
+        self.cells[p.problem_type.index()][p.category.index()].add(p);
+    }
+
     fn merge(&mut self, other: &Counts) {
-        for t in 0..2 {
-            for c in 0..7 {
-                self.cells[t][c].0 += other.cells[t][c].0;
-                self.cells[t][c].1 += other.cells[t][c].1;
+        for t in ProblemType::ALL {
+            for c in Category::ALL {
+                self.cells[t.index()][c.index()].merge(other.get(t, c));
             }
         }
     }
 
-    /// Totals of one type.
-    pub(crate) fn type_total(&self, t: usize) -> (u64, u64) {
-        self.cells[t]
-            .iter()
-            .fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1))
+    /// The tally of one type and category.
+    pub(crate) fn get(&self, t: ProblemType, c: Category) -> Tally {
+        self.cells[t.index()][c.index()]
     }
 
-    pub(crate) fn total(&self) -> (u64, u64) {
-        let (a, b) = (self.type_total(0), self.type_total(1));
-        (a.0 + b.0, a.1 + b.1)
+    /// The tallies of one type, category by category in the notice's order.
+    pub(crate) fn of_type(&self, t: ProblemType) -> [Tally; 7] {
+        self.cells[t.index()]
+    }
+
+    /// Totals of one type (合计).
+    pub(crate) fn type_total(&self, t: ProblemType) -> Tally {
+        self.of_type(t).into_iter().sum()
+    }
+
+    /// Both types of one category.
+    pub(crate) fn category_total(&self, c: Category) -> Tally {
+        ProblemType::ALL.into_iter().map(|t| self.get(t, c)).sum()
+    }
+
+    pub(crate) fn total(&self) -> Tally {
+        ProblemType::ALL
+            .into_iter()
+            .map(|t| self.type_total(t))
+            .sum()
     }
 }
 
@@ -65,10 +121,10 @@ pub enum Level {
 }
 
 /// Where a village's summary goes (notice §六).
-pub(crate) fn route(kind: Kind) -> &'static str {
+pub(crate) fn route(kind: VillageKind) -> &'static str {
     match kind {
-        Kind::Village => "市委农工办",
-        Kind::Community => "市民政局",
+        VillageKind::Village => "市委农工办",
+        VillageKind::Community => "市民政局",
     }
 }
 
@@ -80,30 +136,29 @@ pub struct Annex5 {
     pub(crate) town: Option<String>,
     pub(crate) village: Option<String>,
     pub(crate) department: Option<String>,
-    pub(crate) kind: Option<Kind>,
+    pub(crate) kind: Option<VillageKind>,
     pub(crate) counts: Counts,
 }
 
 impl Annex5 {
     /// The stable JSON form described in the issue.
     pub(crate) fn to_json(&self) -> serde_json::Value {
-        let rows: Vec<serde_json::Value> = (0..2)
-            .flat_map(|t| {
-                (0..7).map(move |c| (t, c))
-            })
+        let rows: Vec<serde_json::Value> = ProblemType::ALL
+            .into_iter()
+            .flat_map(|t| Category::ALL.map(|c| (t, c)))
             .map(|(t, c)| {
-                let (solved, pending) = self.counts.cells[t][c];
-                serde_json::json!({"type": TYPES[t], "category": CATEGORIES[c], "solved": solved, "pending": pending})
+                let Tally { solved, pending } = self.counts.get(t, c);
+                serde_json::json!({"type": t.label(), "category": c.label(), "solved": solved, "pending": pending})
             })
             .collect();
-        let (solved, pending) = self.counts.total();
+        let Tally { solved, pending } = self.counts.total();
         serde_json::json!({
             "level": self.level,
             "district": self.district,
             "town": self.town,
             "village": self.village,
             "department": self.department,
-            "kind": self.kind.map(Kind::label),
+            "kind": self.kind.map(VillageKind::label),
             "route": self.kind.map(route),
             "rows": rows,
             "solved": solved,
@@ -149,12 +204,11 @@ pub struct FollowUp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Detail {
     pub(crate) location: Location,
-    pub(crate) kind: Kind,
+    pub(crate) kind: VillageKind,
     pub(crate) department: String,
-    pub(crate) problem_type: usize,
-    pub(crate) category: usize,
-    pub(crate) solved: u64,
-    pub(crate) pending: u64,
+    pub(crate) problem_type: ProblemType,
+    pub(crate) category: Category,
+    pub(crate) tally: Tally,
 }
 
 /// Everything `summary` produces.
@@ -283,9 +337,16 @@ fn completeness(returns: &Returns, roster: &Roster) -> Completeness {
 /// How villages are compared: district, town and name, with committee suffixes reduced.
 type VillageKey = (String, String, String);
 
-/// What is gathered per village: first spelling seen, a kind stated by a
-/// summary row, the counts, and the departments that reported it.
-type VillageAcc = (Location, Option<Kind>, Counts, BTreeSet<String>);
+/// What is gathered per village.
+struct VillageAcc {
+    /// The first spelling seen.
+    location: Location,
+    /// 村 or 社区, as a summary row states it.
+    stated: Option<VillageKind>,
+    counts: Counts,
+    /// The departments that reported it.
+    departments: BTreeSet<String>,
+}
 
 fn in_period(date: Option<Date>, period: Option<(Date, Date)>) -> bool {
     match (date, period) {
@@ -302,149 +363,12 @@ pub fn summarise(
     roster: Option<&Roster>,
     period: Option<(Date, Date)>,
 ) -> Summary {
-    let roster_kinds: HashMap<(String, String, String), Kind> = roster
-        .map(|r| {
-            r.villages
-                .iter()
-                .map(|v| {
-                    let loc = Location {
-                        district: v.district.clone(),
-                        town: v.town.clone(),
-                        village: v.name.clone(),
-                    };
-                    (loc.key(), v.kind)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-
-    // Villages, keyed by their comparison key, with the first spelling seen.
-    let mut villages: BTreeMap<VillageKey, VillageAcc> = BTreeMap::new();
-    let mut departments: BTreeMap<String, Counts> = BTreeMap::new();
-    for p in &returns.problems {
-        let key = p.location.key();
-        let entry = villages
-            .entry(key)
-            .or_insert_with(|| (p.location.clone(), None, Counts::default(), BTreeSet::new()));
-        entry.1 = entry.1.or(p.kind_of_village);
-        entry.2.add(p);
-        entry.3.insert(p.department.clone());
-        departments.entry(p.department.clone()).or_default().add(p);
-    }
-
-    let kind_of = |key: &(String, String, String), loc: &Location, stated: Option<Kind>| {
-        roster_kinds
-            .get(key)
-            .copied()
-            .or(stated)
-            .or_else(|| Kind::infer(&loc.village))
-            .unwrap_or(Kind::Village)
-    };
-    let mut detail_map: BTreeMap<(VillageKey, String, usize, usize), (u64, u64)> = BTreeMap::new();
-    for p in &returns.problems {
-        let cell = detail_map
-            .entry((p.location.key(), p.department.clone(), p.kind, p.category))
-            .or_default();
-        if p.solved {
-            cell.0 += p.count;
-        } else {
-            cell.1 += p.count;
-        }
-    }
-    let detail = detail_map
-        .into_iter()
-        .map(
-            |((key, department, problem_type, category), (solved, pending))| {
-                let (loc, stated, _, _) = &villages[&key];
-                Detail {
-                    location: loc.clone(),
-                    kind: kind_of(&key, loc, *stated),
-                    department,
-                    problem_type,
-                    category,
-                    solved,
-                    pending,
-                }
-            },
-        )
-        .collect();
-
-    let mut annex5 = Vec::new();
-    let mut towns: BTreeMap<(String, String), (Location, Counts)> = BTreeMap::new();
-    let mut districts: BTreeMap<String, (Location, Counts)> = BTreeMap::new();
-    let mut city = Counts::default();
-    for (key, (loc, stated, counts, depts)) in &villages {
-        let kind = kind_of(key, loc, *stated);
-        annex5.push(Annex5 {
-            level: Level::Village,
-            district: Some(loc.district.clone()),
-            town: Some(loc.town.clone()),
-            village: Some(loc.village.clone()),
-            department: (depts.len() == 1)
-                .then(|| depts.iter().next().cloned())
-                .flatten(),
-            kind: Some(kind),
-            counts: counts.clone(),
-        });
-        towns
-            .entry((key.0.clone(), key.1.clone()))
-            .or_insert_with(|| (loc.clone(), Counts::default()))
-            .1
-            .merge(counts);
-        districts
-            .entry(key.0.clone())
-            .or_insert_with(|| (loc.clone(), Counts::default()))
-            .1
-            .merge(counts);
-        city.merge(counts);
-    }
-    for (loc, counts) in towns.values() {
-        annex5.push(Annex5 {
-            level: Level::Town,
-            district: Some(loc.district.clone()),
-            town: Some(loc.town.clone()),
-            village: None,
-            department: None,
-            kind: None,
-            counts: counts.clone(),
-        });
-    }
-    for (loc, counts) in districts.values() {
-        annex5.push(Annex5 {
-            level: Level::District,
-            district: Some(loc.district.clone()),
-            town: None,
-            village: None,
-            department: None,
-            kind: None,
-            counts: counts.clone(),
-        });
-    }
-    annex5.push(Annex5 {
-        level: Level::City,
-        district: None,
-        town: None,
-        village: None,
-        department: None,
-        kind: None,
-        counts: city,
-    });
-    for (name, counts) in departments {
-        annex5.push(Annex5 {
-            level: Level::Department,
-            district: None,
-            town: None,
-            village: None,
-            department: Some(name),
-            kind: None,
-            counts,
-        });
-    }
-
+    let kinds = Kinds::of(roster);
+    let (villages, departments) = by_village_and_department(&returns.problems);
     Summary {
         period,
-        annex5,
-        detail,
+        detail: detail(&returns.problems, &villages, &kinds),
+        annex5: annex5_tables(&villages, departments, &kinds),
         weekly: weekly(returns, period),
         follow_up: roster.map(|r| follow_up(returns, r)).unwrap_or_default(),
         unvisited: roster.map(|r| unvisited(returns, r)).unwrap_or_default(),
@@ -452,6 +376,167 @@ pub fn summarise(
         weeks: weeks(returns, period),
         printed: roster.map(printed),
     }
+}
+
+/// Whether a village is a 村 or a 社区: as the roster says, else as a
+/// summary row states, else as its name says (村 when it says nothing).
+struct Kinds(HashMap<VillageKey, VillageKind>);
+
+impl Kinds {
+    fn of(roster: Option<&Roster>) -> Kinds {
+        Kinds(
+            roster
+                .map(|r| {
+                    r.villages
+                        .iter()
+                        .map(|v| {
+                            let loc = Location {
+                                district: v.district.clone(),
+                                town: v.town.clone(),
+                                village: v.name.clone(),
+                            };
+                            (loc.key(), v.kind)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    fn of_village(&self, key: &VillageKey, village: &VillageAcc) -> VillageKind {
+        self.0
+            .get(key)
+            .copied()
+            .or(village.stated)
+            .or_else(|| VillageKind::infer(&village.location.village))
+            .unwrap_or(VillageKind::Village)
+    }
+}
+
+/// Every problem counted for its village (keyed by its comparison key,
+/// with the first spelling seen) and for its department.
+fn by_village_and_department(
+    problems: &[Problem],
+) -> (BTreeMap<VillageKey, VillageAcc>, BTreeMap<String, Counts>) {
+    let mut villages: BTreeMap<VillageKey, VillageAcc> = BTreeMap::new();
+    let mut departments: BTreeMap<String, Counts> = BTreeMap::new();
+    for p in problems {
+        let village = villages
+            .entry(p.location.key())
+            .or_insert_with(|| VillageAcc {
+                location: p.location.clone(),
+                stated: None,
+                counts: Counts::default(),
+                departments: BTreeSet::new(),
+            });
+        village.stated = village.stated.or(p.village_kind);
+        village.counts.add(p);
+        village.departments.insert(p.department.clone());
+        departments.entry(p.department.clone()).or_default().add(p);
+    }
+    (villages, departments)
+}
+
+/// The lines of the machine-readable annex-5 sheet: per village,
+/// department, type and category.
+fn detail(
+    problems: &[Problem],
+    villages: &BTreeMap<VillageKey, VillageAcc>,
+    kinds: &Kinds,
+) -> Vec<Detail> {
+    let mut tallies: BTreeMap<(VillageKey, String, ProblemType, Category), Tally> = BTreeMap::new();
+    for p in problems {
+        tallies
+            .entry((
+                p.location.key(),
+                p.department.clone(),
+                p.problem_type,
+                p.category,
+            ))
+            .or_default()
+            .add(p);
+    }
+    tallies
+        .into_iter()
+        .map(|((key, department, problem_type, category), tally)| {
+            let village = &villages[&key];
+            Detail {
+                location: village.location.clone(),
+                kind: kinds.of_village(&key, village),
+                department,
+                problem_type,
+                category,
+                tally,
+            }
+        })
+        .collect()
+}
+
+/// The annex-5 tables: every village, then the roll-ups per town,
+/// district, the city and per department.
+fn annex5_tables(
+    villages: &BTreeMap<VillageKey, VillageAcc>,
+    departments: BTreeMap<String, Counts>,
+    kinds: &Kinds,
+) -> Vec<Annex5> {
+    let table = |level: Level, counts: Counts| Annex5 {
+        level,
+        district: None,
+        town: None,
+        village: None,
+        department: None,
+        kind: None,
+        counts,
+    };
+    let mut annex5 = Vec::new();
+    let mut towns: BTreeMap<(String, String), (Location, Counts)> = BTreeMap::new();
+    let mut districts: BTreeMap<String, (Location, Counts)> = BTreeMap::new();
+    let mut city = Counts::default();
+    for (key, village) in villages {
+        let loc = &village.location;
+        annex5.push(Annex5 {
+            district: Some(loc.district.clone()),
+            town: Some(loc.town.clone()),
+            village: Some(loc.village.clone()),
+            department: (village.departments.len() == 1)
+                .then(|| village.departments.iter().next().cloned())
+                .flatten(),
+            kind: Some(kinds.of_village(key, village)),
+            ..table(Level::Village, village.counts.clone())
+        });
+        towns
+            .entry((key.0.clone(), key.1.clone()))
+            .or_insert_with(|| (loc.clone(), Counts::default()))
+            .1
+            .merge(&village.counts);
+        districts
+            .entry(key.0.clone())
+            .or_insert_with(|| (loc.clone(), Counts::default()))
+            .1
+            .merge(&village.counts);
+        city.merge(&village.counts);
+    }
+    for (loc, counts) in towns.into_values() {
+        annex5.push(Annex5 {
+            district: Some(loc.district),
+            town: Some(loc.town),
+            ..table(Level::Town, counts)
+        });
+    }
+    for (loc, counts) in districts.into_values() {
+        annex5.push(Annex5 {
+            district: Some(loc.district),
+            ..table(Level::District, counts)
+        });
+    }
+    annex5.push(table(Level::City, city));
+    for (name, counts) in departments {
+        annex5.push(Annex5 {
+            department: Some(name),
+            ..table(Level::Department, counts)
+        });
+    }
+    annex5
 }
 
 /// Weekly figures per department (notice §七.1), for the period and
@@ -483,11 +568,7 @@ fn weekly(returns: &Returns, period: Option<(Date, Date)>) -> Vec<Weekly> {
     }
     // Problems counted from other summaries carry no dates: their weekly
     // figures come from those summaries' weekly sheets instead.
-    for p in returns
-        .problems
-        .iter()
-        .filter(|p| p.kind_of_village.is_none())
-    {
+    for p in returns.problems.iter().filter(|p| p.village_kind.is_none()) {
         let acc = by_dept.entry(p.department.clone()).or_default();
         if by_end(p.date) {
             acc.cumulative.problems += p.count;

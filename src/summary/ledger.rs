@@ -16,13 +16,17 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, TransactionBehavior, named_params, params,
+};
 
-use super::identity::{Context, problem_name, resolve, visit_name};
-use super::returns::{Location, Origin, ProblemRecord, Returns, Visit};
-use crate::schema::roster::Kind;
+use super::identity::{Change, Key, Version, compare};
+use super::resolve::{Context, problem_name, resolve, visit_name};
+use super::returns::{Location, Origin, Problem, Returns, Visit};
+use crate::schema::returns::{Category, ProblemType};
+use crate::schema::roster::VillageKind;
 use crate::shared::date::{Date, from_digits, show_date};
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 
 /// The schema this zoufang writes; older ledgers are migrated up to it.
 const SCHEMA_VERSION: i64 = 2;
@@ -121,17 +125,17 @@ pub struct Imported {
 
 impl Ledger {
     /// Opens (or creates) the ledger at `path`, migrating it forward.
-    pub fn open(path: &Path) -> Result<Ledger, Problem> {
+    pub fn open(path: &Path) -> Result<Ledger, Fault> {
         Ledger::open_waiting(path, BUSY_WAIT)
     }
 
     /// `open`, waiting at most `wait` for another run that holds the ledger.
-    fn open_waiting(path: &Path, wait: Duration) -> Result<Ledger, Problem> {
+    fn open_waiting(path: &Path, wait: Duration) -> Result<Ledger, Fault> {
         let shown = path.display().to_string();
         let fault = |e: rusqlite::Error| refused(&shown, &e);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                Problem::fault(
+                Fault::error(
                     Place::file(&shown),
                     format!("台账所在的文件夹建不起来（{e}）"),
                     "请检查 --ledger 给出的路径",
@@ -149,7 +153,7 @@ impl Ledger {
         Ok(ledger)
     }
 
-    fn migrate(&mut self) -> Result<(), Problem> {
+    fn migrate(&mut self) -> Result<(), Fault> {
         let shown = self.path.clone();
         let fault = |e: rusqlite::Error| refused(&shown, &e);
         let tx = self
@@ -160,7 +164,7 @@ impl Ledger {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(fault)?;
         if version > SCHEMA_VERSION {
-            return Err(Problem::fault(
+            return Err(Fault::error(
                 Place::file(&shown),
                 format!(
                     "这个台账是较新版本的 zoufang 建的（第{version}版），这个程序只认得到第{SCHEMA_VERSION}版"
@@ -184,7 +188,7 @@ impl Ledger {
     }
 
     /// Every import so far, in the order they were made.
-    pub fn imports(&self) -> Result<Vec<Import>, Problem> {
+    pub fn imports(&self) -> Result<Vec<Import>, Fault> {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
         let mut stmt = self
             .db
@@ -195,7 +199,7 @@ impl Ledger {
     }
 
     /// The import of a file with these bytes, if there was one.
-    pub fn imported(&self, sha256: &str) -> Result<Option<Import>, Problem> {
+    pub fn imported(&self, sha256: &str) -> Result<Option<Import>, Fault> {
         find_import(&self.db, sha256).map_err(|e| refused(&self.path, &e))
     }
 
@@ -208,15 +212,14 @@ impl Ledger {
         sha256: &str,
         mut returns: Returns,
         context: &Context,
-    ) -> Result<Imported, Problem> {
+    ) -> Result<Imported, Fault> {
         let shown = self.path.clone();
         let fault = |e: rusqlite::Error| refused(&shown, &e);
         let tx = self
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fault)?;
-        let earlier = find_import(&tx, sha256).map_err(fault)?;
-        if let Some(earlier) = earlier {
+        if let Some(earlier) = find_import(&tx, sha256).map_err(fault)? {
             returns.notes.push(already_imported(file, &earlier));
             return Ok(Imported {
                 returns,
@@ -227,173 +230,38 @@ impl Ledger {
         // The file's own repeats and conflicts, and its dates and serials.
         returns.files = vec![file.to_string()];
         resolve(&mut returns, context);
-        let received = show_date(context.received);
-        let departments: BTreeSet<String> = returns
-            .visits
-            .iter()
-            .map(|v| v.department.clone())
-            .chain(returns.problems.iter().map(|p| p.department.clone()))
-            .collect();
-        tx.execute(
-            "INSERT INTO imports (file, sha256, received, departments, households, problems, changed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-            params![
-                file,
-                sha256,
-                received,
-                departments.iter().cloned().collect::<Vec<_>>().join("、"),
-                returns.visits.len() as i64,
-                returns.problems.len() as i64,
-            ],
-        )
-        .map_err(fault)?;
-        let import_id = tx.last_insert_rowid();
-        let mut changed = 0u64;
+        let mut import = Import {
+            file: file.to_string(),
+            sha256: sha256.to_string(),
+            received: show_date(context.received),
+            departments: returns
+                .visits
+                .iter()
+                .map(|v| v.department.clone())
+                .chain(returns.problems.iter().map(|p| p.department.clone()))
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect(),
+            households: returns.visits.len() as u64,
+            problems: returns.problems.len() as u64,
+            changed: 0,
+        };
+        let import_id = insert_import(&tx, &import).map_err(fault)?;
         {
-            let mut names = Names::new(&tx).map_err(fault)?;
-            let mut latest_visit = tx
-                .prepare(
-                    "SELECT v.content, v.state, i.file, n.text, v.row FROM visits v
-                     JOIN imports i ON i.id = v.import_id JOIN names n ON n.id = v.sheet
-                     WHERE v.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
-                )
-                .map_err(fault)?;
-            let mut insert_visit = tx
-                .prepare(
-                    "INSERT INTO visits (identity, import_id, head, department, cadre,
-                        district, town, village, date, sheet, row, content, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(fault)?;
-            for v in &returns.visits {
-                let identity = v.identity();
-                let seen = against_latest(
-                    &mut latest_visit,
-                    &identity,
-                    v.content as i64,
-                    v.state as i64,
-                )
-                .map_err(fault)?;
-                match seen {
-                    Seen::Same => continue,
-                    Seen::New | Seen::Updated => {}
-                    Seen::Conflict(earlier) => returns.conflicts.push(changed_in_ledger(
-                        &visit_name(v),
-                        &earlier,
-                        &v.origin,
-                    )),
-                }
-                changed += 1;
-                insert_visit
-                    .execute(params![
-                        identity,
-                        import_id,
-                        v.head,
-                        names.id(&v.department).map_err(fault)?,
-                        names.id(&v.cadre).map_err(fault)?,
-                        names.id(&v.location.district).map_err(fault)?,
-                        names.id(&v.location.town).map_err(fault)?,
-                        names.id(&v.location.village).map_err(fault)?,
-                        day_number(v.date),
-                        names.id(&v.origin.sheet).map_err(fault)?,
-                        v.origin.row,
-                        v.content as i64,
-                        v.state as i64,
-                    ])
+            let mut store = Store::new(&tx, import_id).map_err(fault)?;
+            import.changed = store
+                .visits(&returns.visits, &mut returns.conflicts)
+                .map_err(fault)?
+                + store
+                    .problems(&returns.problems, &mut returns.conflicts)
                     .map_err(fault)?;
-            }
-            let mut latest_problem = tx
-                .prepare(
-                    "SELECT p.content, p.state, i.file, coalesce(n.text, ''), p.row FROM problems p
-                     JOIN imports i ON i.id = p.import_id LEFT JOIN names n ON n.id = p.sheet
-                     WHERE p.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
-                )
-                .map_err(fault)?;
-            let mut insert_problem = tx
-                .prepare(
-                    "INSERT INTO problems (identity, import_id, department, district, town, village,
-                        kind, category, solved, count, village_kind, date, solved_on, text, handling,
-                        sheet, row, content, state, cadre)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                        ?16, ?17, ?18, ?19, ?20)",
-                )
-                .map_err(fault)?;
-            for (n, p) in returns.problems.iter().enumerate() {
-                // Counts from another department's summary: one record per
-                // village, type, category and state, superseded as a whole.
-                let identity = if p.origin.is_some() {
-                    p.identity.clone()
-                } else {
-                    let (district, town, village) = p.location.key();
-                    format!(
-                        "汇总\u{1f}{}\u{1f}{district}{town}{village}\u{1f}{}\u{1f}{}\u{1f}{}",
-                        p.department, p.kind, p.category, p.solved
-                    )
-                };
-                let (content, state) = if p.origin.is_some() {
-                    (p.content as i64, p.state as i64)
-                } else {
-                    (0, p.count as i64)
-                };
-                match against_latest(&mut latest_problem, &identity, content, state)
-                    .map_err(fault)?
-                {
-                    Seen::Same => continue,
-                    Seen::Conflict(earlier) if let Some(origin) = &p.origin => returns
-                        .conflicts
-                        .push(changed_in_ledger(&problem_name(p), &earlier, origin)),
-                    Seen::New | Seen::Updated | Seen::Conflict(_) => {}
-                }
-                changed += 1;
-                let (sheet, row) = match &p.origin {
-                    Some(o) => (names.id(&o.sheet).map_err(fault)?, o.row),
-                    None => (0, n as u32),
-                };
-                insert_problem
-                    .execute(params![
-                        identity,
-                        import_id,
-                        names.id(&p.department).map_err(fault)?,
-                        names.id(&p.location.district).map_err(fault)?,
-                        names.id(&p.location.town).map_err(fault)?,
-                        names.id(&p.location.village).map_err(fault)?,
-                        p.kind as i64,
-                        p.category as i64,
-                        p.solved,
-                        p.count as i64,
-                        p.kind_of_village.map(Kind::label),
-                        p.date.map(day_number),
-                        p.solved_on.map(day_number),
-                        p.text,
-                        p.handling,
-                        sheet,
-                        row,
-                        content,
-                        state,
-                        if p.cadre.is_empty() {
-                            0
-                        } else {
-                            names.id(&p.cadre).map_err(fault)?
-                        },
-                    ])
-                    .map_err(fault)?;
-            }
         }
         tx.execute(
             "UPDATE imports SET changed = ?1 WHERE id = ?2",
-            params![changed as i64, import_id],
+            params![import.changed as i64, import_id],
         )
         .map_err(fault)?;
         tx.commit().map_err(fault)?;
-        let import = Import {
-            file: file.to_string(),
-            sha256: sha256.to_string(),
-            received,
-            departments: departments.into_iter().collect(),
-            households: returns.visits.len() as u64,
-            problems: returns.problems.len() as u64,
-            changed,
-        };
         Ok(Imported {
             returns,
             import: Some(import),
@@ -404,7 +272,7 @@ impl Ledger {
     /// All the records as of `day` (see `read_as_of`), the two halves read
     /// one after the other.
     #[cfg(test)]
-    fn as_of(&self, day: Date) -> Result<Returns, Problem> {
+    fn as_of(&self, day: Date) -> Result<Returns, Fault> {
         let read = self.read_as_of(day)?;
         let here = self.reader();
         let households = read.households(&here)?;
@@ -419,7 +287,7 @@ impl Ledger {
     /// spell was received. Its two halves can be read at once, each on a
     /// connection of its own (`reader`, `second_connection`), and are then
     /// joined (`AsOf::join`); a report does so (`read::import_and_report`).
-    pub fn read_as_of(&self, day: Date) -> Result<AsOf, Problem> {
+    pub fn read_as_of(&self, day: Date) -> Result<AsOf, Fault> {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
         let names = self.names().map_err(fault)?;
         // Both halves count the imports made before the read began: one that
@@ -514,7 +382,7 @@ impl AsOf {
     /// The records of both halves: the files in the order the records first
     /// name them, households first (the problems' own numbering is mapped
     /// onto it).
-    pub fn join(households: Half<Visit>, problems: Half<ProblemRecord>) -> Returns {
+    pub fn join(households: Half<Visit>, problems: Half<Problem>) -> Returns {
         let Half {
             records: visits,
             mut sources,
@@ -545,76 +413,146 @@ impl AsOf {
         returns
     }
 
-    fn fault(&self, e: rusqlite::Error) -> Problem {
+    fn fault(&self, e: rusqlite::Error) -> Fault {
         refused(&self.path, &e)
     }
 
-    fn name(&self, id: i64) -> Result<&Arc<str>, Problem> {
+    fn name(&self, id: i64) -> Result<&Arc<str>, Fault> {
         self.names
             .get(&id)
-            .ok_or_else(|| corrupt(&self.path, &id.to_string()))
+            .ok_or_else(|| corrupt(&self.path, "名称", &id.to_string()))
     }
 
-    fn text(&self, id: i64) -> Result<String, Problem> {
+    fn text(&self, id: i64) -> Result<String, Fault> {
         self.name(id).map(|n| n.to_string())
     }
 
-    fn day(&self, number: i64) -> Result<Date, Problem> {
-        from_digits(number).ok_or_else(|| corrupt(&self.path, &number.to_string()))
+    fn day(&self, number: i64) -> Result<Date, Fault> {
+        from_digits(number).ok_or_else(|| corrupt(&self.path, "日期", &number.to_string()))
+    }
+
+    /// The latest version of each record of `table` (`visits` or
+    /// `problems`) among the imports this read counts: its rows, ordered by
+    /// identity and then as received, are each made a record by `read`
+    /// (given the row, the indexes of `columns` in it, where the import's
+    /// id, file and received day are, the record's identity and its
+    /// previous version),
+    /// and the last of each identity is kept.
+    fn latest_versions<T, const N: usize>(
+        &self,
+        reader: &Reader,
+        table: &str,
+        columns: [&str; N],
+        mut read: impl FnMut(
+            &rusqlite::Row,
+            [usize; N],
+            ImportColumns,
+            &Key,
+            Option<&T>,
+        ) -> Result<T, Fault>,
+    ) -> Result<Vec<T>, Fault> {
+        let fault = |e: rusqlite::Error| self.fault(e);
+        let own: Vec<String> = columns.iter().map(|c| format!("r.{c}")).collect();
+        let mut stmt = reader
+            .0
+            .prepare(&format!(
+                "SELECT r.identity, {}, i.id AS import_id, i.file, i.received
+                 FROM {table} r JOIN imports i ON i.id = r.import_id
+                 WHERE i.received <= ?1 AND i.id <= ?2
+                 ORDER BY r.identity, i.received, i.id",
+                own.join(", ")
+            ))
+            .map_err(fault)?;
+        let indexes = column_indexes(&stmt, columns).map_err(fault)?;
+        let [identity, import_id, file, received] =
+            column_indexes(&stmt, ["identity", "import_id", "file", "received"]).map_err(fault)?;
+        let import = ImportColumns {
+            import_id,
+            file,
+            received,
+        };
+        let mut records = Vec::new();
+        let mut latest = Latest::default();
+        let mut rows = stmt.query(params![&self.as_of, self.last]).map_err(fault)?;
+        while let Some(r) = rows.next().map_err(fault)? {
+            let key = Key::stored(r.get(identity).map_err(fault)?);
+            let record = read(r, indexes, import, &key, latest.previous(&key))?;
+            latest.offer(key, record, &mut records);
+        }
+        latest.finish(&mut records);
+        Ok(records)
+    }
+
+    /// The number of the file of the import a row comes from (the file's
+    /// name is read the first time its import is met).
+    fn source(
+        &self,
+        sources: &mut Sources,
+        r: &rusqlite::Row,
+        import: ImportColumns,
+    ) -> Result<usize, Fault> {
+        let fault = |e: rusqlite::Error| self.fault(e);
+        let id = r.get(import.import_id).map_err(fault)?;
+        Ok(match sources.known(id) {
+            Some(n) => n,
+            None => sources.of(id, r.get(import.file).map_err(fault)?),
+        })
     }
 
     /// The latest version of each household, by identity.
-    pub fn households(&self, reader: &Reader) -> Result<Half<Visit>, Problem> {
+    pub fn households(&self, reader: &Reader) -> Result<Half<Visit>, Fault> {
         let fault = |e: rusqlite::Error| self.fault(e);
-        let db = reader.0;
-        let mut visits = Vec::new();
         let mut sources = Sources::default();
-        let mut stmt = db
-            .prepare(
-                "SELECT v.identity, v.head, v.department, v.cadre, v.district, v.town,
-                        v.village, v.date, v.sheet, v.row, v.content, v.state, i.id, i.file
-                     FROM visits v JOIN imports i ON i.id = v.import_id
-                     WHERE i.received <= ?1 AND i.id <= ?2
-                     ORDER BY v.identity, i.received, i.id",
-            )
-            .map_err(fault)?;
-        let mut rows = stmt.query(params![&self.as_of, self.last]).map_err(fault)?;
-        let mut latest = Latest::default();
-        while let Some(r) = rows.next().map_err(fault)? {
-            let identity: String = r.get(0).map_err(fault)?;
+        let columns = [
+            "head",
+            "department",
+            "cadre",
+            "district",
+            "town",
+            "village",
+            "date",
+            "sheet",
+            "row",
+            "content",
+            "state",
+        ];
+        let visits = self.latest_versions(reader, "visits", columns, |r, c, import, key, _| {
+            let [
+                head,
+                department,
+                cadre,
+                district,
+                town,
+                village,
+                date,
+                sheet,
+                row,
+                content,
+                state,
+            ] = c;
             let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
-            let visit = Visit {
-                // A visit's identity is its serial, unless it has none.
-                serial: if identity.contains('\u{1f}') {
-                    String::new()
-                } else {
-                    identity.clone()
-                },
-                head: r.get(1).map_err(fault)?,
-                department: self.text(id(2)?)?,
-                cadre: self.text(id(3)?)?,
+            Ok(Visit {
+                // A household known by its serial; else by what the row says.
+                serial: key.serial().unwrap_or_default().to_string(),
+                head: r.get(head).map_err(fault)?,
+                department: self.text(id(department)?)?,
+                cadre: self.text(id(cadre)?)?,
                 location: Location {
-                    district: self.text(id(4)?)?,
-                    town: self.text(id(5)?)?,
-                    village: self.text(id(6)?)?,
+                    district: self.text(id(district)?)?,
+                    town: self.text(id(town)?)?,
+                    village: self.text(id(village)?)?,
                 },
-                date: self.day(id(7)?)?,
+                date: self.day(id(date)?)?,
                 origin: Origin {
-                    sheet: self.name(id(8)?)?.clone(),
-                    row: r.get(9).map_err(fault)?,
-                    // The file's name is read the first time its import is met.
-                    source: match sources.known(id(12)?) {
-                        Some(n) => n,
-                        None => sources.of(id(12)?, r.get(13).map_err(fault)?),
-                    },
+                    sheet: self.name(id(sheet)?)?.clone(),
+                    row: r.get(row).map_err(fault)?,
+                    source: self.source(&mut sources, r, import)?,
                     file: Arc::from(""),
                 },
-                content: id(10)? as u64,
-                state: id(11)? as u64,
-            };
-            latest.offer(identity, visit, &mut visits);
-        }
-        latest.finish(&mut visits);
+                content: id(content)? as u64,
+                state: id(state)? as u64,
+            })
+        })?;
         Ok(Half {
             records: visits,
             sources,
@@ -623,88 +561,117 @@ impl AsOf {
 
     /// The latest version of each problem, by identity, with the day its
     /// current solved spell began.
-    pub fn problems(&self, reader: &Reader) -> Result<Half<ProblemRecord>, Problem> {
+    pub fn problems(&self, reader: &Reader) -> Result<Half<Problem>, Fault> {
         let fault = |e: rusqlite::Error| self.fault(e);
-        let db = reader.0;
-        let mut problems = Vec::new();
         let mut sources = Sources::default();
-        let mut stmt = db
-            .prepare(
-                "SELECT p.identity, p.department, p.district, p.town, p.village, p.kind,
-                        p.category, p.solved, p.count, p.village_kind, p.date, p.solved_on, p.text,
-                        p.handling, p.sheet, p.row, p.content, p.state, i.id, i.file, i.received,
-                        p.cadre
-                     FROM problems p JOIN imports i ON i.id = p.import_id
-                     WHERE i.received <= ?1 AND i.id <= ?2
-                     ORDER BY p.identity, i.received, i.id",
-            )
-            .map_err(fault)?;
-        let mut rows = stmt.query(params![&self.as_of, self.last]).map_err(fault)?;
-        let mut latest = Latest::default();
-        let parse = |number: Option<i64>| number.map(|n| self.day(n)).transpose();
-        while let Some(r) = rows.next().map_err(fault)? {
-            let identity: String = r.get(0).map_err(fault)?;
-            let received: String = r.get(20).map_err(fault)?;
-            let received: Date = received
-                .parse()
-                .map_err(|_| corrupt(&self.path, &received))?;
-            let village_kind: Option<String> = r.get(9).map_err(fault)?;
-            let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
-            let sheet = id(14)?;
-            let from_list = sheet != 0;
-            let solved: bool = r.get(7).map_err(fault)?;
-            let solved_on = parse(r.get(11).map_err(fault)?)?;
-            let mut record = ProblemRecord {
-                department: self.text(id(1)?)?,
-                location: Location {
-                    district: self.text(id(2)?)?,
-                    town: self.text(id(3)?)?,
-                    village: self.text(id(4)?)?,
-                },
-                kind: r.get::<_, i64>(5).map_err(fault)? as usize,
-                category: r.get::<_, i64>(6).map_err(fault)? as usize,
-                solved,
-                count: r.get::<_, i64>(8).map_err(fault)? as u64,
-                kind_of_village: village_kind.as_deref().and_then(Kind::parse),
-                date: parse(r.get(10).map_err(fault)?)?,
-                solved_on,
-                text: r.get(12).map_err(fault)?,
-                handling: r.get(13).map_err(fault)?,
-                cadre: match id(21)? {
-                    0 => String::new(),
-                    cadre => self.text(cadre)?,
-                },
-                origin: if from_list {
-                    Some(Origin {
+        let columns = [
+            "department",
+            "district",
+            "town",
+            "village",
+            "kind",
+            "category",
+            "solved",
+            "count",
+            "village_kind",
+            "date",
+            "solved_on",
+            "text",
+            "handling",
+            "sheet",
+            "row",
+            "content",
+            "state",
+            "cadre",
+        ];
+        let day = |number: Option<i64>| number.map(|n| self.day(n)).transpose();
+        let problems = self.latest_versions(
+            reader,
+            "problems",
+            columns,
+            |r, c, import, key, previous| {
+                let [
+                    department,
+                    district,
+                    town,
+                    village,
+                    kind,
+                    category,
+                    solved,
+                    count,
+                    village_kind,
+                    date,
+                    solved_on,
+                    text,
+                    handling,
+                    sheet,
+                    row,
+                    content,
+                    state,
+                    cadre,
+                ] = c;
+                let id = |c: usize| r.get::<_, i64>(c).map_err(fault);
+                let received: String = r.get(import.received).map_err(fault)?;
+                let received: Date = received
+                    .parse()
+                    .map_err(|_| corrupt(&self.path, "日期", &received))?;
+                // The type and category as stored: their places in the notice's order.
+                let n = id(kind)?;
+                let problem_type = usize::try_from(n)
+                    .ok()
+                    .and_then(ProblemType::from_index)
+                    .ok_or_else(|| corrupt(&self.path, "问题的类型", &n.to_string()))?;
+                let n = id(category)?;
+                let category = usize::try_from(n)
+                    .ok()
+                    .and_then(Category::from_index)
+                    .ok_or_else(|| corrupt(&self.path, "问题的类别", &n.to_string()))?;
+                let village_kind: Option<String> = r.get(village_kind).map_err(fault)?;
+                // Counts from another department's summary have no sheet.
+                let origin = match id(sheet)? {
+                    0 => None,
+                    sheet => Some(Origin {
                         sheet: self.name(sheet)?.clone(),
-                        row: r.get(15).unwrap_or(0),
-                        source: 0,
+                        row: r.get(row).map_err(fault)?,
+                        source: self.source(&mut sources, r, import)?,
                         file: Arc::from(""),
-                    })
-                } else {
-                    None
-                },
-                content: r.get::<_, i64>(16).map_err(fault)? as u64,
-                state: r.get::<_, i64>(17).map_err(fault)? as u64,
-                identity: identity.clone(),
-                described: None,
-                solved_since: None,
-            };
-            if let Some(o) = record.origin.as_mut() {
-                o.source = match sources.known(id(18)?) {
-                    Some(n) => n,
-                    None => sources.of(id(18)?, r.get(19).map_err(fault)?),
+                    }),
                 };
-            }
-            // The solved spell this version continues, or starts.
-            let since = latest
-                .previous(&identity)
-                .filter(|p: &&ProblemRecord| p.solved)
-                .and_then(|p| p.solved_since);
-            record.solved_since = solved.then(|| solved_on.or(since).unwrap_or(received));
-            latest.offer(identity, record, &mut problems);
-        }
-        latest.finish(&mut problems);
+                let is_solved: bool = r.get(solved).map_err(fault)?;
+                let solved_on = day(r.get(solved_on).map_err(fault)?)?;
+                // The solved spell this version continues, or starts.
+                let since = previous
+                    .filter(|p: &&Problem| p.solved)
+                    .and_then(|p| p.solved_since);
+                Ok(Problem {
+                    department: self.text(id(department)?)?,
+                    location: Location {
+                        district: self.text(id(district)?)?,
+                        town: self.text(id(town)?)?,
+                        village: self.text(id(village)?)?,
+                    },
+                    problem_type,
+                    category,
+                    solved: is_solved,
+                    count: id(count)? as u64,
+                    village_kind: village_kind.as_deref().and_then(VillageKind::parse),
+                    date: day(r.get(date).map_err(fault)?)?,
+                    solved_on,
+                    text: r.get(text).map_err(fault)?,
+                    handling: r.get(handling).map_err(fault)?,
+                    cadre: match id(cadre)? {
+                        0 => String::new(),
+                        cadre => self.text(cadre)?,
+                    },
+                    origin,
+                    content: id(content)? as u64,
+                    state: id(state)? as u64,
+                    identity: key.clone(),
+                    described: None,
+                    solved_since: is_solved.then(|| solved_on.or(since).unwrap_or(received)),
+                })
+            },
+        )?;
         Ok(Half {
             records: problems,
             sources,
@@ -712,9 +679,179 @@ impl AsOf {
     }
 }
 
+/// Where a version's import is in the row that reads it.
+#[derive(Clone, Copy)]
+struct ImportColumns {
+    import_id: usize,
+    file: usize,
+    received: usize,
+}
+
+/// The indexes of a statement's result columns, by their names.
+fn column_indexes<const N: usize>(
+    stmt: &rusqlite::Statement,
+    names: [&str; N],
+) -> rusqlite::Result<[usize; N]> {
+    let mut out = [0; N];
+    for (slot, name) in out.iter_mut().zip(names) {
+        *slot = stmt.column_index(name)?;
+    }
+    Ok(out)
+}
+
+/// Records one import's records: each household and problem that is new
+/// or changed since the ledger's latest version of it, with a conflict
+/// said where its content differs.
+struct Store<'a> {
+    import_id: i64,
+    names: Names<'a>,
+    latest_visit: rusqlite::Statement<'a>,
+    insert_visit: rusqlite::Statement<'a>,
+    latest_problem: rusqlite::Statement<'a>,
+    insert_problem: rusqlite::Statement<'a>,
+}
+
+impl<'a> Store<'a> {
+    fn new(db: &'a Connection, import_id: i64) -> rusqlite::Result<Store<'a>> {
+        Ok(Store {
+            import_id,
+            names: Names::new(db)?,
+            latest_visit: db.prepare(
+                "SELECT v.content, v.state, i.file, n.text AS sheet, v.row FROM visits v
+                 JOIN imports i ON i.id = v.import_id JOIN names n ON n.id = v.sheet
+                 WHERE v.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
+            )?,
+            insert_visit: db.prepare(
+                "INSERT INTO visits (identity, import_id, head, department, cadre,
+                    district, town, village, date, sheet, row, content, state)
+                 VALUES (:identity, :import_id, :head, :department, :cadre,
+                    :district, :town, :village, :date, :sheet, :row, :content, :state)",
+            )?,
+            latest_problem: db.prepare(
+                "SELECT p.content, p.state, i.file, coalesce(n.text, '') AS sheet, p.row
+                 FROM problems p JOIN imports i ON i.id = p.import_id
+                 LEFT JOIN names n ON n.id = p.sheet
+                 WHERE p.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
+            )?,
+            insert_problem: db.prepare(
+                "INSERT INTO problems (identity, import_id, department, district, town, village,
+                    kind, category, solved, count, village_kind, date, solved_on, text, handling,
+                    sheet, row, content, state, cadre)
+                 VALUES (:identity, :import_id, :department, :district, :town, :village,
+                    :kind, :category, :solved, :count, :village_kind, :date, :solved_on, :text,
+                    :handling, :sheet, :row, :content, :state, :cadre)",
+            )?,
+        })
+    }
+
+    /// Stores the households that changed; how many.
+    fn visits(&mut self, visits: &[Visit], conflicts: &mut Vec<Fault>) -> rusqlite::Result<u64> {
+        let mut changed = 0;
+        for v in visits {
+            let key = v.key();
+            match against_latest(&mut self.latest_visit, &key, v.version())? {
+                Seen::Same => continue,
+                Seen::New | Seen::Updated => {}
+                Seen::Conflict(earlier) => {
+                    conflicts.push(changed_in_ledger(&visit_name(v), &earlier, &v.origin))
+                }
+            }
+            changed += 1;
+            let names = &mut self.names;
+            self.insert_visit.execute(named_params! {
+                ":identity": key.as_str(),
+                ":import_id": self.import_id,
+                ":head": v.head,
+                ":department": names.id(&v.department)?,
+                ":cadre": names.id(&v.cadre)?,
+                ":district": names.id(&v.location.district)?,
+                ":town": names.id(&v.location.town)?,
+                ":village": names.id(&v.location.village)?,
+                ":date": day_number(v.date),
+                ":sheet": names.id(&v.origin.sheet)?,
+                ":row": v.origin.row,
+                ":content": v.content as i64,
+                ":state": v.state as i64,
+            })?;
+        }
+        Ok(changed)
+    }
+
+    /// Stores the problems that changed; how many. Counts from another
+    /// department's summary (one record per village, type, category and
+    /// state) are superseded as a whole.
+    fn problems(
+        &mut self,
+        problems: &[Problem],
+        conflicts: &mut Vec<Fault>,
+    ) -> rusqlite::Result<u64> {
+        let mut changed = 0;
+        for (n, p) in problems.iter().enumerate() {
+            match against_latest(&mut self.latest_problem, &p.identity, p.version())? {
+                Seen::Same => continue,
+                Seen::Conflict(earlier) if let Some(origin) = &p.origin => {
+                    conflicts.push(changed_in_ledger(&problem_name(p), &earlier, origin))
+                }
+                Seen::New | Seen::Updated | Seen::Conflict(_) => {}
+            }
+            changed += 1;
+            let names = &mut self.names;
+            let (sheet, row) = match &p.origin {
+                Some(o) => (names.id(&o.sheet)?, o.row),
+                None => (0, n as u32),
+            };
+            let cadre = if p.cadre.is_empty() {
+                0
+            } else {
+                names.id(&p.cadre)?
+            };
+            self.insert_problem.execute(named_params! {
+                ":identity": p.identity.as_str(),
+                ":import_id": self.import_id,
+                ":department": names.id(&p.department)?,
+                ":district": names.id(&p.location.district)?,
+                ":town": names.id(&p.location.town)?,
+                ":village": names.id(&p.location.village)?,
+                ":kind": p.problem_type.index() as i64,
+                ":category": p.category.index() as i64,
+                ":solved": p.solved,
+                ":count": p.count as i64,
+                ":village_kind": p.village_kind.map(VillageKind::label),
+                ":date": p.date.map(day_number),
+                ":solved_on": p.solved_on.map(day_number),
+                ":text": p.text,
+                ":handling": p.handling,
+                ":sheet": sheet,
+                ":row": row,
+                ":content": p.content as i64,
+                ":state": p.state as i64,
+                ":cadre": cadre,
+            })?;
+        }
+        Ok(changed)
+    }
+}
+
+/// Records an import (its count of changed records still 0); its id.
+fn insert_import(db: &Connection, import: &Import) -> rusqlite::Result<i64> {
+    db.execute(
+        "INSERT INTO imports (file, sha256, received, departments, households, problems, changed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+        params![
+            import.file,
+            import.sha256,
+            import.received,
+            import.departments.join("、"),
+            import.households as i64,
+            import.problems as i64,
+        ],
+    )?;
+    Ok(db.last_insert_rowid())
+}
+
 /// What is said of a file whose bytes the ledger already has.
-pub fn already_imported(file: &str, earlier: &Import) -> Problem {
-    Problem::warning(
+pub fn already_imported(file: &str, earlier: &Import) -> Fault {
+    Fault::warning(
         Place::file(file),
         format!(
             "这个文件以前已经导入过台账（{}收到的「{}」），内容完全相同，这次没有改变任何内容",
@@ -728,7 +865,7 @@ pub fn already_imported(file: &str, earlier: &Import) -> Problem {
 /// then by when they were received: a record is final when the next row's
 /// identity differs.
 struct Latest<T> {
-    last: Option<(String, T)>,
+    last: Option<(Key, T)>,
 }
 
 impl<T> Default for Latest<T> {
@@ -739,7 +876,7 @@ impl<T> Default for Latest<T> {
 
 impl<T> Latest<T> {
     /// The version before this one of the same record, if any.
-    fn previous(&self, identity: &str) -> Option<&T> {
+    fn previous(&self, identity: &Key) -> Option<&T> {
         self.last
             .as_ref()
             .filter(|(i, _)| i == identity)
@@ -748,7 +885,7 @@ impl<T> Latest<T> {
 
     /// Takes the next version; the record before it goes to `out` when
     /// this one is of another record.
-    fn offer(&mut self, identity: String, item: T, out: &mut Vec<T>) {
+    fn offer(&mut self, identity: Key, item: T, out: &mut Vec<T>) {
         if let Some((previous, t)) = self.last.take()
             && previous != identity
         {
@@ -836,37 +973,55 @@ enum Seen {
     Same,
     /// The same content in a new state (a status moved on).
     Updated,
-    /// Different content: a conflict, the new one stands; where the latest
-    /// version came from (file, sheet, row).
-    Conflict((String, String, u32)),
+    /// Different content: a conflict, the new one stands.
+    Conflict(StoredAt),
 }
 
-/// Looks up the latest version of `identity` with `latest` (content, state,
-/// file, sheet, row).
+/// Where the ledger's latest version of a record came from.
+struct StoredAt {
+    file: String,
+    sheet: String,
+    row: u32,
+}
+
+/// Compares `version` with the latest version of `key`, found with
+/// `latest` (content, state, file, sheet, row), as `identity` compares
+/// two versions.
 fn against_latest(
     latest: &mut rusqlite::Statement,
-    identity: &str,
-    content: i64,
-    state: i64,
+    key: &Key,
+    version: Version,
 ) -> rusqlite::Result<Seen> {
-    let before: Option<(i64, i64, String, String, u32)> = latest
-        .query_row([identity], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    let before = latest
+        .query_row([key.as_str()], |r| {
+            Ok((
+                Version {
+                    content: r.get::<_, i64>("content")? as u64,
+                    state: r.get::<_, i64>("state")? as u64,
+                },
+                StoredAt {
+                    file: r.get("file")?,
+                    sheet: r.get("sheet")?,
+                    row: r.get("row")?,
+                },
+            ))
         })
         .optional()?;
     Ok(match before {
         None => Seen::New,
-        Some((c, s, ..)) if c == content && s == state => Seen::Same,
-        Some((c, ..)) if c == content => Seen::Updated,
-        Some((_, _, file, sheet, row)) => Seen::Conflict((file, sheet, row)),
+        Some((stored, at)) => match compare(stored, version) {
+            Change::Same => Seen::Same,
+            Change::Updated => Seen::Updated,
+            Change::Conflict => Seen::Conflict(at),
+        },
     })
 }
 
 /// A record whose content differs from the ledger's latest version of it
 /// (`earlier`: where that came from): the new one stands.
-fn changed_in_ledger(what: &str, earlier: &(String, String, u32), now: &Origin) -> Problem {
-    let (file, sheet, row) = earlier;
-    Problem::fault(
+fn changed_in_ledger(what: &str, earlier: &StoredAt, now: &Origin) -> Fault {
+    let StoredAt { file, sheet, row } = earlier;
+    Fault::error(
         now.place(),
         format!("{what}与台账里先前导入的（文件「{file}」工作表「{sheet}」第{row}行）内容不同"),
         "按这次交的计算；如果先前的才对，请改正这一行后重新导入",
@@ -874,7 +1029,7 @@ fn changed_in_ledger(what: &str, earlier: &(String, String, u32), now: &Origin) 
 }
 
 /// The ledger could not be used: busy, damaged, not a ledger, not writable.
-fn refused(path: &str, e: &rusqlite::Error) -> Problem {
+fn refused(path: &str, e: &rusqlite::Error) -> Fault {
     let busy = matches!(
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
@@ -898,14 +1053,14 @@ fn refused(path: &str, e: &rusqlite::Error) -> Problem {
             "请检查台账文件是否可写、磁盘是否已满",
         )
     };
-    Problem::fault(Place::file(path), message, hint)
+    Fault::error(Place::file(path), message, hint)
 }
 
-/// A value in the ledger that zoufang did not write.
-fn corrupt(path: &str, value: &str) -> Problem {
-    Problem::fault(
+/// A value in the ledger that zoufang did not write: `what` it should be.
+fn corrupt(path: &str, what: &str, value: &str) -> Fault {
+    Fault::error(
         Place::file(path),
-        "台账里有看不懂的日期，台账可能被别的程序改过",
+        format!("台账里有看不懂的{what}，台账可能被别的程序改过"),
         "请用备份的台账",
     )
     .with_value(value.to_string())

@@ -8,4 +8,5 @@ pub mod identity;
 pub mod ledger;
 pub(crate) mod read;
 pub(crate) mod report;
+pub mod resolve;
 pub mod returns;

@@ -6,19 +6,17 @@ use std::path::{Path, PathBuf};
 use crate::check::model::Roster;
 use crate::settings::Settings;
 use crate::shared::date::Date;
-use crate::shared::fault::Problem;
+use crate::shared::fault::Fault;
 use crate::shared::memory::release_free_memory;
 use crate::shared::progress::Progress;
 use crate::typeset::Engine;
 
 use super::brief::{Brief, write_brief};
 use super::count::{Summary, summarise};
-use super::identity::{Context, resolve};
 use super::ledger::{AsOf, Half, Import, Ledger, already_imported};
 use super::report::{write_tables, write_workbook};
-use super::returns::{
-    ProblemRecord, Returns, Visit, holds_households, read_returns, read_returns_of,
-};
+use super::resolve::{Context, resolve};
+use super::returns::{Problem, Returns, Visit, holds_households, read_returns, read_returns_of};
 use crate::shared::atomic::Written;
 
 /// A summary to make: the files, what they are checked against, where the
@@ -46,13 +44,13 @@ pub(crate) struct Made {
     pub(crate) summary: Summary,
     /// The files written (annex-5 PDFs, problem lists, the summary
     /// workbook), or the first that could not be.
-    pub(crate) written: Result<Vec<Written>, Problem>,
+    pub(crate) written: Result<Vec<Written>, Fault>,
     /// What the report was made from, when not `returns` (a ledger's
     /// records as of the report's day).
     pub(crate) report: Option<Returns>,
     /// The weekly brief's files, when one was asked for and the summary
     /// has a period; or what kept it from being written.
-    pub(crate) brief: Option<Result<Vec<Written>, Problem>>,
+    pub(crate) brief: Option<Result<Vec<Written>, Fault>>,
 }
 
 impl Made {
@@ -68,7 +66,7 @@ impl Made {
 /// problem lists need only the rest, and are made while the household
 /// tables are still being read. `Err` with what was said of the files when
 /// none of them could be read.
-pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
+pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Fault>> {
     let Run {
         files,
         roster,
@@ -80,119 +78,24 @@ pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
         progress,
         ..
     } = *run;
-    let source = |file: &PathBuf| file.display().to_string();
-    let read_households = |i: usize, sheets: crate::input::Later| {
-        let input = crate::input::read_later(&files[i], sheets);
-        let mut part = Returns::default();
-        part.notes.extend(input.problems);
-        read_returns(&input.sheets, &source(&files[i]), &mut part);
-        drop(input.sheets);
-        release_free_memory();
-        progress.inc(0);
-        (part.read_from(i), input.broken)
-    };
-    let read = std::thread::scope(|scope| {
+    let read: Result<_, Vec<Fault>> = std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::channel();
         let households = scope.spawn(move || {
             receive
                 .into_iter()
-                .map(|(i, sheets)| (i, read_households(i, sheets)))
+                .map(|(i, sheets)| (i, read_households(run, i, sheets)))
                 .collect::<Vec<_>>()
         });
-        let mut first = Vec::new();
-        let mut readable = false;
-        let mut digests: Vec<(String, usize)> = Vec::new();
-        for (i, file) in files.iter().enumerate() {
-            // The same bytes given twice are read once.
-            let digest = crate::input::digest(file);
-            if let Some(digest) = digest {
-                if let Some((_, earlier)) = digests.iter().find(|(d, _)| *d == digest) {
-                    let mut part = Returns::default();
-                    part.notes.push(Problem::warning(
-                        crate::shared::fault::Place::file(source(file)),
-                        format!(
-                            "与文件「{}」内容完全相同（同一个文件交了两次）",
-                            source(&files[*earlier])
-                        ),
-                        "只读一次，不用改",
-                    ));
-                    progress.inc(0);
-                    first.push((part, false));
-                    continue;
-                }
-                digests.push((digest, i));
-            }
-            let mut input = crate::input::read_input_deferring(file, &holds_households);
-            let split = !input.later.is_empty();
-            if split {
-                let _ = send.send((i, std::mem::take(&mut input.later)));
-                let now = crate::input::read_later(file, std::mem::take(&mut input.now));
-                input.sheets = now.sheets;
-                input.problems.extend(now.problems);
-                input.broken |= now.broken;
-            }
-            let mut part = Returns::default();
-            part.notes.append(&mut input.problems);
-            if !input.sheets.is_empty() || split {
-                readable = true;
-                read_returns_of(&input.sheets, &source(file), split, &mut part);
-            }
-            // The sheets' cells are free now; the returns kept from them are
-            // a fraction of their size (see `engine::release_free_memory`).
-            drop(input.sheets);
-            release_free_memory();
-            if !split {
-                progress.inc(0);
-            }
-            first.push((part.read_from(i), input.broken));
-        }
-        drop(send);
-        if !readable {
-            progress.finish();
-            return Err(first
-                .into_iter()
-                .flat_map(|(part, _)| part.notes)
-                .collect::<Vec<_>>());
-        }
-        let file_names: Vec<String> = files.iter().map(source).collect();
-        let mut problems = Returns {
-            problems: first
-                .iter()
-                .flat_map(|(p, _)| p.problems.iter().cloned())
-                .collect(),
-            files: file_names.clone(),
-            ..Returns::default()
-        };
-        for (part, _) in &first {
-            problems.problem_rows.counted += part.problem_rows.counted;
-        }
-        resolve(&mut problems, context);
+        let first = read_first_parts(run, send)?;
+        let file_names: Vec<String> = files.iter().map(|f| source(f)).collect();
+        let problems = problems_read_first(&first, &file_names, context);
         let annex5 = summarise(&problems, roster, period);
         let read_rest = || {
-            let mut late: Vec<Option<(Returns, bool)>> = first.iter().map(|_| None).collect();
-            for (i, part) in households
+            let late = households
                 .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            {
-                late[i] = Some(part);
-            }
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
             progress.finish();
-            // In the order one read of each file gave: household tables first.
-            let mut returns = Returns::default();
-            let mut tables_complete = true;
-            for ((part, broken), late) in first.into_iter().zip(late) {
-                let (households, late_broken) = late.unwrap_or_default();
-                if broken || late_broken {
-                    // A file the library gave up on part way counts for nothing.
-                    tables_complete &= part.problems.is_empty();
-                    returns.notes.extend(households.notes);
-                    returns.notes.extend(part.notes);
-                    continue;
-                }
-                tables_complete &= households.problems.is_empty();
-                returns.append(households);
-                returns.append(part);
-            }
+            let (mut returns, tables_complete) = join_parts(first, late);
             returns.files = file_names;
             resolve(&mut returns, context);
             let summary = summarise(&returns, roster, period);
@@ -224,12 +127,156 @@ pub(crate) fn read_and_write(run: &Run) -> Result<Made, Vec<Problem>> {
     })
 }
 
+/// A file as messages name it.
+fn source(file: &Path) -> String {
+    file.display().to_string()
+}
+
+/// What was read of one file in one part.
+#[derive(Default)]
+struct Part {
+    returns: Returns,
+    /// Whether the library gave up on the file part way.
+    broken: bool,
+}
+
+/// Reads the household sheets of file `i` left for later.
+fn read_households(run: &Run, i: usize, sheets: crate::input::Later) -> Part {
+    let file = &run.files[i];
+    let input = crate::input::read_later(file, sheets);
+    let mut returns = Returns::default();
+    returns.notes.extend(input.faults);
+    read_returns(&input.sheets, &source(file), &mut returns);
+    drop(input.sheets);
+    release_free_memory();
+    run.progress.inc(0);
+    Part {
+        returns: returns.read_from(i),
+        broken: input.broken,
+    }
+}
+
+/// Reads every file but for its household sheets, which are sent to
+/// `later` (file number, sheets); a file given twice is read once. `Err`
+/// with what was said of the files when none could be read.
+fn read_first_parts(
+    run: &Run,
+    later: std::sync::mpsc::Sender<(usize, crate::input::Later)>,
+) -> Result<Vec<Part>, Vec<Fault>> {
+    let mut first = Vec::new();
+    let mut readable = false;
+    let mut digests: Vec<(String, usize)> = Vec::new();
+    for (i, file) in run.files.iter().enumerate() {
+        // The same bytes given twice are read once.
+        if let Some(digest) = crate::input::digest(file) {
+            if let Some((_, earlier)) = digests.iter().find(|(d, _)| *d == digest) {
+                let mut returns = Returns::default();
+                returns.notes.push(Fault::warning(
+                    crate::shared::fault::Place::file(source(file)),
+                    format!(
+                        "与文件「{}」内容完全相同（同一个文件交了两次）",
+                        source(&run.files[*earlier])
+                    ),
+                    "只读一次，不用改",
+                ));
+                run.progress.inc(0);
+                first.push(Part {
+                    returns,
+                    broken: false,
+                });
+                continue;
+            }
+            digests.push((digest, i));
+        }
+        let mut input = crate::input::read_input_deferring(file, &holds_households);
+        let split = !input.later.is_empty();
+        if split {
+            let _ = later.send((i, std::mem::take(&mut input.later)));
+            let now = crate::input::read_later(file, std::mem::take(&mut input.now));
+            input.sheets = now.sheets;
+            input.faults.extend(now.faults);
+            input.broken |= now.broken;
+        }
+        let mut returns = Returns::default();
+        returns.notes.append(&mut input.faults);
+        if !input.sheets.is_empty() || split {
+            readable = true;
+            read_returns_of(&input.sheets, &source(file), split, &mut returns);
+        }
+        // The sheets' cells are free now; the returns kept from them are
+        // a fraction of their size (see `engine::release_free_memory`).
+        drop(input.sheets);
+        release_free_memory();
+        if !split {
+            run.progress.inc(0);
+        }
+        first.push(Part {
+            returns: returns.read_from(i),
+            broken: input.broken,
+        });
+    }
+    drop(later);
+    if !readable {
+        run.progress.finish();
+        return Err(first
+            .into_iter()
+            .flat_map(|part| part.returns.notes)
+            .collect());
+    }
+    Ok(first)
+}
+
+/// The problems of the parts read first, resolved: what annex 5 and the
+/// problem lists are made from while the household sheets are read.
+fn problems_read_first(first: &[Part], files: &[String], context: &Context) -> Returns {
+    let mut problems = Returns {
+        problems: first
+            .iter()
+            .flat_map(|part| part.returns.problems.iter().cloned())
+            .collect(),
+        files: files.to_vec(),
+        ..Returns::default()
+    };
+    for part in first {
+        problems.problem_rows.counted += part.returns.problem_rows.counted;
+    }
+    resolve(&mut problems, context);
+    problems
+}
+
+/// Each file's two parts together, in the order one read of each file
+/// gave (household tables first), not yet resolved; and whether the parts
+/// read later held no problems (else the tables made from the first parts
+/// miss some).
+fn join_parts(first: Vec<Part>, later: Vec<(usize, Part)>) -> (Returns, bool) {
+    let mut late: Vec<Option<Part>> = first.iter().map(|_| None).collect();
+    for (i, part) in later {
+        late[i] = Some(part);
+    }
+    let mut returns = Returns::default();
+    let mut tables_complete = true;
+    for (part, late) in first.into_iter().zip(late) {
+        let households = late.unwrap_or_default();
+        if part.broken || households.broken {
+            // A file the library gave up on part way counts for nothing.
+            tables_complete &= part.returns.problems.is_empty();
+            returns.notes.extend(households.returns.notes);
+            returns.notes.extend(part.returns.notes);
+            continue;
+        }
+        tables_complete &= households.returns.problems.is_empty();
+        returns.append(households.returns);
+        returns.append(part.returns);
+    }
+    (returns, tables_complete)
+}
+
 /// What a summary writes besides its tables, from all its records.
 struct Rest {
     /// The summary workbook.
-    workbook: Result<Written, Problem>,
+    workbook: Result<Written, Fault>,
     /// The weekly brief, when asked for (see `Made::brief`).
-    brief: Option<Result<Vec<Written>, Problem>>,
+    brief: Option<Result<Vec<Written>, Fault>>,
 }
 
 /// Writes the summary workbook and, when asked for and the summary has a
@@ -270,7 +317,7 @@ pub(crate) fn import_file(
     ledger: &mut Ledger,
     file: &Path,
     context: &Context,
-) -> Result<(Option<Import>, Returns), Vec<Problem>> {
+) -> Result<(Option<Import>, Returns), Vec<Fault>> {
     let name = file.display().to_string();
     let digest = crate::input::digest(file);
     if let Some(earlier) = digest
@@ -286,7 +333,7 @@ pub(crate) fn import_file(
     }
     let input = crate::input::read_input(file);
     let mut part = Returns::default();
-    part.notes.extend(input.problems);
+    part.notes.extend(input.faults);
     let outcome = match digest {
         Some(digest) if !input.sheets.is_empty() && !input.broken => {
             read_returns(&input.sheets, &name, &mut part);
@@ -314,7 +361,7 @@ fn not_a_return(part: &Returns) -> bool {
     [&part.households, &part.problem_rows, &part.summary_rows]
         .iter()
         .all(|account| account.read == 0)
-        && part.notes.iter().any(Problem::is_fault)
+        && part.notes.iter().any(Fault::is_error)
 }
 
 /// What a run with a ledger did: the imports it made (or found made
@@ -336,7 +383,7 @@ pub fn import_and_report(
     run: &Run,
     ledger: &Path,
     as_of: Option<Date>,
-) -> Result<Reported, Vec<Problem>> {
+) -> Result<Reported, Vec<Fault>> {
     let (files, period, context, progress) = (run.files, run.period, run.context, run.progress);
     let mut ledger = Ledger::open(ledger).map_err(|p| vec![p])?;
     let mut all = Returns::default();
@@ -370,7 +417,7 @@ pub fn import_and_report(
         .collect();
     let read = ledger.read_as_of(day).map_err(|p| vec![p])?;
     // All the records, and what is made of them besides the tables.
-    let finish = |households: Half<Visit>, problems: Half<ProblemRecord>| {
+    let finish = |households: Half<Visit>, problems: Half<Problem>| {
         let mut returns = AsOf::join(households, problems);
         returns.reported = Some(reported.clone());
         let summary = summarise(&returns, run.roster, period);
@@ -411,7 +458,7 @@ pub fn import_and_report(
                 Some(finish(households, problems))
             },
         );
-        Ok::<_, Vec<Problem>>((
+        Ok::<_, Vec<Fault>>((
             tables,
             finished,
             Half {

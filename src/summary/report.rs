@@ -9,11 +9,11 @@ use rust_xlsxwriter::XlsxError;
 use serde_json::{Value, json};
 
 use crate::schema::returns::*;
-use crate::schema::roster::Kind;
+use crate::schema::roster::VillageKind;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
 use crate::shared::date::show_date;
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 use crate::shared::file_name::safe_file_name;
 use crate::shared::queue::in_parallel_while;
 use crate::shared::xlsx::{header_and_text_formats, new_workbook};
@@ -22,7 +22,7 @@ use crate::typeset::{Engine, Job, Stamps, Template};
 use serde::Serialize;
 use typst::foundations::Bytes;
 
-use super::count::{Annex5, Level, Summary, mask_phones, route};
+use super::count::{ANNEX5_LINES, Annex5, Level, Summary, Tally, mask_phones, route};
 use super::returns::{Location, Rejected, Returns};
 
 /// The workbook that goes up the chain.
@@ -54,23 +54,19 @@ pub(crate) fn json(summary: &Summary, returns: &Returns) -> Value {
 
 /// What the annex-5 template receives for one table.
 pub(crate) fn table_data(t: &Annex5, note: &str) -> Value {
-    let rows: Vec<Vec<[u64; 2]>> = (0..2)
-        .map(|ty| {
-            (0..7)
-                .map(|c| [t.counts.cells[ty][c].0, t.counts.cells[ty][c].1])
-                .collect()
-        })
-        .collect();
-    // The 16 lines of the table, each (已解决, 待解决, 小计): seven kinds of
-    // 困难需求, their total, seven kinds of 意见建议, the total of all.
-    let line = |(solved, pending): (u64, u64)| [solved, pending, solved + pending];
-    let mut lines = Vec::with_capacity(16);
-    for (ty, kinds) in t.counts.cells.iter().enumerate() {
-        lines.extend(kinds.iter().copied().map(line));
-        lines.push(line(if ty == 0 {
-            t.counts.type_total(0)
-        } else {
-            t.counts.total()
+    let rows: Vec<Vec<[u64; 2]>> = ProblemType::ALL
+        .map(|ty| t.counts.of_type(ty).map(Tally::pair).to_vec())
+        .to_vec();
+    // The lines of the table in the notice's order, each (已解决, 待解决,
+    // 小计): the seven categories of 困难需求, their total, the seven of
+    // 意见建议, the total of all.
+    let line = |t: Tally| [t.solved, t.pending, t.total()];
+    let mut lines = Vec::with_capacity(ANNEX5_LINES);
+    for ty in ProblemType::ALL {
+        lines.extend(t.counts.of_type(ty).map(line));
+        lines.push(line(match ty {
+            ProblemType::Need => t.counts.type_total(ty),
+            ProblemType::Advice => t.counts.total(),
         }));
     }
     let scope = match t.level {
@@ -88,6 +84,7 @@ pub(crate) fn table_data(t: &Annex5, note: &str) -> Value {
         "district": t.district,
         "town": t.town,
         "village": t.village,
+        "categories": Category::labels(),
         "rows": rows,
         "lines": lines,
         "note": note,
@@ -141,7 +138,7 @@ fn period_note(summary: &Summary) -> String {
 /// title, tables), or the problem list of a route.
 enum Part<'a> {
     Pdf(&'a (PathBuf, String, Vec<Value>)),
-    ProblemList(Kind),
+    ProblemList(VillageKind),
 }
 
 /// Typesets `job` and writes it to `out/rel` (its data, first, to
@@ -155,7 +152,7 @@ pub(crate) fn write_pdf(
     out: &Path,
     emit_data: Option<&Path>,
     what: &str,
-) -> Result<Written, Problem> {
+) -> Result<Written, Fault> {
     if let Some(dir) = emit_data {
         job.emit(dir, rel)?;
     }
@@ -171,8 +168,8 @@ pub(crate) fn write_pdf(
 }
 
 /// A template that would not typeset: `what` names the document.
-pub(crate) fn template_fault(template: Template, what: &str, e: String) -> Problem {
-    Problem::fault(
+pub(crate) fn template_fault(template: Template, what: &str, e: String) -> Fault {
+    Fault::error(
         Place::file(format!("模板 {}", template.main_file())),
         format!("{what}排不出来：{e}"),
         "请检查模板文件",
@@ -180,8 +177,8 @@ pub(crate) fn template_fault(template: Template, what: &str, e: String) -> Probl
 }
 
 /// A file that could not be written.
-pub(crate) fn io_fault(path: &Path, e: impl std::fmt::Display) -> Problem {
-    Problem::fault(
+pub(crate) fn io_fault(path: &Path, e: impl std::fmt::Display) -> Fault {
+    Fault::error(
         Place::file(path.display().to_string()),
         format!("文件写不进去（{e}）"),
         "请检查输出文件夹是否可写",
@@ -198,7 +195,7 @@ pub(crate) fn write_tables<M: Send>(
     returns: &Returns,
     out: &Path,
     meanwhile: impl FnOnce() -> M + Send,
-) -> (Result<Vec<Written>, Problem>, M) {
+) -> (Result<Vec<Written>, Fault>, M) {
     crate::shared::atomic::sweep_stale_temps(out, 2);
     let note = period_note(summary);
     // (file, title, tables) of every annex-5 PDF: the roll-ups in one file,
@@ -214,7 +211,7 @@ pub(crate) fn write_tables<M: Send>(
         rollups,
     )];
     for t in summary.annex5.iter().filter(|t| t.level == Level::Village) {
-        let folder = format!("报{}", route(t.kind.unwrap_or(Kind::Village)));
+        let folder = format!("报{}", route(t.kind.unwrap_or(VillageKind::Village)));
         let name = safe_file_name(&format!("附件5_{}", t.title()));
         pdfs.push((
             PathBuf::from(folder).join(format!("{name}.pdf")),
@@ -225,15 +222,15 @@ pub(crate) fn write_tables<M: Send>(
     // The problem lists are made alongside the PDFs, first, as the longest
     // jobs: each is one thread's work, which the other core spent idle when
     // they came after the PDFs.
-    let mut jobs: Vec<Part> = [Kind::Village, Kind::Community]
+    let mut jobs: Vec<Part> = [VillageKind::Village, VillageKind::Community]
         .map(Part::ProblemList)
         .into();
     jobs.extend(pdfs.iter().map(Part::Pdf));
-    let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Problem> {
+    let pdf = |(rel, title, tables): &(PathBuf, String, Vec<Value>)| -> Result<Written, Fault> {
         let job = annex5_job(title, tables, (!settings.pdf_a).then_some(note.as_str()));
         write_pdf(engine, settings, &job, rel, out, None, "汇总表")
     };
-    let problem_list = |kind: Kind| -> Result<Option<Written>, Problem> {
+    let problem_list = |kind: VillageKind| -> Result<Option<Written>, Fault> {
         let rel = PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx");
         let path = out.join(&rel);
         let Some(bytes) = problem_list(summary, returns, kind).map_err(|e| io_fault(&path, e))?
@@ -271,7 +268,7 @@ pub(crate) fn write_tables<M: Send>(
 }
 
 /// Writes the summary workbook (annex-5 figures and weekly figures) into `out`.
-pub(crate) fn write_workbook(summary: &Summary, out: &Path) -> Result<Written, Problem> {
+pub(crate) fn write_workbook(summary: &Summary, out: &Path) -> Result<Written, Fault> {
     let path = out.join(SUMMARY_WORKBOOK);
     let bytes = summary_workbook(summary).map_err(|e| io_fault(&path, e))?;
     write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
@@ -302,10 +299,10 @@ fn summary_workbook(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
         sheet.write_string(r, col(S_VILLAGE), &d.location.village)?;
         sheet.write_string(r, col(S_KIND), d.kind.label())?;
         sheet.write_string(r, col(S_DEPARTMENT), &d.department)?;
-        sheet.write_string(r, col(S_TYPE), TYPES[d.problem_type])?;
-        sheet.write_string(r, col(S_CATEGORY), CATEGORIES[d.category])?;
-        sheet.write_number(r, col(S_SOLVED), d.solved as f64)?;
-        sheet.write_number(r, col(S_PENDING), d.pending as f64)?;
+        sheet.write_string(r, col(S_TYPE), d.problem_type.label())?;
+        sheet.write_string(r, col(S_CATEGORY), d.category.label())?;
+        sheet.write_number(r, col(S_SOLVED), d.tally.solved as f64)?;
+        sheet.write_number(r, col(S_PENDING), d.tally.pending as f64)?;
     }
 
     let sheet = workbook.add_worksheet();
@@ -387,7 +384,7 @@ fn fit_cell(text: String) -> String {
 fn problem_list(
     summary: &Summary,
     returns: &Returns,
-    kind: Kind,
+    kind: VillageKind,
 ) -> Result<Option<Vec<u8>>, XlsxError> {
     let keys: std::collections::HashSet<_> = summary
         .detail
@@ -402,7 +399,7 @@ fn problem_list(
         .problems
         .iter()
         .filter(|p| {
-            p.kind_of_village.is_none()
+            p.village_kind.is_none()
                 && *routed
                     .entry(&p.location)
                     .or_insert_with(|| keys.contains(&p.location.key()))
@@ -438,8 +435,8 @@ fn problem_list(
         sheet.write_string(r, 1, &p.location.town)?;
         sheet.write_string(r, 2, &p.location.village)?;
         sheet.write_string(r, 3, &p.department)?;
-        sheet.write_string(r, 4, TYPES[p.kind])?;
-        sheet.write_string(r, 5, CATEGORIES[p.category])?;
+        sheet.write_string(r, 4, p.problem_type.label())?;
+        sheet.write_string(r, 5, p.category.label())?;
         sheet.write_string(r, 6, fit_cell(mask_phones(&p.text)))?;
         sheet.write_string(r, 7, fit_cell(mask_phones(&p.handling)))?;
         sheet.write_string(r, 8, if p.solved { "已解决" } else { "待解决" })?;

@@ -10,9 +10,11 @@ use serde::Serialize;
 use crate::input::cell::{Cell, Sheet};
 use crate::input::table::{Row, TableSpec, find_tables};
 use crate::schema::returns::*;
-use crate::schema::roster::{Kind, village_key};
+
+use super::identity::{Identity, Key, Version};
+use crate::schema::roster::{VillageKind, village_key};
 use crate::shared::date::{Date, from_digits, from_serial, parse_date_text, show_date};
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 use crate::shared::text::{clean, clean_name, column_letter, compact, half_width};
 
 /// Where a village is.
@@ -95,30 +97,36 @@ pub struct Visit {
 }
 
 impl Visit {
-    /// What identifies the household: its serial; without one, the
-    /// department, cadre, household head and village.
-    pub(crate) fn identity(&self) -> String {
+    /// What identifies the household (see `identity`).
+    pub(crate) fn key(&self) -> Key {
         if self.serial.is_empty() {
-            let (district, town, village) = self.location.key();
-            format!(
-                "{}\u{1f}{}\u{1f}{}\u{1f}{district}{town}{village}",
-                self.department, self.cadre, self.head
-            )
+            Identity::Household {
+                department: &self.department,
+                cadre: &self.cadre,
+                head: &self.head,
+                village: &self.location.key(),
+            }
+            .key()
         } else {
-            self.serial.clone()
+            Identity::Serial(&self.serial).key()
+        }
+    }
+
+    pub(crate) fn version(&self) -> Version {
+        Version {
+            content: self.content,
+            state: self.state,
         }
     }
 }
 
 /// One problem (an annex-4 row), or a count of problems from a summary.
 #[derive(Debug, Clone)]
-pub struct ProblemRecord {
+pub struct Problem {
     pub(crate) location: Location,
     pub(crate) department: String,
-    /// Index into `TYPES`.
-    pub(crate) kind: usize,
-    /// Index into `CATEGORIES`.
-    pub(crate) category: usize,
+    pub(crate) problem_type: ProblemType,
+    pub(crate) category: Category,
     pub(crate) solved: bool,
     /// How many problems this record stands for (1 for a raw row).
     pub(crate) count: u64,
@@ -130,13 +138,15 @@ pub struct ProblemRecord {
     /// The cadre who collected it (走访人); empty for counts from summaries.
     pub(crate) cadre: String,
     /// 村 or 社区 when the record says so (summaries do).
-    pub kind_of_village: Option<Kind>,
+    pub village_kind: Option<VillageKind>,
     /// The row, for a problem read from a problem list (not a count).
     pub(crate) origin: Option<Origin>,
-    /// What identifies the problem (see `ProblemRecord::numbered`).
-    pub(crate) identity: String,
-    /// The identity by what it says, while `identity` is by its 序号.
-    pub(crate) described: Option<String>,
+    /// What identifies the problem (see `identity`): its 序号 where it has
+    /// one, else what it says.
+    pub(crate) identity: Key,
+    /// The identity by what it says, kept while `identity` is by its 序号
+    /// (a sheet that repeats a 序号 falls back to it).
+    pub(crate) described: Option<Key>,
     /// Fingerprints of what the problem is, and of its state (status,
     /// handling note, 办结日期), which moves on from week to week.
     pub(crate) content: u64,
@@ -149,40 +159,56 @@ pub struct ProblemRecord {
     pub(crate) solved_since: Option<Date>,
 }
 
-impl ProblemRecord {
-    /// What identifies a problem of a problem list across the weeks it is
-    /// sent again, re-sorted, with its status moved on: its department,
-    /// cadre and 序号 (the entry workbook `kits` writes numbers its rows);
-    /// without a 序号, or where a sheet repeats one (lists of several
-    /// cadres pasted together), what it says: department, village, cadre,
-    /// person visited, date, type, category and text (`described`).
-    fn numbered(row: &Row, department: &str) -> Option<String> {
+impl Problem {
+    /// The 序号 a problem is known by, if it is known by one.
+    pub(crate) fn number(&self) -> Option<&str> {
+        self.described.as_ref().and(self.identity.number())
+    }
+
+    pub(crate) fn version(&self) -> Version {
+        Version {
+            content: self.content,
+            state: self.state,
+        }
+    }
+
+    /// A problem list's row known by its 序号 (the entry workbook `kits`
+    /// writes numbers its rows), if it has one.
+    fn numbered(row: &Row, department: &str) -> Option<Key> {
         let number = match row.cell(P_NUMBER) {
             Cell::Number(n) if n.fract() == 0.0 && *n >= 1.0 => format!("{n}"),
             Cell::Text(s) if !compact(s).is_empty() => compact(s),
             _ => return None,
         };
-        Some(format!(
-            "{department}\u{1f}{}#{number}",
-            clean_name(&row.text(P_CADRE))
-        ))
+        Some(
+            Identity::Numbered {
+                department,
+                cadre: &clean_name(&row.text(P_CADRE)),
+                number: &number,
+            }
+            .key(),
+        )
     }
 
+    /// A problem list's row known by what it says.
     fn described(
         row: &Row,
         department: &str,
         location: &Location,
-        kind: usize,
-        category: usize,
-    ) -> String {
-        let (district, town, village) = location.key();
-        format!(
-            "{department}\u{1f}{district}{town}{village}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{kind}\u{1f}{category}\u{1f}{}",
-            clean_name(&row.text(P_CADRE)),
-            compact(&row.text(P_VISITED)),
-            compact(&row.cell(P_DATE).display()),
-            compact(&row.text(P_TEXT))
-        )
+        problem_type: ProblemType,
+        category: Category,
+    ) -> Key {
+        Identity::Described {
+            department,
+            village: &location.key(),
+            cadre: &clean_name(&row.text(P_CADRE)),
+            visited: &compact(&row.text(P_VISITED)),
+            date: &compact(&row.cell(P_DATE).display()),
+            problem_type,
+            category,
+            text: &compact(&row.text(P_TEXT)),
+        }
+        .key()
     }
 }
 
@@ -222,7 +248,7 @@ pub struct Rejected {
 }
 
 impl Rejected {
-    pub(crate) fn from_problem(p: &Problem) -> Rejected {
+    pub(crate) fn from_problem(p: &Fault) -> Rejected {
         Rejected {
             file: p.place.file.clone(),
             sheet: p.place.sheet.clone(),
@@ -255,20 +281,20 @@ pub struct Account {
 #[derive(Debug, Default)]
 pub struct Returns {
     pub visits: Vec<Visit>,
-    pub problems: Vec<ProblemRecord>,
+    pub problems: Vec<Problem>,
     /// Weekly figures per department read from other summaries: (department, period, cumulative).
     pub(crate) figures: Vec<(String, Figures, Figures)>,
-    pub rejected: Vec<Problem>,
+    pub rejected: Vec<Fault>,
     /// The same household or problem with different content in two files
     /// (the later one is counted; see `identity`).
-    pub conflicts: Vec<Problem>,
+    pub conflicts: Vec<Fault>,
     /// The files read, in the order given (`Origin::source` indexes them).
     pub(crate) files: Vec<String>,
     /// The departments that sent a return in the period, when the ledger
     /// knows (its imports); else the records tell (see `count::completeness`).
     pub(crate) reported: Option<BTreeSet<String>>,
     /// Messages about files and sheets (unreadable, unrecognised).
-    pub(crate) notes: Vec<Problem>,
+    pub(crate) notes: Vec<Fault>,
     pub households: Account,
     pub problem_rows: Account,
     pub summary_rows: Account,
@@ -346,7 +372,7 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
     let mut notes = Vec::new();
     let tables = find_tables(&TABLES, sheets, &mut notes);
     if !deferred && tables.iter().all(Vec::is_empty) {
-        notes.push(Problem::fault(
+        notes.push(Fault::error(
             Place::file(source),
             "没有找到入户调查表、问题清单或附件5汇总表",
             "请给出走访材料生成的录入表（填好后），或汇总程序生成的汇总表；表头文字请与说明一致",
@@ -421,7 +447,7 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
         }
         // A 序号 this sheet repeats (lists of several cadres pasted
         // together) identifies nothing: those rows go by what they say.
-        let mut numbers: HashMap<String, usize> = HashMap::new();
+        let mut numbers: HashMap<Key, usize> = HashMap::new();
         for p in &out.problems[first..] {
             if p.described.is_some() {
                 *numbers.entry(p.identity.clone()).or_default() += 1;
@@ -477,7 +503,7 @@ fn is_blank_form(row: &Row, prefilled: &[usize]) -> bool {
 
 /// A row with a formula error in any of its columns is not counted: the
 /// error stands for a value nobody can see.
-fn no_error_cells(row: &Row) -> Result<(), Problem> {
+fn no_error_cells(row: &Row) -> Result<(), Fault> {
     match (0..row.table.columns.len()).find_map(|c| row.error_cell(c)) {
         Some(mut p) => {
             p.hint += "，这一行没有计入汇总";
@@ -487,11 +513,11 @@ fn no_error_cells(row: &Row) -> Result<(), Problem> {
     }
 }
 
-fn required(row: &Row, col: usize) -> Result<String, Problem> {
+fn required(row: &Row, col: usize) -> Result<String, Fault> {
     let value = row.text(col);
     if value.is_empty() {
         let name = row.table.spec.columns[col].name;
-        return Err(Problem::fault(
+        return Err(Fault::error(
             row.place(col),
             format!("「{name}」没有填"),
             format!("请补上{name}，这一行没有计入汇总"),
@@ -500,17 +526,17 @@ fn required(row: &Row, col: usize) -> Result<String, Problem> {
     Ok(value)
 }
 
-fn date_of(row: &Row, col: usize) -> Result<Date, Problem> {
+fn date_of(row: &Row, col: usize) -> Result<Date, Fault> {
     let cell = row.cell(col);
     if cell.is_empty() {
-        return Err(Problem::fault(
+        return Err(Fault::error(
             row.place(col),
             "走访日期没有填",
             "请补上走访日期，这一行没有计入汇总",
         ));
     }
     parse_date(cell).ok_or_else(|| {
-        Problem::fault(
+        Fault::error(
             row.place(col),
             "走访日期看不懂",
             "请写成 2017-03-08、2017.3.8、2017/3/8 或 2017年3月8日，这一行没有计入汇总",
@@ -519,7 +545,7 @@ fn date_of(row: &Row, col: usize) -> Result<Date, Problem> {
     })
 }
 
-fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<Location, Problem> {
+fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<Location, Fault> {
     Ok(Location {
         district: required(row, district)?,
         town: required(row, town)?,
@@ -530,14 +556,14 @@ fn location(row: &Row, district: usize, town: usize, village: usize) -> Result<L
 /// Most people a household form may list: more is a typing error.
 const MAX_MEMBERS: u64 = 50;
 
-fn read_visit(row: &Row, origin: Origin) -> Result<Visit, Problem> {
+fn read_visit(row: &Row, origin: Origin) -> Result<Visit, Fault> {
     no_error_cells(row)?;
     let head = clean_name(&required(row, H_HEAD)?);
     if !row.cell(H_MEMBERS).is_empty() {
         match count_of(row, H_MEMBERS) {
             Ok(n) if (1..=MAX_MEMBERS).contains(&n) => {}
             _ => {
-                return Err(Problem::fault(
+                return Err(Fault::error(
                     row.place(H_MEMBERS),
                     format!("家庭成员数应为1到{MAX_MEMBERS}之间的整数"),
                     "请只填人数，如 3；这一行没有计入汇总",
@@ -567,27 +593,30 @@ fn read_visit(row: &Row, origin: Origin) -> Result<Visit, Problem> {
     })
 }
 
-fn read_problem(row: &Row, origin: Origin) -> Result<ProblemRecord, Problem> {
+fn read_problem(row: &Row, origin: Origin) -> Result<Problem, Fault> {
     no_error_cells(row)?;
     let location = location(row, P_DISTRICT, P_TOWN, P_VILLAGE)?;
-    let kind = parse_type(&required(row, P_TYPE)?).ok_or_else(|| {
-        Problem::fault(
+    let problem_type = ProblemType::parse(&required(row, P_TYPE)?).ok_or_else(|| {
+        Fault::error(
             row.place(P_TYPE),
             "类型只能是「困难需求」或「意见建议」",
             "请改正，这一行没有计入汇总",
         )
         .with_value(row.text(P_TYPE))
     })?;
-    let category = parse_category(&required(row, P_CATEGORY)?).ok_or_else(|| {
-        Problem::fault(
+    let category = Category::parse(&required(row, P_CATEGORY)?).ok_or_else(|| {
+        Fault::error(
             row.place(P_CATEGORY),
             "类别不是附件5的七类之一",
-            format!("请改成{}之一，这一行没有计入汇总", CATEGORIES.join("、")),
+            format!(
+                "请改成{}之一，这一行没有计入汇总",
+                Category::labels().join("、")
+            ),
         )
         .with_value(row.text(P_CATEGORY))
     })?;
     let solved = parse_status(&required(row, P_STATUS)?).ok_or_else(|| {
-        Problem::fault(
+        Fault::error(
             row.place(P_STATUS),
             "状态只能是「已解决」或「待解决」",
             "请改正，这一行没有计入汇总",
@@ -602,13 +631,13 @@ fn read_problem(row: &Row, origin: Origin) -> Result<ProblemRecord, Problem> {
     };
     let solved_on = solved_on(row, solved, date)?;
     let state_columns = [P_STATUS, P_HANDLING, P_SOLVED_ON];
-    let described = ProblemRecord::described(row, &department, &location, kind, category);
-    let (identity, described) = match ProblemRecord::numbered(row, &department) {
+    let described = Problem::described(row, &department, &location, problem_type, category);
+    let (identity, described) = match Problem::numbered(row, &department) {
         Some(numbered) => (numbered, Some(described)),
         None => (described, None),
     };
     let columns = 0..row.table.columns.len();
-    Ok(ProblemRecord {
+    Ok(Problem {
         content: fingerprint(
             row,
             columns.filter(|c| *c != P_NUMBER && !state_columns.contains(c)),
@@ -616,7 +645,7 @@ fn read_problem(row: &Row, origin: Origin) -> Result<ProblemRecord, Problem> {
         state: fingerprint(row, state_columns.into_iter()),
         location,
         department,
-        kind,
+        problem_type,
         category,
         solved,
         count: 1,
@@ -624,7 +653,7 @@ fn read_problem(row: &Row, origin: Origin) -> Result<ProblemRecord, Problem> {
         text: row.text(P_TEXT),
         handling: row.text(P_HANDLING),
         cadre: row.text(P_CADRE),
-        kind_of_village: None,
+        village_kind: None,
         origin: Some(origin),
         identity,
         described,
@@ -635,14 +664,14 @@ fn read_problem(row: &Row, origin: Origin) -> Result<ProblemRecord, Problem> {
 
 /// The 办结日期 of a problem row: only for a solved problem, not before
 /// it was raised.
-fn solved_on(row: &Row, solved: bool, raised: Option<Date>) -> Result<Option<Date>, Problem> {
+fn solved_on(row: &Row, solved: bool, raised: Option<Date>) -> Result<Option<Date>, Fault> {
     let cell = row.cell(P_SOLVED_ON);
     if cell.is_empty() {
         return Ok(None);
     }
     let value = || clean(&cell.display());
     let day = parse_date(cell).ok_or_else(|| {
-        Problem::fault(
+        Fault::error(
             row.place(P_SOLVED_ON),
             "办结日期看不懂",
             "请写成 2017-03-08、2017.3.8、2017/3/8 或 2017年3月8日，这一行没有计入汇总",
@@ -650,7 +679,7 @@ fn solved_on(row: &Row, solved: bool, raised: Option<Date>) -> Result<Option<Dat
         .with_value(value())
     })?;
     if !solved {
-        return Err(Problem::fault(
+        return Err(Fault::error(
             row.place(P_SOLVED_ON),
             "状态是待解决，却填了办结日期",
             "问题解决了请把状态改为已解决；还没解决请删去办结日期。这一行没有计入汇总",
@@ -660,7 +689,7 @@ fn solved_on(row: &Row, solved: bool, raised: Option<Date>) -> Result<Option<Dat
     if let Some(raised) = raised
         && day < raised
     {
-        return Err(Problem::fault(
+        return Err(Fault::error(
             row.place(P_SOLVED_ON),
             format!("办结日期早于走访日期（{}）", show_date(raised)),
             "请核对两个日期，这一行没有计入汇总",
@@ -670,9 +699,9 @@ fn solved_on(row: &Row, solved: bool, raised: Option<Date>) -> Result<Option<Dat
     Ok(Some(day))
 }
 
-fn count_of(row: &Row, col: usize) -> Result<u64, Problem> {
+fn count_of(row: &Row, col: usize) -> Result<u64, Fault> {
     let bad = || {
-        Problem::fault(
+        Fault::error(
             row.place(col),
             "应为不小于0的整数",
             "请改正，这一行没有计入汇总",
@@ -687,11 +716,11 @@ fn count_of(row: &Row, col: usize) -> Result<u64, Problem> {
     }
 }
 
-fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
+fn read_summary_row(row: &Row) -> Result<Vec<Problem>, Fault> {
     no_error_cells(row)?;
     let location = location(row, S_DISTRICT, S_TOWN, S_VILLAGE)?;
-    let kind_of_village = Kind::parse(&required(row, S_KIND)?).ok_or_else(|| {
-        Problem::fault(
+    let village_kind = VillageKind::parse(&required(row, S_KIND)?).ok_or_else(|| {
+        Fault::error(
             row.place(S_KIND),
             "只能是「村」或「社区」",
             "请改正，这一行没有计入汇总",
@@ -699,16 +728,16 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
         .with_value(row.text(S_KIND))
     })?;
     let department = required(row, S_DEPARTMENT)?;
-    let kind = parse_type(&required(row, S_TYPE)?).ok_or_else(|| {
-        Problem::fault(
+    let problem_type = ProblemType::parse(&required(row, S_TYPE)?).ok_or_else(|| {
+        Fault::error(
             row.place(S_TYPE),
             "项目只能是「困难需求」或「意见建议」",
             "请改正，这一行没有计入汇总",
         )
         .with_value(row.text(S_TYPE))
     })?;
-    let category = parse_category(&required(row, S_CATEGORY)?).ok_or_else(|| {
-        Problem::fault(
+    let category = Category::parse(&required(row, S_CATEGORY)?).ok_or_else(|| {
+        Fault::error(
             row.place(S_CATEGORY),
             "具体内容不是附件5的七类之一",
             "请改正，这一行没有计入汇总",
@@ -717,10 +746,11 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
     })?;
     let solved = count_of(row, S_SOLVED)?;
     let pending = count_of(row, S_PENDING)?;
-    let record = |solved_flag: bool, count: u64| ProblemRecord {
+    let village = location.key();
+    let record = |solved_flag: bool, count: u64| Problem {
         location: location.clone(),
         department: department.clone(),
-        kind,
+        problem_type,
         category,
         solved: solved_flag,
         count,
@@ -728,12 +758,21 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
         text: String::new(),
         handling: String::new(),
         cadre: String::new(),
-        kind_of_village: Some(kind_of_village),
+        village_kind: Some(village_kind),
         origin: None,
-        identity: String::new(),
+        identity: Identity::SummaryCell {
+            department: &department,
+            village: &village,
+            problem_type,
+            category,
+            solved: solved_flag,
+        }
+        .key(),
         described: None,
+        // A count is superseded as a whole: what it says is its cell
+        // (the identity), its state the count.
         content: 0,
-        state: 0,
+        state: count,
         solved_on: None,
         solved_since: None,
     };
@@ -745,10 +784,10 @@ fn read_summary_row(row: &Row) -> Result<Vec<ProblemRecord>, Problem> {
         .collect())
 }
 
-fn read_weekly_row(row: &Row) -> Result<(String, Figures, Figures), Problem> {
+fn read_weekly_row(row: &Row) -> Result<(String, Figures, Figures), Fault> {
     no_error_cells(row)?;
     let department = required(row, W_DEPARTMENT)?;
-    let figures = |columns: [usize; 4]| -> Result<Figures, Problem> {
+    let figures = |columns: [usize; 4]| -> Result<Figures, Fault> {
         let [cadres, households, problems, solved] = columns.map(|c| count_of(row, c));
         Ok(Figures {
             cadres: cadres?,

@@ -16,7 +16,7 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt};
 use typst_layout::PagedDocument;
 
-use crate::shared::fault::{Place, Problem};
+use crate::shared::fault::{Fault, Place};
 pub(crate) use fonts::EMBEDDED_FONTS;
 use fonts::{load_font_dir, missing_glyphs};
 pub(crate) use pdf::{
@@ -95,13 +95,13 @@ pub struct Job {
 impl Job {
     /// Writes the data the template receives, pretty, to `dir/rel` with the
     /// extension `.json` (`--emit-data`: for those who change templates).
-    pub(crate) fn emit(&self, dir: &std::path::Path, rel: &std::path::Path) -> Result<(), Problem> {
+    pub(crate) fn emit(&self, dir: &std::path::Path, rel: &std::path::Path) -> Result<(), Fault> {
         let path = dir.join(rel).with_extension("json");
         let value: serde_json::Value =
             serde_json::from_slice(self.data.as_slice()).unwrap_or_default();
         let json = serde_json::to_vec_pretty(&value).unwrap_or_default();
         crate::shared::atomic::write_atomic(&path, &json).map_err(|e| {
-            Problem::fault(
+            Fault::error(
                 Place::file(path.display().to_string()),
                 format!("数据文件写不进去（{e}）"),
                 "请检查 --emit-data 给出的文件夹",
@@ -176,7 +176,7 @@ impl Engine {
         font_dirs: &[&Path],
         date: crate::shared::date::Date,
         templates: Option<&Path>,
-    ) -> Result<Engine, Problem> {
+    ) -> Result<Engine, Fault> {
         let mut fonts: Vec<Font> = EMBEDDED_FONTS
             .iter()
             .flat_map(|(_, data)| Font::iter(Bytes::new(*data)))
@@ -193,7 +193,7 @@ impl Engine {
             .collect();
         if let Some(dir) = templates {
             let entries = std::fs::read_dir(dir).map_err(|e| {
-                Problem::fault(
+                Fault::error(
                     Place::file(dir.display().to_string()),
                     format!("模板文件夹打不开（{e}）"),
                     "请检查 --templates 给出的文件夹",
@@ -211,14 +211,14 @@ impl Engine {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let bytes = std::fs::read(&path).map_err(|e| {
-                    Problem::fault(
+                    Fault::error(
                         Place::file(path.display().to_string()),
                         format!("模板文件打不开（{e}）"),
                         "请检查文件",
                     )
                 })?;
                 let text = String::from_utf8(bytes).map_err(|_| {
-                    Problem::fault(
+                    Fault::error(
                         Place::file(path.display().to_string()),
                         "模板文件不是 UTF-8 编码",
                         "请用 UTF-8 编码保存模板文件",

@@ -164,7 +164,11 @@ impl Engine {
         {
             return frame.clone();
         }
-        let data = serde_json::to_vec(&serde_json::json!({ "note": note })).unwrap_or_default();
+        let data = serde_json::to_vec(&serde_json::json!({
+            "note": note,
+            "categories": crate::schema::returns::Category::labels(),
+        }))
+        .unwrap_or_default();
         let frame = self.stamp(Template::Annex5Frame, Bytes::new(data), Vec::new());
         *kept = Some((note.to_string(), frame.clone()));
         frame
