@@ -47,7 +47,7 @@ pub fn run() -> ExitCode {
     // A double-clicked binary gets no arguments: the web page, for the
     // folder it was started in.
     if std::env::args_os().len() == 1 {
-        return command(Command::Serve {
+        let code = command(Command::Serve {
             folder: PathBuf::from("."),
             port: 0,
             no_browser: false,
@@ -55,6 +55,14 @@ pub fn run() -> ExitCode {
             settings: SettingsArgs::default(),
             engine: EngineArgs::default(),
         });
+        // The page serves until the window is closed: this is reached only
+        // when it could not start. Started from Explorer, the window would
+        // close at once with the reason in it.
+        if cfg!(windows) && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            eprintln!("按回车键关闭这个窗口。");
+            let _ = std::io::stdin().read_line(&mut String::new());
+        }
+        return code;
     }
     let cli = Cli::parse();
     let code = command(cli.command);

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::week_of;
+use crate::shared::fault::io_words;
 use crate::summary::brief::Brief;
 use crate::summary::closing::Packs;
 use crate::summary::count::{Level, summarise};
@@ -64,7 +65,11 @@ pub(super) fn preview(args: &RosterArgs, out: &Path, returns_files: &[PathBuf]) 
         for (name, png) in shown {
             let path = out.join(format!("{name}.png"));
             if let Err(e) = write_atomic(&path, &png) {
-                eprintln!("预览图写不进去：{}（{e}）", path.display());
+                eprintln!(
+                    "预览图写不进去：{}（{}）",
+                    path.display(),
+                    io_words(&e, true)
+                );
                 return ExitCode::from(2);
             }
             println!("{}", path.display());

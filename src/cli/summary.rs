@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
+use crate::shared::fault::io_words;
 use crate::shared::progress::Progress;
 use crate::summary::closing::write_closing;
 use crate::summary::count::Summary;
@@ -163,7 +164,11 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         }
         let text = serde_json::to_string_pretty(&json).unwrap_or_default();
         if let Err(e) = write_atomic(path, text.as_bytes()) {
-            eprintln!("JSON 文件写不进去：{}（{e}）", path.display());
+            eprintln!(
+                "JSON 文件写不进去：{}（{}）",
+                path.display(),
+                io_words(&e, true)
+            );
             return ExitCode::from(1);
         }
     }

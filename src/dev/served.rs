@@ -27,12 +27,19 @@ impl Served {
     /// Starts `program serve FOLDER --no-browser` on a port the system
     /// picks; the address is the first line it prints (20 s at most).
     pub fn start(program: &Path, folder: &Path) -> Result<Served, String> {
-        let mut child = Command::new(program)
-            .arg("serve")
-            .arg(folder)
-            .arg("--no-browser")
+        let mut command = Command::new(program);
+        command.arg("serve").arg(folder).arg("--no-browser");
+        Served::start_command(command, Duration::from_secs(20))
+    }
+
+    /// Starts the server as `command` says (another program that starts
+    /// zoufang, such as Wine, or no arguments at all, as a double click
+    /// does); the address is the first line it prints (`wait` at most).
+    pub fn start_command(mut command: Command, wait: Duration) -> Result<Served, String> {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            .stdin(Stdio::null())
             .spawn()
             .map_err(|e| format!("zoufang serve did not start: {e}"))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
@@ -51,8 +58,8 @@ impl Served {
             token: String::new(),
         };
         let line = receive
-            .recv_timeout(Duration::from_secs(20))
-            .map_err(|_| "zoufang serve said nothing in 20 s".to_string())?;
+            .recv_timeout(wait)
+            .map_err(|_| format!("zoufang serve said nothing in {} s", wait.as_secs()))?;
         let url = line.trim();
         let (port, token) = url
             .strip_prefix("http://127.0.0.1:")

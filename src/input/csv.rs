@@ -13,7 +13,7 @@ pub(super) fn read_csv(path: &Path) -> Result<Sheet, Fault> {
     {
         return Err(too_big(path, meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
     csv_sheet(path, &bytes)
 }
 

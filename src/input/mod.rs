@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::shared::fault::{Fault, Place};
+use crate::shared::fault::{Fault, Place, held_open};
 pub(crate) use cell::Sheet;
 use csv::read_csv;
 use workbook::read_workbook_guarded;
@@ -106,7 +106,7 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => {
-                out.faults.push(unreadable(path, &e.to_string()));
+                out.faults.push(unreadable(path, &e));
                 return out;
             }
         };
@@ -148,7 +148,7 @@ fn read_picked(path: &Path, pick: Pick) -> Workbooks {
     }
     match std::fs::read(path) {
         Ok(bytes) => read_workbook_guarded(path, &bytes.into(), pick, &mut out),
-        Err(e) => out.faults.push(unreadable(path, &e.to_string())),
+        Err(e) => out.faults.push(unreadable(path, &e)),
     }
     out
 }
@@ -162,15 +162,21 @@ pub(crate) fn too_big(path: &Path, size: u64) -> Fault {
     )
 }
 
-pub(crate) fn unreadable(path: &Path, why: &str) -> Fault {
-    let message = if !path.exists() {
-        "找不到这个文件或文件夹".to_string()
-    } else {
-        format!("打不开这个文件（{why}）")
-    };
+pub(crate) fn unreadable(path: &Path, e: &std::io::Error) -> Fault {
+    let place = Place::file(path.display().to_string());
+    if !path.exists() {
+        return Fault::error(place, "找不到这个文件或文件夹", "请检查路径是否写对");
+    }
+    if held_open(e, false) {
+        return Fault::error(
+            place,
+            "打不开这个文件：它正在别的程序（如 Excel、WPS）里打开着",
+            "请在那个程序里关掉这个文件，然后再来一次",
+        );
+    }
     Fault::error(
-        Place::file(path.display().to_string()),
-        message,
+        place,
+        format!("打不开这个文件（{e}）"),
         "请检查路径是否写对、文件是否被其他程序占用",
     )
 }

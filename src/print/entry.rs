@@ -10,7 +10,7 @@ use rust_xlsxwriter::{
 use crate::check::model::Roster;
 use crate::input::OPTIONS_SHEET;
 use crate::schema::returns::*;
-use crate::shared::xlsx::{header_and_text_formats, new_workbook};
+use crate::shared::xlsx::{header_and_text_formats, new_workbook, workbook_bytes};
 
 /// Empty rows offered for problems on the 问题清单 sheet.
 const PROBLEM_ROWS: u32 = 500;
@@ -152,7 +152,7 @@ pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxE
         sheet.write_string(i as u32, 3, &c.name)?;
     }
     sheet.set_hidden(true);
-    workbook.save_to_buffer()
+    workbook_bytes(&mut workbook)
 }
 
 #[cfg(test)]

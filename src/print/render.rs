@@ -11,7 +11,7 @@ use super::plan::{Contents, Document, Plan};
 use crate::check::model::Roster;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, sweep_stale_temps, write_atomic};
-use crate::shared::fault::{Fault, Place};
+use crate::shared::fault::{Fault, Place, write_fault};
 use crate::shared::file_name::safe_file_name;
 use crate::shared::progress::Progress;
 use crate::shared::queue::in_parallel_while;
@@ -64,17 +64,13 @@ pub(crate) fn render_all(
         if let Some(dir) = emit_data {
             job.emit(dir, &doc.path)?;
         }
-        let result = typeset_pdf(engine, &job, &doc.path.to_string_lossy(), settings.pdf_a);
+        let result = typeset_pdf(engine, &job, &doc.path, settings.pdf_a);
         drop(job);
         evict_caches();
         let (typeset, bytes) = result.map_err(|e| failure(roster, doc, e))?;
         let path = out.join(&doc.path);
         write_atomic(&path, &bytes).map_err(|e| {
-            Fault::error(
-                Place::file(path.display().to_string()),
-                format!("文件写不进去（{e}）"),
-                "请检查输出文件夹是否可写、磁盘是否已满",
-            )
+            write_fault(&path, "文件", &e, "请检查输出文件夹是否可写、磁盘是否已满")
         })?;
         let pages = typeset.document.pages().len();
         progress.inc(pages as u64);
@@ -105,13 +101,20 @@ pub(crate) fn render_all(
     } else {
         Vec::new()
     };
-    let write_books = || -> Vec<Result<usize, String>> {
+    let write_books = || -> Vec<Result<usize, Fault>> {
         books
             .iter()
             .map(|(d, rel)| {
-                let bytes =
-                    crate::print::entry::entry_workbook(roster, *d).map_err(|e| e.to_string())?;
-                write_atomic(&out.join(rel), &bytes).map_err(|e| e.to_string())?;
+                let path = out.join(rel);
+                let hint = "请检查输出文件夹是否可写";
+                let bytes = crate::print::entry::entry_workbook(roster, *d).map_err(|e| {
+                    Fault::error(
+                        Place::file(path.display().to_string()),
+                        format!("录入表写不进去（{e}）"),
+                        hint,
+                    )
+                })?;
+                write_atomic(&path, &bytes).map_err(|e| write_fault(&path, "录入表", &e, hint))?;
                 Ok(bytes.len())
             })
             .collect()
@@ -171,17 +174,14 @@ pub(crate) fn render_all(
                     bytes,
                 });
             }
-            Err(e) => report.failures.push(Fault::error(
-                Place::file(out.join(&rel).display().to_string()),
-                format!("录入表写不进去（{e}）"),
-                "请检查输出文件夹是否可写",
-            )),
+            Err(fault) => report.failures.push(fault),
         }
     }
     if let Err(e) = write_manifest(&rows, out) {
-        report.failures.push(Fault::error(
-            Place::file(out.join(MANIFEST).display().to_string()),
-            format!("清单文件写不进去（{e}）"),
+        report.failures.push(write_fault(
+            &out.join(MANIFEST),
+            "清单文件",
+            &e,
             "请检查输出文件夹是否可写",
         ));
     } else {

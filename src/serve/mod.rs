@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
-use crate::shared::fault::Fault;
+use crate::shared::fault::{Fault, io_words};
 use crate::shared::progress::Progress;
 use crate::shared::text::column_letter;
 use crate::typeset::Engine;
@@ -377,7 +377,7 @@ fn previews(state: &State) -> Reply {
         if let Err(e) = write_atomic(&dir.join(&file), &png) {
             return Reply::json(
                 500,
-                &json!({ "message": format!("预览图存不进工作文件夹（{e}）") }),
+                &json!({ "message": format!("预览图存不进工作文件夹（{}）", io_words(&e, true)) }),
             );
         }
         files.push(json!({
@@ -591,7 +591,7 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
     if let Err(e) = write_atomic(&target, &bytes) {
         return Reply::json(
             500,
-            &json!({ "message": format!("录入表存不进工作文件夹（{e}）") }),
+            &json!({ "message": format!("录入表存不进工作文件夹（{}）", io_words(&e, true)) }),
         );
     }
     let printed = roster_of(state).map(|r| r.cadres.iter().flat_map(|c| c.serials()).collect());
@@ -729,7 +729,7 @@ fn report_week(state: &State, url: &str) -> Reply {
     ) {
         return Reply::json(
             500,
-            &json!({ "message": format!("汇总.json 写不进去（{e}）") }),
+            &json!({ "message": format!("汇总.json 写不进去（{}）", io_words(&e, true)) }),
         );
     }
     let _ = crate::shared::atomic::sync_written();
@@ -866,7 +866,7 @@ fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
     if let Err(e) = write_atomic(&target, &bytes) {
         return Reply::json(
             500,
-            &json!({ "message": format!("名单存不进工作文件夹（{e}）") }),
+            &json!({ "message": format!("名单存不进工作文件夹（{}）", io_words(&e, true)) }),
         );
     }
     // One roster in the folder: the one just given.

@@ -135,6 +135,51 @@ impl fmt::Display for Fault {
     }
 }
 
+/// Whether the system refused a file because another program holds it
+/// open: on Windows, Excel and WPS lock the workbooks they show (a sharing
+/// or lock violation; replacing a file that is open is refused as access
+/// denied). Elsewhere files are not locked so.
+pub(crate) fn held_open(e: &std::io::Error, writing: bool) -> bool {
+    const ACCESS_DENIED: i32 = 5;
+    const SHARING_VIOLATION: i32 = 32;
+    const LOCK_VIOLATION: i32 = 33;
+    cfg!(windows)
+        && match e.raw_os_error() {
+            Some(SHARING_VIOLATION | LOCK_VIOLATION) => true,
+            Some(ACCESS_DENIED) => writing,
+            _ => false,
+        }
+}
+
+/// Why a file could not be read or written, in a clerk's words where the
+/// reason is a program that holds it open, else in the system's.
+pub(crate) fn io_words(e: &std::io::Error, writing: bool) -> String {
+    if held_open(e, writing) {
+        "文件正在别的程序（如 Excel、WPS）里打开着，请先在那个程序里关掉它".to_string()
+    } else {
+        e.to_string()
+    }
+}
+
+/// A file that could not be written (`what`: 文件, 录入表…); `hint` says
+/// what to do unless another program holds it open.
+pub(crate) fn write_fault(
+    path: &std::path::Path,
+    what: &str,
+    e: &std::io::Error,
+    hint: &str,
+) -> Fault {
+    let place = Place::file(path.display().to_string());
+    if held_open(e, true) {
+        return Fault::error(
+            place,
+            format!("{what}写不进去：这个文件正在别的程序（如 Excel、WPS）里打开着"),
+            "请在那个程序里关掉这个文件，然后再来一次",
+        );
+    }
+    Fault::error(place, format!("{what}写不进去（{e}）"), hint)
+}
+
 /// Puts faults in the order a clerk works through them: file, sheet, row,
 /// column, then faults before warnings.
 pub(crate) fn sort(faults: &mut [Fault]) {

@@ -83,6 +83,57 @@ pub(crate) fn new_workbook() -> Result<Workbook, XlsxError> {
     Ok(workbook)
 }
 
+/// A workbook's bytes, the same on every system: a zip archive names the
+/// system that wrote it in each entry ("version made by"), which the zip
+/// library takes from the system it runs on; zoufang's say Unix wherever it
+/// runs, so that the Windows build writes the Linux build's bytes.
+pub(crate) fn workbook_bytes(workbook: &mut Workbook) -> Result<Vec<u8>, XlsxError> {
+    let mut bytes = workbook.save_to_buffer()?;
+    made_on_unix(&mut bytes);
+    Ok(bytes)
+}
+
+/// Sets "version made by" of every central directory entry of a zip
+/// archive to Unix; leaves an archive it does not understand as it is.
+fn made_on_unix(zip: &mut [u8]) {
+    const END: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    const ENTRY: [u8; 4] = [0x50, 0x4b, 0x01, 0x02];
+    const UNIX: u8 = 3;
+    let u16_at = |z: &[u8], at: usize| {
+        z.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |z: &[u8], at: usize| {
+        z.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    // The end record: 22 bytes and a comment of at most 65,535.
+    let search_from = zip.len().saturating_sub(22 + 65_535);
+    let Some(end) = (search_from..zip.len().saturating_sub(21))
+        .rev()
+        .find(|&at| zip[at..at + 4] == END)
+    else {
+        return;
+    };
+    let (Some(entries), Some(mut at)) = (u16_at(zip, end + 10), u32_at(zip, end + 16)) else {
+        return;
+    };
+    for _ in 0..entries {
+        if zip.get(at..at + 4) != Some(&ENTRY[..]) {
+            return;
+        }
+        let (Some(name), Some(extra), Some(comment)) = (
+            u16_at(zip, at + 28),
+            u16_at(zip, at + 30),
+            u16_at(zip, at + 32),
+        ) else {
+            return;
+        };
+        zip[at + 5] = UNIX;
+        at += 46 + name + extra + comment;
+    }
+}
+
 /// The formats of the workbooks zoufang writes for clerks to fill in or
 /// pass on: a bordered, bold, wrapped header cell; a text cell (so that
 /// phones and serials never turn into 1.38E+10).
@@ -204,6 +255,6 @@ pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
             )?;
         }
     }
-    let bytes = workbook.save_to_buffer()?;
+    let bytes = workbook_bytes(&mut workbook)?;
     crate::shared::atomic::write_atomic(path, &bytes).map_err(XlsxError::IoError)
 }

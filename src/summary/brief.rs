@@ -302,7 +302,7 @@ pub(crate) fn write_brief(
         let svg = svg_of(engine, &job)
             .map_err(|e| template_fault(Template::Chart, "走访情况周报的图表", e))?;
         let path = out.join(&rel);
-        write_atomic(&path, svg.as_bytes()).map_err(|e| io_fault(&path, e))?;
+        write_atomic(&path, svg.as_bytes()).map_err(|e| io_fault(&path, &e))?;
         written.push(Written {
             path: rel,
             pages: 0,

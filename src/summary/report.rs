@@ -13,10 +13,10 @@ use crate::schema::roster::VillageKind;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
 use crate::shared::date::show_date;
-use crate::shared::fault::{Fault, Place};
+use crate::shared::fault::{Fault, Place, write_fault};
 use crate::shared::file_name::safe_file_name;
 use crate::shared::queue::in_parallel_while;
-use crate::shared::xlsx::{header_and_text_formats, new_workbook};
+use crate::shared::xlsx::{header_and_text_formats, new_workbook, workbook_bytes};
 use crate::typeset::pdf_bytes_of;
 use crate::typeset::{Engine, Job, Stamps, Template};
 use serde::Serialize;
@@ -156,10 +156,10 @@ pub(crate) fn write_pdf(
     if let Some(dir) = emit_data {
         job.emit(dir, rel)?;
     }
-    let (pages, bytes) = pdf_bytes_of(engine, job, &rel.to_string_lossy(), settings.pdf_a)
+    let (pages, bytes) = pdf_bytes_of(engine, job, rel, settings.pdf_a)
         .map_err(|e| template_fault(job.template, what, e))?;
     let path = out.join(rel);
-    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
+    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, &e))?;
     Ok(Written {
         path: rel.to_path_buf(),
         pages,
@@ -177,12 +177,20 @@ pub(crate) fn template_fault(template: Template, what: &str, e: String) -> Fault
 }
 
 /// A file that could not be written.
-pub(crate) fn io_fault(path: &Path, e: impl std::fmt::Display) -> Fault {
-    Fault::error(
-        Place::file(path.display().to_string()),
-        format!("文件写不进去（{e}）"),
-        "请检查输出文件夹是否可写",
-    )
+pub(crate) fn io_fault(path: &Path, e: &std::io::Error) -> Fault {
+    write_fault(path, "文件", e, "请检查输出文件夹是否可写")
+}
+
+/// A workbook that could not be made.
+fn workbook_fault(path: &Path, e: rust_xlsxwriter::XlsxError) -> Fault {
+    match e {
+        rust_xlsxwriter::XlsxError::IoError(e) => io_fault(path, &e),
+        e => Fault::error(
+            Place::file(path.display().to_string()),
+            format!("文件写不进去（{e}）"),
+            "请检查输出文件夹是否可写",
+        ),
+    }
 }
 
 /// Writes what a summary makes of its problems into `out`: the annex-5
@@ -233,11 +241,12 @@ pub(crate) fn write_tables<M: Send>(
     let problem_list = |kind: VillageKind| -> Result<Option<Written>, Fault> {
         let rel = PathBuf::from(format!("报{}", route(kind))).join("问题清单（电话已隐去）.xlsx");
         let path = out.join(&rel);
-        let Some(bytes) = problem_list(summary, returns, kind).map_err(|e| io_fault(&path, e))?
+        let Some(bytes) =
+            problem_list(summary, returns, kind).map_err(|e| workbook_fault(&path, e))?
         else {
             return Ok(None);
         };
-        write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
+        write_atomic(&path, &bytes).map_err(|e| io_fault(&path, &e))?;
         Ok(Some(Written {
             path: rel,
             pages: 0,
@@ -270,8 +279,8 @@ pub(crate) fn write_tables<M: Send>(
 /// Writes the summary workbook (annex-5 figures and weekly figures) into `out`.
 pub(crate) fn write_workbook(summary: &Summary, out: &Path) -> Result<Written, Fault> {
     let path = out.join(SUMMARY_WORKBOOK);
-    let bytes = summary_workbook(summary).map_err(|e| io_fault(&path, e))?;
-    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, e))?;
+    let bytes = summary_workbook(summary).map_err(|e| workbook_fault(&path, e))?;
+    write_atomic(&path, &bytes).map_err(|e| io_fault(&path, &e))?;
     Ok(Written {
         path: PathBuf::from(SUMMARY_WORKBOOK),
         pages: 0,
@@ -362,7 +371,7 @@ fn summary_workbook(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
     for (i, line) in lines.iter().enumerate() {
         sheet.write_string(i as u32, 0, line)?;
     }
-    workbook.save_to_buffer()
+    workbook_bytes(&mut workbook)
 }
 
 /// The problems of one route's villages, with texts and handling notes; no
@@ -442,5 +451,5 @@ fn problem_list(
         sheet.write_string(r, 8, if p.solved { "已解决" } else { "待解决" })?;
         sheet.write_string_with_format(r, 9, p.date.map(show_date).unwrap_or_default(), &text)?;
     }
-    workbook.save_to_buffer().map(Some)
+    workbook_bytes(&mut workbook).map(Some)
 }

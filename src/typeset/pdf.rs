@@ -1,5 +1,6 @@
 //! PDF export with fixed dates and identifiers (same inputs, same bytes), and Typst's caches kept small.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use typst::foundations::{Datetime, Smart};
@@ -38,16 +39,27 @@ pub(crate) fn pdf_options(date: Datetime, ident: &str, pdf_a: bool) -> PdfOption
     }
 }
 
-/// Typesets a document and turns it into PDF bytes.
+/// Typesets a document and turns it into PDF bytes; `rel`, its path in
+/// the output folder, names it in the file.
 pub(crate) fn typeset_pdf(
     engine: &Engine,
     job: &Job,
-    ident: &str,
+    rel: &Path,
     pdf_a: bool,
 ) -> Result<(Typeset, Vec<u8>), RenderError> {
     let typeset = engine.typeset(job)?;
-    let bytes = engine.pdf(&typeset, ident, pdf_a)?;
+    let bytes = engine.pdf(&typeset, &ident_of(rel), pdf_a)?;
     Ok((typeset, bytes))
+}
+
+/// A document's identifier from its path in the output folder, the same on
+/// every system (`/` between folders, as on Linux, also on Windows): the
+/// same inputs give the same bytes wherever zoufang runs.
+fn ident_of(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Typesets a document that is not part of a plan (summaries): its page count
@@ -55,10 +67,10 @@ pub(crate) fn typeset_pdf(
 pub(crate) fn pdf_bytes_of(
     engine: &Engine,
     job: &Job,
-    ident: &str,
+    rel: &Path,
     pdf_a: bool,
 ) -> Result<(usize, Vec<u8>), String> {
-    let result = typeset_pdf(engine, job, ident, pdf_a);
+    let result = typeset_pdf(engine, job, rel, pdf_a);
     evict_caches();
     let (typeset, bytes) = result.map_err(one_line)?;
     Ok((typeset.document.pages().len(), bytes))
