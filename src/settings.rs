@@ -38,6 +38,10 @@ problem_pages = 1
 # 走访开始的日期：录入表里早于这一天的走访日期当作填错（不填为活动年度的3月1日）
 campaign_start = "2017-03-01"
 
+# 每周交表的宽限天数：各单位一般在一周结束后才交这一周的表。某一周的交表期从这一周的星期一往后推这么多天，
+# 到星期日往后推这么多天为止（3 天：星期四至下周三收到的，算这一周交的；下周一至周三收到的算上一周）
+report_grace_days = 3
+
 # 印在 PDF 里的文件日期：固定下来，同样的名单每次生成的文件完全相同
 document_date = "2017-03-04"
 
@@ -71,6 +75,10 @@ pub struct Settings {
     pub qr_mode: QrMode,
     /// Write PDF/A-2b (for archives) instead of plain PDF.
     pub pdf_a: bool,
+    /// Departments send a week's returns after it ends: the returns received
+    /// from this many days after a period's first day to as many after its
+    /// last are the ones sent for it (see `Settings::reporting_window`).
+    pub report_grace_days: u32,
 }
 
 impl Default for Settings {
@@ -87,11 +95,24 @@ impl Default for Settings {
             hotline: String::new(),
             qr_mode: QrMode::VCard,
             pdf_a: false,
+            report_grace_days: 3,
         }
     }
 }
 
 impl Settings {
+    /// The days on which the returns sent for `period` are received: the
+    /// period moved on by the grace days (a week Monday to Sunday with 3
+    /// days: Thursday to the next Wednesday). Every day belongs to exactly
+    /// one week's window.
+    pub fn reporting_window(&self, (from, to): (Date, Date)) -> (Date, Date) {
+        let grace = jiff::Span::new().days(i64::from(self.report_grace_days));
+        (
+            from.checked_add(grace).unwrap_or(from),
+            to.checked_add(grace).unwrap_or(to),
+        )
+    }
+
     /// The first day of the visits (see `campaign_start`).
     pub fn campaign_start(&self) -> Date {
         self.campaign_start.unwrap_or_else(|| {
@@ -181,6 +202,10 @@ impl Settings {
                 "problem_pages" => match int(1, 10) {
                     Some(n) => settings.problem_pages = n as u32,
                     None => faults.push(bad("应为1到10之间的整数")),
+                },
+                "report_grace_days" => match int(0, 6) {
+                    Some(n) => settings.report_grace_days = n as u32,
+                    None => faults.push(bad("应为0到6之间的整数")),
                 },
                 "document_date" => match date_of(value) {
                     Some(day) => settings.document_date = day,

@@ -760,3 +760,85 @@ fn the_closing_pack_lists_what_is_pending_without_names_or_phones() {
         }
     }
 }
+
+#[test]
+fn a_received_day_before_the_campaign_or_after_today_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let w1 = civil_week1(dir.path());
+    let ledger = dir.path().join("台账.sqlite");
+    for (day, said) in [
+        ("2099-01-01", "晚于今天"),
+        ("2016-12-01", "早于走访开始的日期（2017-03-01）"),
+    ] {
+        let run = zoufang(&[
+            "summary",
+            s(&w1),
+            "--ledger",
+            s(&ledger),
+            "--received",
+            day,
+            "-o",
+            s(&dir.path().join("out")),
+        ]);
+        assert_eq!(run.code, 2, "{day}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("收到日期（{day}）"))
+                && run.stderr.contains(said)
+                && run.stderr.contains("--received"),
+            "{}",
+            run.stderr
+        );
+        assert!(!ledger.exists(), "nothing imported on {day}");
+    }
+}
+
+/// Departments send a week's returns after it ends: one received on the
+/// Monday after is that week's — its visits in that week's report made
+/// after it (today by default), and its department counted as having
+/// reported for that week, not for the week the Monday starts.
+#[test]
+fn a_return_received_on_monday_is_the_week_befores() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster(dir.path());
+    let ledger = dir.path().join("台账.sqlite");
+    let w1 = civil_week1(dir.path());
+    let out = dir.path().join("out");
+    let json = dir.path().join("s.json");
+    let report = |week: &str, more: &[&str]| {
+        let mut args = vec![
+            "-o",
+            s(&out),
+            "--roster",
+            s(&roster),
+            "--ledger",
+            s(&ledger),
+            "--week",
+            week,
+        ];
+        args.extend_from_slice(more);
+        summary_json(&args, &json).1
+    };
+    // Imported on Monday 13 March, reported on its own day for week 6-12.
+    let week1 = report("2017-03-08", &[s(&w1), "--received", "2017-03-13"]);
+    assert_eq!(figures(&week1, "市民政局").0, [1, 3, 3, 1]);
+    let reported = |json: &Json| json["completeness"]["reported"].clone();
+    assert_eq!(reported(&week1), serde_json::json!(["市民政局"]));
+    // Reported later from the ledger alone: the same week, the same figures.
+    let later = report("2017-03-08", &[]);
+    assert_eq!(figures(&later, "市民政局").0, [1, 3, 3, 1]);
+    assert_eq!(reported(&later), serde_json::json!(["市民政局"]));
+    // The week that Monday starts: nothing reported for it.
+    let week2 = report("2017-03-15", &[]);
+    assert_eq!(reported(&week2), serde_json::json!([]));
+    // As of a day before the return came, it was not there.
+    let before = report("2017-03-08", &["--as-of", "2017-03-12"]);
+    assert_eq!(reported(&before), serde_json::json!([]));
+    assert_eq!(before["weekly"], serde_json::json!([]));
+    // With no grace days (a setting), a Monday return is the new week's.
+    std::fs::write(dir.path().join("zoufang.toml"), "report_grace_days = 0\n").unwrap();
+    assert_eq!(
+        reported(&report("2017-03-15", &[])),
+        serde_json::json!(["市民政局"])
+    );
+    assert_eq!(reported(&report("2017-03-08", &[])), serde_json::json!([]));
+}

@@ -31,7 +31,11 @@ fn strangers_are_refused_and_nothing_outside_the_folder_is_served() {
     assert_eq!(answer.status, 401);
     assert!(answer.text().contains("带 token"), "{}", answer.text());
     assert_eq!(
-        plain("/api/roster", "Cookie: zoufang_token=wrong\r\n").status,
+        plain(
+            "/api/roster",
+            &format!("Cookie: zoufang_token_{}=wrong\r\n", server.port)
+        )
+        .status,
         401
     );
     // The token in the address: into a cookie, out of the address bar.
@@ -39,7 +43,7 @@ fn strangers_are_refused_and_nothing_outside_the_folder_is_served() {
     assert_eq!(answer.status, 303);
     let cookie = answer.header("set-cookie").unwrap_or_default();
     assert!(
-        cookie.contains(&format!("zoufang_token={}", server.token))
+        cookie.contains(&format!("zoufang_token_{}={}", server.port, server.token))
             && cookie.contains("HttpOnly")
             && cookie.contains("SameSite=Strict"),
         "{cookie}"
@@ -59,8 +63,8 @@ fn strangers_are_refused_and_nothing_outside_the_folder_is_served() {
         let answer = send(
             server.port,
             &format!(
-                "POST /api/init HTTP/1.1\r\nHost: {host}\r\n{origin}Cookie: zoufang_token={}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                server.token
+                "POST /api/init HTTP/1.1\r\nHost: {host}\r\n{origin}Cookie: zoufang_token_{}={}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                server.port, server.token
             ),
             b"",
         );
@@ -85,7 +89,8 @@ fn strangers_are_refused_and_nothing_outside_the_folder_is_served() {
     let answer = send(
         server.port,
         &format!(
-            "POST /api/roster?name=a.xlsx HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: zoufang_token={}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "POST /api/roster?name=a.xlsx HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: zoufang_token_{}={}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            server.port,
             server.token,
             100u64 << 20
         ),
@@ -465,4 +470,65 @@ fn the_week_is_reported_from_the_ledger_as_summary_reports_it() {
     assert!(served.body.starts_with(b"%PDF"));
     let svg = server.request("GET", &format!("/files/{}", encode(svgs[0])), b"");
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+}
+
+#[test]
+fn a_received_day_after_today_is_refused_on_the_page_without_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/returns/录入表_市财政局.xlsx");
+    let path = format!(
+        "/api/returns?name={}&received=2099-01-01",
+        encode("录入表_市财政局.xlsx")
+    );
+    let answer = server.request("POST", &path, &std::fs::read(&sample).unwrap());
+    assert_eq!(answer.status, 400, "{}", answer.text());
+    let message = answer.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("收到日期（2099-01-01）晚于今天"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("--"),
+        "no command-line flag on the page: {message}"
+    );
+    assert!(!dir.path().join("回收/录入表_市财政局.xlsx").exists());
+    assert!(!dir.path().join("台账.sqlite").exists());
+}
+
+#[test]
+fn two_campaigns_served_at_once_keep_their_own_cookies() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (start(one.path()), start(two.path()));
+    let cookie_of = |server: &Server| {
+        let host = server.host();
+        let answer = send(
+            server.port,
+            &format!(
+                "GET /?token={} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+                server.token
+            ),
+            b"",
+        );
+        let set = answer.header("set-cookie").unwrap_or_default().to_string();
+        set.split(';').next().unwrap_or_default().to_string()
+    };
+    let (ca, cb) = (cookie_of(&a), cookie_of(&b));
+    assert_ne!(ca.split('=').next(), cb.split('=').next(), "{ca} / {cb}");
+    // A browser sends both cookies to both (cookies are per host, not per
+    // port): each server finds its own.
+    for server in [&a, &b] {
+        let host = server.host();
+        let answer = send(
+            server.port,
+            &format!(
+                "GET /api/roster HTTP/1.1\r\nHost: {host}\r\nCookie: {ca}; {cb}\r\nConnection: close\r\n\r\n"
+            ),
+            b"",
+        );
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
 }

@@ -129,11 +129,11 @@ pub struct SummaryArgs {
     /// 给了 --ledger 时可以不给，直接用台账里的数据汇总
     #[arg(value_name = "FILE", required_unless_present = "ledger")]
     pub(crate) files: Vec<PathBuf>,
-    /// 台账（SQLite 文件，没有就新建）：交来的表格导入台账，汇总用台账里截至统计期末收到的全部数据
+    /// 台账（SQLite 文件，没有就新建）：交来的表格导入台账，汇总用台账里截至汇总那天收到的全部数据
     #[arg(long, value_name = "FILE")]
     pub(crate) ledger: Option<PathBuf>,
     /// 用台账汇总时，按台账在这一天的样子汇总（只算这一天及以前收到的表格），可以重出以前某天的报表；
-    /// 默认：导入了表格时为收到日期，否则为统计期的最后一天
+    /// 默认：导入了表格时为收到日期，否则为今天
     #[arg(long = "as-of", value_name = "日期", requires = "ledger")]
     pub(crate) as_of: Option<String>,
     /// 输出文件夹

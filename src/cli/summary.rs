@@ -76,6 +76,18 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         }
         checked.roster
     });
+    if !args.files.is_empty()
+        && let Some(wrong) = crate::summary::resolve::received_out_of_bounds(
+            received,
+            settings.campaign_start(),
+            today(),
+        )
+    {
+        eprintln!(
+            "{wrong}：请用 --received 写明收到这些表格的日期（如 --received 2017-03-13）。没有导入，也没有汇总。"
+        );
+        return ExitCode::from(2);
+    }
     let context = Context {
         start: settings.campaign_start(),
         received,

@@ -79,8 +79,9 @@ impl Served {
     /// and Origin.
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: zoufang_token={token}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: zoufang_token_{port}={token}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
             host = self.host(),
+            port = self.port,
             token = self.token,
             len = body.len()
         );

@@ -7,8 +7,12 @@
 
 use std::path::{Component, Path, PathBuf};
 
-/// The cookie the token is kept in.
-pub(crate) const COOKIE: &str = "zoufang_token";
+/// The cookie the token is kept in, named for the server's port: a browser
+/// keeps cookies per host, not per port, and two campaigns served at once
+/// (two folders, two copies of zoufang) must not replace each other's.
+pub(crate) fn cookie_name(port: u16) -> String {
+    format!("zoufang_token_{port}")
+}
 
 /// The largest upload taken: a city's returns workbook is some tens of MB.
 pub(crate) const MAX_UPLOAD: u64 = 64 << 20;
@@ -23,6 +27,8 @@ pub(crate) struct Refusal {
 /// The checks of one server.
 pub(crate) struct Guard {
     token: String,
+    /// The cookie the token is kept in (`cookie_name`).
+    pub(crate) cookie: String,
     /// `127.0.0.1:8765`, `localhost:8765`: the Host values accepted.
     hosts: Vec<String>,
     /// Listening beyond loopback (`--listen`): other computers name this
@@ -43,14 +49,14 @@ pub(crate) enum Pass {
 }
 
 impl Guard {
-    /// The guard of a server reached at `hosts` (host:port as a browser
-    /// sends them), and with `port_of_any_ip`, at any IP address with that
-    /// port.
-    pub(crate) fn new(token: String, hosts: Vec<String>, port_of_any_ip: Option<u16>) -> Guard {
+    /// The guard of a server at `port` on loopback (127.0.0.1 and
+    /// localhost), and `beyond_loopback`, at any IP address with that port.
+    pub(crate) fn new(token: String, port: u16, beyond_loopback: bool) -> Guard {
         Guard {
             token,
-            hosts,
-            port_of_any_ip,
+            cookie: cookie_name(port),
+            hosts: vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")],
+            port_of_any_ip: beyond_loopback.then_some(port),
         }
     }
 
@@ -87,7 +93,7 @@ impl Guard {
         let pass = if query_value(url, "token").is_some_and(|t| same(t, &self.token)) {
             Pass::Token
         } else if header("cookie")
-            .and_then(|c| cookie_value(c, COOKIE))
+            .and_then(|c| cookie_value(c, &self.cookie))
             .is_some_and(|t| same(t, &self.token))
         {
             Pass::Cookie
@@ -194,11 +200,7 @@ mod tests {
     use super::*;
 
     fn guard() -> Guard {
-        Guard::new(
-            "s3cret".into(),
-            vec!["127.0.0.1:8765".into(), "localhost:8765".into()],
-            None,
-        )
+        Guard::new("s3cret".into(), 8765, false)
     }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -220,12 +222,37 @@ mod tests {
             g.check(
                 "GET",
                 "/",
-                &h(&[host, ("Cookie", "a=b; zoufang_token=s3cret")])
+                &h(&[host, ("Cookie", "a=b; zoufang_token_8765=s3cret")])
             ),
             Ok(Pass::Cookie)
         );
         assert_eq!(
             g.check("GET", "/", &h(&[host])).map_err(|r| r.status),
+            Err(401)
+        );
+        // Another campaign's server (another port) keeps its own cookie:
+        // both are sent, ours is found.
+        assert_eq!(
+            g.check(
+                "GET",
+                "/",
+                &h(&[
+                    host,
+                    (
+                        "Cookie",
+                        "zoufang_token_9999=other; zoufang_token_8765=s3cret"
+                    )
+                ])
+            ),
+            Ok(Pass::Cookie)
+        );
+        assert_eq!(
+            g.check(
+                "GET",
+                "/",
+                &h(&[host, ("Cookie", "zoufang_token_9999=s3cret")])
+            )
+            .map_err(|r| r.status),
             Err(401)
         );
         assert_eq!(
@@ -244,7 +271,7 @@ mod tests {
             Err(403)
         );
         // CSRF: a post without our own Origin.
-        let cookie = ("Cookie", "zoufang_token=s3cret");
+        let cookie = ("Cookie", "zoufang_token_8765=s3cret");
         for origin in [
             None,
             Some("http://evil.example"),
@@ -285,12 +312,8 @@ mod tests {
 
     #[test]
     fn listening_beyond_loopback_accepts_addresses_not_names() {
-        let g = Guard::new(
-            "s3cret".into(),
-            vec!["127.0.0.1:8765".into(), "localhost:8765".into()],
-            Some(8765),
-        );
-        let cookie = ("Cookie", "zoufang_token=s3cret");
+        let g = Guard::new("s3cret".into(), 8765, true);
+        let cookie = ("Cookie", "zoufang_token_8765=s3cret");
         let get = |host: &str| {
             g.check("GET", "/", &h(&[("Host", host), cookie]))
                 .map_err(|r| r.status)

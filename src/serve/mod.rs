@@ -20,7 +20,7 @@ use crate::shared::fault::{Fault, io_words};
 use crate::shared::progress::Progress;
 use crate::shared::text::column_letter;
 use crate::typeset::Engine;
-use guard::{COOKIE, Guard, MAX_UPLOAD, Pass, Refusal, inside, percent_decode, query_value};
+use guard::{Guard, MAX_UPLOAD, Pass, Refusal, inside, percent_decode, query_value};
 
 /// How the server is started.
 pub struct Options {
@@ -127,7 +127,6 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         .map(|a| a.port())
         .map_err(|e| format!("网页服务启动不了：没有取到端口（{e}）"))?;
     let token = new_token()?;
-    let hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
     let url = format!("http://127.0.0.1:{port}/?token={token}");
     println!("{url}");
     println!(
@@ -150,11 +149,7 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
     let state = Arc::new(State {
         // Beyond loopback, other computers name this one by an IP address
         // of its own, whichever `--listen` gave (see `Guard`).
-        guard: Guard::new(
-            token.clone(),
-            hosts,
-            (!options.listen.is_loopback()).then_some(port),
-        ),
+        guard: Guard::new(token.clone(), port, !options.listen.is_loopback()),
         token,
         folder: options.folder,
         settings,
@@ -208,8 +203,8 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
             reply.headers.push((
                 "Set-Cookie".into(),
                 format!(
-                    "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-                    state.token
+                    "{}={}; HttpOnly; SameSite=Strict; Path=/",
+                    state.guard.cookie, state.token
                 ),
             ));
             reply
@@ -572,6 +567,16 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             }
         }
     };
+    if let Some(wrong) = crate::summary::resolve::received_out_of_bounds(
+        received,
+        state.settings.campaign_start(),
+        crate::shared::date::today(),
+    ) {
+        return Reply::json(
+            400,
+            &json!({ "message": format!("{wrong}：请改正收到日期后再导入（这个文件没有存下，也没有记入台账）") }),
+        );
+    }
     let bytes = match upload(body) {
         Ok(bytes) => bytes,
         Err(refused) => return refused,

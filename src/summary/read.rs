@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::model::Roster;
 use crate::settings::Settings;
-use crate::shared::date::Date;
+use crate::shared::date::{Date, today};
 use crate::shared::fault::Fault;
 use crate::shared::memory::release_free_memory;
 use crate::shared::progress::Progress;
@@ -378,7 +378,7 @@ pub struct Reported {
 /// `context.received`), then reports from what the ledger held on `as_of`:
 /// the figures a report made on that day gave. Without `as_of`, a run that
 /// imports reports as of the day received, and one that only reports, as of
-/// the period's end (without a period, the day given as received, today).
+/// today.
 pub fn import_and_report(
     run: &Run,
     ledger: &Path,
@@ -395,16 +395,18 @@ pub fn import_and_report(
         progress.inc(0);
     }
     progress.finish();
-    let day = match (as_of, period) {
-        (Some(day), _) => day,
-        (None, _) if !files.is_empty() => context.received,
-        (None, Some((_, end))) => end,
-        (None, None) => context.received,
-    };
-    // A return counts for the period when it arrived after the period
-    // began (one sent on its first day is last period's), by the report.
-    let in_period = |received: &str| match (received.parse::<Date>(), period) {
-        (Ok(r), Some((from, _))) => r > from && r <= day,
+    // Reported as of the day the files were received, else today (the
+    // returns of a week come after it ends), unless a day is asked for.
+    let day = as_of.unwrap_or(if files.is_empty() {
+        today()
+    } else {
+        context.received
+    });
+    // A department reported for the period when a return of its was
+    // received in the period's reporting window, by the report's day.
+    let window = period.map(|p| run.settings.reporting_window(p));
+    let in_period = |received: &str| match (received.parse::<Date>(), window) {
+        (Ok(r), Some((from, to))) => from <= r && r <= to && r <= day,
         (Ok(r), None) => r <= day,
         (Err(_), _) => false,
     };

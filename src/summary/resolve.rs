@@ -26,6 +26,28 @@ pub struct Context {
     pub printed: Option<HashSet<String>>,
 }
 
+/// Why `received` cannot be the day returns were received: before the
+/// campaign's first day, or after today (a mistyped year: its rows would
+/// show in no report of the campaign). Said without saying how the day is
+/// given (a flag, a field on the page): each face adds that.
+pub fn received_out_of_bounds(received: Date, start: Date, today: Date) -> Option<String> {
+    if received < start {
+        Some(format!(
+            "收到日期（{}）早于走访开始的日期（{}）",
+            show_date(received),
+            show_date(start)
+        ))
+    } else if received > today {
+        Some(format!(
+            "收到日期（{}）晚于今天（{}）",
+            show_date(received),
+            show_date(today)
+        ))
+    } else {
+        None
+    }
+}
+
 /// Repeats seen between two files (or inside one): rows identical to one
 /// counted before, and rows whose state moved on.
 #[derive(Default)]
