@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::shared::fault::{Fault, Place, held_open};
+use crate::shared::fault::{Fault, Place, held_open, held_open_fault};
 pub(crate) use cell::Sheet;
 use csv::read_csv;
 use workbook::read_workbook_guarded;
@@ -168,11 +168,7 @@ pub(crate) fn unreadable(path: &Path, e: &std::io::Error) -> Fault {
         return Fault::error(place, "找不到这个文件或文件夹", "请检查路径是否写对");
     }
     if held_open(e, false) {
-        return Fault::error(
-            place,
-            "打不开这个文件：它正在别的程序（如 Excel、WPS）里打开着",
-            "请在那个程序里关掉这个文件，然后再来一次",
-        );
+        return held_open_fault(path, "打不开这个文件");
     }
     Fault::error(
         place,

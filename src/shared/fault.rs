@@ -151,11 +151,25 @@ pub(crate) fn held_open(e: &std::io::Error, writing: bool) -> bool {
         }
 }
 
+/// How a file another program holds open is said, and what to do.
+const HELD_OPEN: &str = "正在别的程序（如 Excel、WPS）里打开着";
+const CLOSE_IT: &str = "请在那个程序里关掉这个文件，然后再来一次";
+
+/// A file another program holds open: `what_failed` (写不进去, 打不开…)
+/// and the sentence of what to do.
+pub(crate) fn held_open_fault(path: &std::path::Path, what_failed: &str) -> Fault {
+    Fault::error(
+        Place::file(path.display().to_string()),
+        format!("{what_failed}：这个文件{HELD_OPEN}"),
+        CLOSE_IT,
+    )
+}
+
 /// Why a file could not be read or written, in a clerk's words where the
 /// reason is a program that holds it open, else in the system's.
 pub(crate) fn io_words(e: &std::io::Error, writing: bool) -> String {
     if held_open(e, writing) {
-        "文件正在别的程序（如 Excel、WPS）里打开着，请先在那个程序里关掉它".to_string()
+        format!("文件{HELD_OPEN}，请先在那个程序里关掉它")
     } else {
         e.to_string()
     }
@@ -169,15 +183,14 @@ pub(crate) fn write_fault(
     e: &std::io::Error,
     hint: &str,
 ) -> Fault {
-    let place = Place::file(path.display().to_string());
     if held_open(e, true) {
-        return Fault::error(
-            place,
-            format!("{what}写不进去：这个文件正在别的程序（如 Excel、WPS）里打开着"),
-            "请在那个程序里关掉这个文件，然后再来一次",
-        );
+        return held_open_fault(path, &format!("{what}写不进去"));
     }
-    Fault::error(place, format!("{what}写不进去（{e}）"), hint)
+    Fault::error(
+        Place::file(path.display().to_string()),
+        format!("{what}写不进去（{e}）"),
+        hint,
+    )
 }
 
 /// Puts faults in the order a clerk works through them: file, sheet, row,
