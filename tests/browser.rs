@@ -310,7 +310,48 @@ fn a_clerk_runs_the_campaign_in_chromium() {
     clerk.shot("2_名单_一万条错误", "problems-section");
 
     // The sample roster: its plan, as `zoufang check` prints it.
+    // It replaces the faulty one when the clerk says yes to the question.
+    clerk.js(
+        "(window.asked = [], window.confirm = (m) => { window.asked.push(m); return true; }, 0)",
+    );
     let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx");
+    clerk.choose("#file", &[&roster]);
+    clerk.wait(
+        "document.getElementById('status').innerText.includes('可以打印')",
+        long,
+    );
+    let asked = clerk.js("window.asked.join('|')");
+    assert!(
+        asked.as_str().unwrap().contains("原来的名单会留一份"),
+        "{asked}"
+    );
+    clerk.wait("!document.getElementById('backups-box').hidden", long);
+
+    // Mistakes on 名单: a department's return, a Word file renamed .xlsx.
+    // Each is said to be what it is, shown as an error; the roster stays.
+    let wrong_return =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/returns/录入表_市财政局.xlsx");
+    clerk.choose("#file", &[&wrong_return]);
+    clerk.wait(
+        "document.getElementById('status').innerText.includes('请拖到「三、回收」')",
+        long,
+    );
+    assert_eq!(
+        clerk.js("document.getElementById('status').className"),
+        "bad"
+    );
+    let word = dir.path().join("周报.xlsx");
+    std::fs::write(&word, word_document()).unwrap();
+    clerk.choose("#file", &[&word]);
+    clerk.wait(
+        "document.getElementById('status').innerText.includes('读不出来')",
+        long,
+    );
+    clerk.shot("3_名单_放错了文件", "status");
+    assert_eq!(
+        std::fs::read(folder.join("名单.xlsx")).unwrap(),
+        std::fs::read(&roster).unwrap()
+    );
     clerk.choose("#file", &[&roster]);
     clerk.wait(
         "document.getElementById('status').innerText.includes('可以打印')",
@@ -405,6 +446,48 @@ fn a_clerk_runs_the_campaign_in_chromium() {
         .expect("the same file in 打印材料");
     assert_eq!(pdf_words(&on_disk), words);
 
+    // 回收: first a mistake — one return received on a wrong day (03-10):
+    // its later visits are refused, said once per reason; it is withdrawn
+    // from the ledger's table, and the file imported again below.
+    let education =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/returns/录入表_市教育局.xlsx");
+    clerk.set_value("received", "2017-03-10");
+    clerk.choose("#returns-file", &[&education]);
+    clerk.wait(
+        "document.querySelectorAll('#ledger-table tbody tr').length === 1",
+        long,
+    );
+    let refused = clerk.rows("#imports table tr.fault");
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert_eq!(refused[0][2], "共 42 行：7、8、9、10、11等", "{refused:?}");
+    assert_eq!(refused[0][3], "P（走访日期）", "{refused:?}");
+    let ledger = clerk.rows("#ledger-table tbody tr");
+    assert_eq!(
+        ledger[0][..8],
+        ["1", "2017-03-10", "市教育局", "25", "6", "31", "0", "53"],
+        "{ledger:?}"
+    );
+    clerk.shot("6_回收_收到日期填错", "returns-section");
+    clerk.click("#ledger-table tbody button");
+    clerk.wait(
+        "document.querySelector('#ledger-table tbody td.withdrawn') !== null",
+        long,
+    );
+    assert!(
+        clerk
+            .js("window.asked.join('|')")
+            .as_str()
+            .unwrap()
+            .contains("撤回第 1 次导入"),
+    );
+    // The roster dropped on 回收 by mistake: an error, nothing stored.
+    clerk.choose("#returns-file", &[&roster]);
+    clerk.wait(
+        "[...document.querySelectorAll('#imports p.bad')].some((p) => p.innerText.includes('请拖到「一、名单」'))",
+        long,
+    );
+    assert!(!folder.join("回收/roster.xlsx").exists());
+
     // 回收: the sample returns, both at once, received on 2017-03-26 (the Sunday of the last visits).
     clerk.set_value("received", "2017-03-26");
     let returns: Vec<PathBuf> = ["录入表_市财政局.xlsx", "录入表_市教育局.xlsx"]
@@ -418,7 +501,11 @@ fn a_clerk_runs_the_campaign_in_chromium() {
     let chosen: Vec<&Path> = returns.iter().map(PathBuf::as_path).collect();
     clerk.choose("#returns-file", &chosen);
     clerk.wait(
-        "document.querySelectorAll('#imports h3').length === 2",
+        "document.querySelectorAll('#imports h3').length === 3",
+        long,
+    );
+    clerk.wait(
+        "document.querySelectorAll('#ledger-table tbody tr').length === 3",
         long,
     );
     let cli = summary_json(
@@ -481,6 +568,39 @@ fn a_clerk_runs_the_campaign_in_chromium() {
     assert!(clerk.text("#completeness").contains("交表情况"));
     clerk.shot("7_汇总_表", "report-section");
     clerk.shot("8_汇总_图表", "charts");
+
+    // A reload in the middle: the ledger, the week and its report are still there.
+    clerk.js("(setTimeout(() => location.reload(), 0), 0)");
+    clerk.wait(
+        "document.querySelectorAll('#ledger-table tbody tr').length === 3 && !document.getElementById('report-body').hidden && document.querySelectorAll('#weekly tbody tr').length > 0",
+        long,
+    );
+    assert_eq!(clerk.rows("#weekly tbody tr"), weekly);
+    assert_eq!(
+        clerk.js("document.getElementById('week').value"),
+        "2017-03-22"
+    );
+    let ledger = clerk.rows("#ledger-table tbody tr");
+    assert!(ledger[2][9].ends_with("撤回"), "{ledger:?}");
+    clerk.shot("9_刷新以后", "returns-section");
+}
+
+/// A Word document (a zip with `word/document.xml`), as `.docx` files are.
+fn word_document() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        for (name, body) in [
+            ("[Content_Types].xml", &b"<Types/>"[..]),
+            ("word/document.xml", b"<w:document/>"),
+        ] {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, body).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    out.into_inner()
 }
 
 /// Every file under `dir`.

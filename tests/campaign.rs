@@ -370,19 +370,17 @@ fn a_serial_on_two_households_and_impossible_rows_are_named() {
             "【错误】文件「{name}」工作表「入户调查」第3行：编号「ZF0001-01」的入户调查在本表第2行已经有了，两行内容不同"
         ),
         format!(
-            "【错误】文件「{name}」工作表「入户调查」第4行：编号「ZF0009-01」不是名单印出的入户调查表编号"
+            "【错误】文件「{name}」工作表「入户调查」第4行A列（编号），填的是「ZF0009-01」：这个编号不是名单印出的入户调查表编号"
         ),
         format!(
-            "【错误】文件「{name}」工作表「入户调查」第5行：走访日期（2071-03-08）晚于收到这份表的日期（2017-03-13）"
+            "【错误】文件「{name}」工作表「入户调查」第5行P列（走访日期），填的是「2071-03-08」：走访日期晚于收到这份表的日期（2017-03-13）"
+        ),
+        // Two rows with the same fault in one column: said once.
+        format!(
+            "【错误】文件「{name}」工作表「入户调查」D列（家庭成员数）共 2 行（第6行「三口人」、第7行「-3」）：家庭成员数应为1到50之间的整数"
         ),
         format!(
-            "【错误】文件「{name}」工作表「入户调查」第6行D列（家庭成员数），填的是「三口人」：家庭成员数应为1到50之间的整数"
-        ),
-        format!(
-            "【错误】文件「{name}」工作表「入户调查」第7行D列（家庭成员数），填的是「-3」：家庭成员数应为1到50之间的整数"
-        ),
-        format!(
-            "【错误】文件「{name}」工作表「入户调查」第8行：走访日期（2016-03-09）早于走访开始的日期（2017-03-01）"
+            "【错误】文件「{name}」工作表「入户调查」第8行P列（走访日期），填的是「2016-03-09」：走访日期早于走访开始的日期（2017-03-01）"
         ),
         format!(
             "【错误】文件「{name}」工作表「问题清单」第2行N列（办结日期），填的是「2017-03-09」：状态是待解决，却填了办结日期"
@@ -464,7 +462,7 @@ fn the_ledger_counts_each_week_once_and_remembers_past_weeks() {
     ]));
     assert!(
         run.stderr
-            .contains("以前已经导入过台账（2017-03-13收到的「"),
+            .contains("以前已经导入过台账（第1次导入：2017-03-13收到的「"),
         "{}",
         run.stderr
     );
@@ -841,4 +839,88 @@ fn a_return_received_on_monday_is_the_week_befores() {
         serde_json::json!(["市民政局"])
     );
     assert_eq!(reported(&report("2017-03-08", &[])), serde_json::json!([]));
+}
+
+/// Week 1 withdrawn after week 2 (which held week 1's rows unchanged):
+/// every household week 2 held still counts; a report as of a day before
+/// the withdrawal gives what it gave; the same bytes can be imported again.
+#[test]
+fn withdrawing_an_import_keeps_what_a_later_one_held_and_past_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = roster(dir.path());
+    let ledger = dir.path().join("台账.sqlite");
+    let (w1, w2, fin) = (
+        civil_week1(dir.path()),
+        civil_week2(dir.path()),
+        finance(dir.path()),
+    );
+    let out = dir.path().join("out");
+    let json = dir.path().join("s.json");
+    let report = |extra: &[&str]| {
+        let mut args = vec![
+            "-o",
+            s(&out),
+            "--roster",
+            s(&roster),
+            "--ledger",
+            s(&ledger),
+            "--week",
+            "2017-03-15",
+        ];
+        args.extend_from_slice(extra);
+        summary_json(&args, &json)
+    };
+    report(&[s(&w1), s(&fin), "--received", "2017-03-13"]);
+    let (_, before) = report(&[s(&w2), "--received", "2017-03-20"]);
+    let cumulative = figures(&before, "市民政局").1;
+    assert_eq!(cumulative[..3], [1, 5, 4]);
+
+    let withdrawn = zoufang(&["ledger", "withdraw", "1", "--ledger", s(&ledger)]);
+    assert_eq!(withdrawn.code, 0, "{}", withdrawn.stderr);
+    assert!(
+        withdrawn.stdout.contains("已撤回第1次导入"),
+        "{}",
+        withdrawn.stdout
+    );
+    let listed = zoufang(&["ledger", "list", "--ledger", s(&ledger)]);
+    let first = listed
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .expect("import 1 listed");
+    assert!(
+        first.contains("撤回") && first.contains("民政局_第1周.xlsx"),
+        "{}",
+        listed.stdout
+    );
+    // As of today: week 2 held all of week 1's households, so they count.
+    let (_, now) = report(&[]);
+    assert_eq!(
+        figures(&now, "市民政局").1[..3],
+        [1, 5, 4],
+        "{}",
+        now["weekly"]
+    );
+    // As of the day week 2 came, before the withdrawal: as it was.
+    let (_, then) = report(&["--as-of", "2017-03-20"]);
+    assert_eq!(then["weekly"], before["weekly"]);
+    assert_eq!(then["completeness"], before["completeness"]);
+    // Withdrawn twice: said, nothing changes.
+    let again = zoufang(&["ledger", "withdraw", "1", "--ledger", s(&ledger)]);
+    assert_eq!(again.code, 2);
+    assert!(
+        again.stderr.contains("已经在") && again.stderr.contains("撤回了"),
+        "{}",
+        again.stderr
+    );
+    // The same bytes imported again: a new import.
+    let (run, _) = report(&[s(&w1), "--received", "2017-03-13"]);
+    assert!(!run.stderr.contains("已经导入过"), "{}", run.stderr);
+    let shown = zoufang(&["ledger", "show", "4", "--ledger", s(&ledger)]);
+    assert!(shown.stdout.contains("第4次导入：「"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("收到日期：2017-03-13"),
+        "{}",
+        shown.stdout
+    );
 }

@@ -136,7 +136,14 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
     );
 
     let sample = sample("roster.xlsx");
+    // It replaces the blank one when the clerk says so.
     let answer = server.request("POST", "/api/roster?name=%E5%90%8D%E5%8D%95.xlsx", &sample);
+    says(&answer, 409, "换成「名单.xlsx」吗？");
+    let answer = server.request(
+        "POST",
+        "/api/roster?name=%E5%90%8D%E5%8D%95.xlsx&replace=1",
+        &sample,
+    );
     assert_eq!(answer.status, 200, "{}", answer.text());
     let report = answer.json();
     // The same plan `zoufang check` prints.
@@ -155,11 +162,31 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
     assert_eq!(back.status, 200);
     assert_eq!(back.body, sample);
 
-    // A broken roster: every fault with its sheet, row and column.
+    // Another roster: asked first; nothing changes until the clerk says so.
     let messy = std::fs::read(fixture("messy-roster.xlsx")).unwrap();
+    let asked = server.request("POST", "/api/roster?name=messy.xlsx", &messy);
+    says(
+        &asked,
+        409,
+        "工作文件夹里已经有名单「名单.xlsx」。换成「messy.xlsx」吗？",
+    );
+    assert_eq!(std::fs::read(dir.path().join("名单.xlsx")).unwrap(), sample);
+    // Replaced: the one it replaces is kept, and can be brought back.
     let report = server
-        .request("POST", "/api/roster?name=messy.xlsx", &messy)
+        .request("POST", "/api/roster?name=messy.xlsx&replace=1", &messy)
         .json();
+    let backups = report["backups"].as_array().expect("backups").clone();
+    // The blank roster, then the sample.
+    assert_eq!(backups.len(), 2, "{report}");
+    let kept = backups[0].as_str().unwrap();
+    assert!(
+        kept.starts_with("名单_") && kept.ends_with(".xlsx"),
+        "{kept}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("名单备份").join(kept)).unwrap(),
+        sample
+    );
     let problems = report["problems"].as_array().expect("problems");
     assert!(!problems.is_empty(), "{report}");
     assert!(
@@ -169,10 +196,103 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
             && p["hint"].is_string()),
         "{report}"
     );
+    let restored = server.request(
+        "POST",
+        &format!("/api/roster/restore?name={}", encode(kept)),
+        b"",
+    );
+    assert_eq!(restored.status, 200, "{}", restored.text());
+    assert_eq!(std::fs::read(dir.path().join("名单.xlsx")).unwrap(), sample);
+    assert_eq!(restored.json()["faults"], 0);
+    assert_eq!(restored.json()["backups"].as_array().map(Vec::len), Some(3));
     // Not a workbook: refused with what to do.
     let answer = server.request("POST", "/api/roster?name=photo.png", b"\x89PNG");
     assert_eq!(answer.status, 415);
     assert!(answer.text().contains(".xlsx"), "{}", answer.text());
+}
+
+#[test]
+fn a_file_dropped_on_the_wrong_step_is_said_to_be_what_it_is_and_stored_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let roster = sample("roster.xlsx");
+    let put = server.request("POST", "/api/roster?name=%E5%90%8D%E5%8D%95.xlsx", &roster);
+    assert_eq!(put.status, 200, "{}", put.text());
+    let listing = || {
+        let mut all: Vec<String> = walk_names(dir.path());
+        all.sort();
+        all
+    };
+    let before = listing();
+    // A department's return dropped on 名单.
+    let ret = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/returns/录入表_市财政局.xlsx"),
+    )
+    .unwrap();
+    says(
+        &server.request("POST", "/api/roster?name=%E5%BD%95%E5%85%A5.xlsx", &ret),
+        409,
+        "「录入.xlsx」是各单位交回的录入表，不是名单：请拖到「三、回收」。这个文件没有存下",
+    );
+    // A Word document renamed .xlsx.
+    let word = word_document();
+    let answer = server.request("POST", "/api/roster?name=report.xlsx", &word);
+    says(&answer, 415, "「report.xlsx」读不出来：");
+    assert!(answer.text().contains("Word"), "{}", answer.text());
+    // The roster dropped on 回收.
+    says(
+        &server.request("POST", "/api/returns?name=%E5%90%8D%E5%8D%95.xlsx", &roster),
+        409,
+        "「名单.xlsx」是走访名单，不是录入表：请拖到「一、名单」",
+    );
+    says(
+        &server.request("POST", "/api/returns?name=report.xlsx", &word),
+        415,
+        "读不出来",
+    );
+    // Nothing stored, nothing replaced, nothing left behind.
+    assert_eq!(listing(), before);
+    assert_eq!(std::fs::read(dir.path().join("名单.xlsx")).unwrap(), roster);
+    assert!(!dir.path().join("台账.sqlite").exists());
+}
+
+/// A Word document (a zip with `word/document.xml`), as `.docx` files are.
+fn word_document() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        zip.start_file(
+            "[Content_Types].xml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut zip, b"<Types/>").unwrap();
+        zip.start_file(
+            "word/document.xml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut zip, b"<w:document/>").unwrap();
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// Every file under `dir`, by its path inside it.
+fn walk_names(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Checks an answer's status and that it says `words`.
@@ -388,21 +508,103 @@ fn returns_dropped_on_the_page_go_into_the_ledger_once() {
             .status,
         415
     );
-    // The roster dropped here by mistake: not recorded, so said again.
+    // The roster dropped here by mistake: not stored, so said again.
     let roster =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx")).unwrap();
     for _ in 0..2 {
-        let answer = server
-            .request("POST", "/api/returns?name=roster.xlsx", &roster)
-            .json();
-        assert_eq!(answer["import"], serde_json::Value::Null, "{answer}");
-        let notes = answer["notes"].to_string();
-        assert!(
-            notes.contains("没有找到入户调查表、问题清单或附件5汇总表"),
-            "{notes}"
-        );
-        assert!(!notes.contains("已经导入"), "{notes}");
+        let answer = server.request("POST", "/api/returns?name=roster.xlsx", &roster);
+        says(&answer, 409, "是走访名单，不是录入表");
     }
+    assert!(!dir.path().join("回收/roster.xlsx").exists());
+}
+
+#[test]
+fn an_import_received_on_a_wrong_day_is_withdrawn_and_imported_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/returns/录入表_市教育局.xlsx"),
+    )
+    .unwrap();
+    let name = encode("录入表_市教育局.xlsx");
+    let import = |received: &str| {
+        let answer = server.request(
+            "POST",
+            &format!("/api/returns?name={name}&received={received}"),
+            &bytes,
+        );
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        answer.json()
+    };
+    // Received typed as 03-10: the visits after it are refused, grouped
+    // by reason and column, one line each.
+    let wrong = import("2017-03-10");
+    let rejected = wrong["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 3, "{wrong}");
+    assert_eq!(rejected[0]["count"], 42, "{wrong}");
+    assert_eq!(rejected[0]["column"], "P（走访日期）", "{wrong}");
+    assert_eq!(rejected[0]["row"], "共 42 行：7、8、9、10、11等", "{wrong}");
+    assert_eq!(
+        rejected[0]["message"],
+        "走访日期晚于收到这份表的日期（2017-03-10）"
+    );
+    // The ledger lists it, with its faults as a workbook.
+    let listed = server.request("GET", "/api/ledger", b"").json();
+    let first = &listed["imports"][0];
+    assert_eq!(first["id"], 1, "{listed}");
+    assert_eq!(first["received"], "2017-03-10");
+    assert_eq!(first["refused"], 53);
+    assert_eq!(first["faults"], 53);
+    assert_eq!(first["withdrawn"], serde_json::Value::Null);
+    let workbook = server.request("GET", "/api/ledger/faults?import=1", b"");
+    assert_eq!(workbook.status, 200);
+    assert!(workbook.body.starts_with(b"PK"));
+    // The same bytes with the right day: imported before, nothing changes.
+    let again = import("2017-03-27");
+    assert!(
+        again["notes"].to_string().contains("先撤回那次导入"),
+        "{again}"
+    );
+    // Withdrawn, then imported again with the right day.
+    let after = server.request("POST", "/api/ledger/withdraw?import=1", b"");
+    assert_eq!(after.status, 200, "{}", after.text());
+    let today = after.json()["today"].clone();
+    assert_eq!(after.json()["imports"][0]["withdrawn"], today);
+    says(
+        &server.request("POST", "/api/ledger/withdraw?import=1", b""),
+        409,
+        "已经在",
+    );
+    let right = import("2017-03-27");
+    assert_eq!(right["import"]["id"], 2, "{right}");
+    assert_eq!(
+        right["rejected"].as_array().map(Vec::len),
+        Some(0),
+        "{right}"
+    );
+    // The week's report counts the corrected import, as the CLI does from
+    // the file received on the right day.
+    let report = server
+        .request("POST", "/api/report?week=2017-03-20", b"")
+        .json();
+    let cli = summary_json(
+        dir.path(),
+        &[
+            dir.path()
+                .join("回收/录入表_市教育局.xlsx")
+                .to_str()
+                .unwrap(),
+            "--received",
+            "2017-03-27",
+            "--week",
+            "2017-03-20",
+        ],
+    );
+    assert_eq!(report["weekly"], cli["weekly"], "{report}\n{cli}");
+    assert!(
+        report["weekly"][0]["households"].as_u64() > Some(0),
+        "{report}"
+    );
 }
 
 #[test]

@@ -26,6 +26,19 @@ pub(crate) enum Command {
     Cards(PrintArgs),
     /// 汇总走访后交回的录入表（以及其他单位的汇总表）：附件5、每周走访情况、报送材料
     Summary(SummaryArgs),
+    /// 台账：列出导入过的表格（list），看一次导入的详情（show 次数），撤回一次导入（withdraw 次数）
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
+        /// 台账文件
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "台账.sqlite",
+            global = true
+        )]
+        ledger: PathBuf,
+    },
     /// 新建一份空白名单（三张表、示例行、下拉框、说明）和设置文件 zoufang.toml
     Init {
         /// 要写入的文件夹
@@ -119,6 +132,25 @@ pub enum TemplatesAction {
         /// 要写入的文件夹
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+    },
+}
+
+/// What `ledger` does.
+#[derive(Debug, Subcommand)]
+pub enum LedgerAction {
+    /// 列出台账里的每一次导入：收到日期、单位、计入/重复/拒收的行数、是否已撤回
+    List,
+    /// 看一次导入的详情和导入时的全部说明
+    Show {
+        /// 第几次导入（list 列出的「次」）
+        #[arg(value_name = "次数")]
+        number: i64,
+    },
+    /// 撤回一次导入：从今天起的汇总不再计入它，以前某天的汇总照旧；同一个文件可以重新导入
+    Withdraw {
+        /// 第几次导入（list 列出的「次」）
+        #[arg(value_name = "次数")]
+        number: i64,
     },
 }
 

@@ -7,6 +7,7 @@ mod check;
 mod dev;
 mod init;
 mod kits;
+mod ledger;
 mod preview;
 mod summary;
 mod templates;
@@ -95,6 +96,7 @@ fn command(command: Command) -> ExitCode {
             cadres,
         } => dev::sample(&out, returns.as_deref(), cadres),
         Command::Init { dir } => init::init(&dir),
+        Command::Ledger { action, ledger } => ledger::ledger(&ledger, &action),
         Command::Serve {
             folder,
             port,
@@ -155,9 +157,10 @@ fn serve(
     }
 }
 
-/// Says every fault, one a line, on the error stream.
+/// Says every fault on the error stream, one a line; faults that say the
+/// same of many rows of a column, once with their count.
 fn report_faults(faults: &[Fault]) {
-    for p in faults {
-        eprintln!("{p}");
+    for group in crate::shared::fault::grouped(faults) {
+        eprintln!("{group}");
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
-use crate::shared::fault::io_words;
+use crate::shared::fault::{FAULT_LIST, Fault, fault_sheet, grouped, io_words};
 use crate::shared::progress::Progress;
 use crate::summary::closing::write_closing;
 use crate::summary::count::Summary;
@@ -206,6 +206,9 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
     print_completeness(&summary);
     print_follow_up(&summary);
     println!("已写出 {} 个文件到 {}。", written.len(), args.out.display());
+    if let Err(code) = write_fault_list(&returns, &args.out) {
+        return code;
+    }
     let faults = returns.notes.iter().filter(|p| p.is_error()).count();
     if !returns.conflicts.is_empty() {
         println!(
@@ -342,4 +345,28 @@ fn print_completeness(summary: &Summary) {
     if !c.missing.is_empty() {
         println!("  未交：{}", c.missing.join("、"));
     }
+}
+
+/// Where the screen said faults grouped, every one of them, a row each, in
+/// a workbook beside the outputs.
+fn write_fault_list(returns: &Returns, out: &std::path::Path) -> Result<(), ExitCode> {
+    let all: Vec<Fault> = [&returns.notes, &returns.rejected, &returns.conflicts]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    if grouped(&all).len() == all.len() {
+        return Ok(());
+    }
+    let path = out.join(FAULT_LIST);
+    crate::shared::xlsx::write_xlsx(&path, &[fault_sheet(&all)]).map_err(|e| {
+        eprintln!("说明清单写不进去：{}（{e}）", path.display());
+        ExitCode::from(1)
+    })?;
+    println!(
+        "上面相同的说明合成了一条；全部 {} 条（每行一条）见 {}。",
+        all.len(),
+        path.display()
+    );
+    Ok(())
 }

@@ -93,7 +93,7 @@ impl<'a> Table<'a> {
     }
 
     /// The header text as written in the sheet for a spec column.
-    fn header_text(&self, col: usize) -> String {
+    pub(crate) fn header_text(&self, col: usize) -> String {
         match self.columns[col] {
             Some(c) => clean(&self.sheet.cell(self.header_row, c).display()),
             None => self.spec.columns[col].name.to_string(),

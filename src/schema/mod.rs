@@ -3,5 +3,6 @@
 //! every writer of these tables goes through these definitions.
 
 pub(crate) mod blank_roster;
+pub mod recognise;
 pub mod returns;
 pub mod roster;

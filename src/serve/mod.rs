@@ -5,7 +5,9 @@
 
 pub(crate) mod guard;
 mod http;
+mod ledger;
 mod page;
+mod upload;
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -14,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use crate::schema::recognise::Holds;
 use crate::settings::Settings;
 use crate::shared::atomic::{Written, write_atomic};
 use crate::shared::fault::{Fault, io_words};
@@ -71,6 +74,26 @@ impl Reply {
         }
     }
 
+    /// A typed answer, as JSON.
+    fn typed<T: serde::Serialize>(status: u16, value: &T) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json; charset=utf-8",
+            body: serde_json::to_vec(value).unwrap_or_default(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A sentence for the clerk, as the page shows an answer that went wrong.
+    fn message(status: u16, message: impl Into<String>) -> Reply {
+        Reply::typed(
+            status,
+            &Said {
+                message: message.into(),
+            },
+        )
+    }
+
     fn text(status: u16, message: &str) -> Reply {
         Reply {
             status,
@@ -106,6 +129,12 @@ impl Reply {
             body: self.body,
         }
     }
+}
+
+/// A sentence, the whole answer.
+#[derive(serde::Serialize)]
+struct Said {
+    message: String,
 }
 
 /// A random token of 128 bits, as hex.
@@ -217,6 +246,7 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
         },
         ("GET", "/api/roster") => Reply::json(200, &roster_report(state)),
         ("POST", "/api/roster") => upload_roster(state, url, body),
+        ("POST", "/api/roster/restore") => upload::restore(state, url),
         ("POST", "/api/init") => match crate::schema::blank_roster::init_folder(&state.folder) {
             Ok(_) => Reply::json(200, &roster_report(state)),
             Err(message) => Reply::json(409, &json!({ "message": message })),
@@ -227,6 +257,9 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
         ("GET", "/api/zip") => zip_folder(state, url),
         ("POST", "/api/returns") => import_returns(state, url, body),
         ("POST", "/api/report") => report_week(state, url),
+        ("GET", "/api/ledger") => ledger::list(state),
+        ("POST", "/api/ledger/withdraw") => ledger::withdraw(state, url),
+        ("GET", "/api/ledger/faults") => ledger::faults(state, url),
         ("GET", p) if p.starts_with("/files/") => serve_file(&state.folder, &p["/files/".len()..]),
         ("GET", p) if p.starts_with("/assets/") => asset(&p["/assets/".len()..]),
         _ => Reply::text(404, "没有这个页面"),
@@ -246,6 +279,12 @@ const ROSTER_EXTENSIONS: [&str; 4] = ["xlsx", "xls", "et", "ods"];
 /// The roster checked as `zoufang check` checks it: the plan per
 /// department and every fault and reminder with its place.
 fn roster_report(state: &State) -> Value {
+    let mut report = roster_checked(state);
+    report["backups"] = json!(upload::backups(&state.folder));
+    report
+}
+
+fn roster_checked(state: &State) -> Value {
     let Some(path) = roster_file(&state.folder) else {
         return json!({ "roster": null });
     };
@@ -292,24 +331,43 @@ fn roster_report(state: &State) -> Value {
 /// Faults as the page's table shows them: sheet, row, column, value,
 /// what is wrong, what to do.
 fn faults_json(faults: &[Fault]) -> Vec<Value> {
-    faults
+    faults.iter().map(fault_json).collect()
+}
+
+fn fault_json(p: &Fault) -> Value {
+    json!({
+        "severity": if p.is_error() { "错误" } else { "提醒" },
+        "sheet": p.place.sheet,
+        "row": p.place.row,
+        "column": p.place.column.as_ref().map(|(c, header)| {
+            if header.is_empty() {
+                column_letter(*c)
+            } else {
+                format!("{}（{header}）", column_letter(*c))
+            }
+        }),
+        "value": p.value,
+        "message": p.message,
+        "hint": p.hint,
+    })
+}
+
+/// Faults grouped as the terminal says them: one line per reason and
+/// column, with the count and the first rows (`row` then lists them).
+fn grouped_json(faults: &[Fault]) -> Vec<Value> {
+    crate::shared::fault::grouped(faults)
         .iter()
-        .map(|p| {
-            json!({
-                "severity": if p.is_error() { "错误" } else { "提醒" },
-                "sheet": p.place.sheet,
-                "row": p.place.row,
-                "column": p.place.column.as_ref().map(|(c, header)| {
-                    if header.is_empty() {
-                        column_letter(*c)
-                    } else {
-                        format!("{}（{header}）", column_letter(*c))
-                    }
-                }),
-                "value": p.value,
-                "message": p.message,
-                "hint": p.hint,
-            })
+        .map(|g| {
+            let mut line = fault_json(g.first);
+            if g.count > 1 {
+                let rows: Vec<String> = g.rows.iter().map(|(r, _)| r.to_string()).collect();
+                let values: Vec<&str> = g.rows.iter().filter_map(|(_, v)| v.as_deref()).collect();
+                let more = if g.count > g.rows.len() { "等" } else { "" };
+                line["row"] = json!(format!("共 {} 行：{}{more}", g.count, rows.join("、")));
+                line["value"] = json!(format!("{}{more}", values.join("、")));
+            }
+            line["count"] = json!(g.count);
+            line
         })
         .collect()
 }
@@ -581,6 +639,17 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         Ok(bytes) => bytes,
         Err(refused) => return refused,
     };
+    let pending = match upload::Pending::write(&state.folder, &bytes, &ext) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    match pending.holds() {
+        Err(why) => return upload::not_a_spreadsheet(&given, &why),
+        Ok(holds @ (Holds::Roster | Holds::Nothing)) => {
+            return upload::wrong_step(&given, holds, "录入表");
+        }
+        Ok(Holds::Return | Holds::Summary) => {}
+    }
     // Kept under its own name; another file of that name gets a number.
     let folder = state.folder.join(RETURNS_FOLDER);
     let stem = Path::new(&name)
@@ -593,7 +662,7 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         target = folder.join(format!("{stem}_{n}.{ext}"));
         n += 1;
     }
-    if let Err(e) = write_atomic(&target, &bytes) {
+    if let Err(e) = std::fs::create_dir_all(&folder).and_then(|()| pending.keep_as(&target)) {
         return Reply::json(
             500,
             &json!({ "message": format!("录入表存不进工作文件夹（{}）", io_words(&e, true)) }),
@@ -608,7 +677,15 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
     let ledger_path = state.folder.join(LEDGER_FILE);
     let result = crate::summary::ledger::Ledger::open(&ledger_path)
         .map_err(|p| vec![p])
-        .and_then(|mut ledger| crate::summary::read::import_file(&mut ledger, &target, &context));
+        .and_then(|mut ledger| {
+            // Named as the page names it, inside the working folder.
+            let shown = target
+                .strip_prefix(&state.folder)
+                .unwrap_or(&target)
+                .to_string_lossy()
+                .replace('\\', "/");
+            crate::summary::read::import_file(&mut ledger, &target, &shown, &context)
+        });
     let (import, part) = match result {
         Ok(done) => done,
         Err(faults) => {
@@ -627,9 +704,9 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             "import": import,
             "households": account(&part.households),
             "problems": account(&part.problem_rows),
-            "notes": faults_json(&part.notes),
-            "rejected": faults_json(&part.rejected),
-            "conflicts": faults_json(&part.conflicts),
+            "notes": grouped_json(&part.notes),
+            "rejected": grouped_json(&part.rejected),
+            "conflicts": grouped_json(&part.conflicts),
         }),
     )
 }
@@ -867,18 +944,7 @@ fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         Ok(bytes) => bytes,
         Err(refused) => return refused,
     };
-    let target = state.folder.join(format!("名单.{ext}"));
-    if let Err(e) = write_atomic(&target, &bytes) {
-        return Reply::json(
-            500,
-            &json!({ "message": format!("名单存不进工作文件夹（{}）", io_words(&e, true)) }),
-        );
-    }
-    // One roster in the folder: the one just given.
-    for other in ROSTER_EXTENSIONS.iter().filter(|e| **e != ext) {
-        let _ = std::fs::remove_file(state.folder.join(format!("名单.{other}")));
-    }
-    Reply::json(200, &roster_report(state))
+    upload::roster(state, url, &bytes, &name, &ext)
 }
 
 /// A face embedded in the program, for the page (Chinese text on PCs that

@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::shared::text::column_letter;
 
 /// Whether a fault stops the work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
     /// Printing cannot go on until this is fixed.
     #[serde(rename = "Fault")]
@@ -18,7 +18,7 @@ pub enum Severity {
 }
 
 /// A place in a spreadsheet, as the spreadsheet program shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     /// File name as the user gave it.
     pub file: String,
@@ -64,7 +64,7 @@ impl fmt::Display for Place {
 const VALUE_SHOWN: usize = 40;
 
 /// One thing wrong with the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     pub(crate) severity: Severity,
     pub place: Place,
@@ -232,5 +232,151 @@ mod tests {
             p.to_string(),
             "【错误】文件「名单.xlsx」工作表「干部」第7行D列（手机），填的是「1380013800」：手机号码应为11位数字。请核对后改正。"
         );
+    }
+}
+
+/// The workbook that lists every fault of a run, a row each.
+pub const FAULT_LIST: &str = "说明清单.xlsx";
+
+/// Rows listed with a group of faults; the rest are counted.
+const ROWS_SHOWN: usize = 5;
+
+/// Faults that say the same thing of one column of one sheet, in many
+/// rows, said once: the first fault, how many rows, and their numbers.
+#[derive(Debug, Serialize)]
+pub struct Group<'a> {
+    #[serde(flatten)]
+    pub first: &'a Fault,
+    /// How many faults the group holds.
+    pub count: usize,
+    /// The first rows (at most `ROWS_SHOWN`), as the spreadsheet numbers
+    /// them, each with what its cell held.
+    pub rows: Vec<(u32, Option<String>)>,
+}
+
+/// `faults` grouped by what they say and where (severity, file, sheet,
+/// column, message, hint), in the order each group first appears.
+pub fn grouped(faults: &[Fault]) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for f in faults {
+        let key = (
+            f.severity,
+            &f.place.file,
+            &f.place.sheet,
+            &f.place.column,
+            &f.message,
+            &f.hint,
+        );
+        let n = *index.entry(key).or_insert_with(|| {
+            groups.push(Group {
+                first: f,
+                count: 0,
+                rows: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        let group = &mut groups[n];
+        group.count += 1;
+        if let Some(row) = f.place.row
+            && group.rows.len() < ROWS_SHOWN
+        {
+            group.rows.push((row, f.value.clone()));
+        }
+    }
+    groups
+}
+
+impl fmt::Display for Group<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.count == 1 {
+            return self.first.fmt(f);
+        }
+        let Fault {
+            severity,
+            place,
+            message,
+            hint,
+            ..
+        } = self.first;
+        let tag = match severity {
+            Severity::Error => "错误",
+            Severity::Warning => "提醒",
+        };
+        let whole = Place {
+            row: None,
+            ..place.clone()
+        };
+        let rows: Vec<String> = self
+            .rows
+            .iter()
+            .map(|(row, value)| match value {
+                Some(v) => format!("第{row}行「{v}」"),
+                None => format!("第{row}行"),
+            })
+            .collect();
+        let more = if self.count > self.rows.len() {
+            "等"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "【{tag}】{whole}共 {} 行（{}{more}）：{message}",
+            self.count,
+            rows.join("、")
+        )?;
+        if !hint.is_empty() {
+            write!(f, "。{hint}")?;
+        }
+        write!(f, "。")
+    }
+}
+
+/// Every fault, one a row, as a sheet of the workbook that lists them in
+/// full where the screen says them grouped.
+pub(crate) fn fault_sheet(faults: &[Fault]) -> crate::shared::xlsx::SheetSpec {
+    use crate::shared::xlsx::{Value, n, t};
+    let headers = [
+        "类别",
+        "文件",
+        "工作表",
+        "行",
+        "列",
+        "列名",
+        "填的是",
+        "哪里不对",
+        "怎么办",
+    ];
+    let rows = faults
+        .iter()
+        .map(|f| {
+            let (letter, header) = match &f.place.column {
+                Some((c, h)) => (column_letter(*c), h.as_str()),
+                None => (String::new(), ""),
+            };
+            vec![
+                t(match f.severity {
+                    Severity::Error => "错误",
+                    Severity::Warning => "提醒",
+                }),
+                t(&f.place.file),
+                t(&f.place.sheet),
+                f.place.row.map_or(Value::Blank, |r| n(f64::from(r))),
+                t(&letter),
+                t(header),
+                t(f.value.as_deref().unwrap_or("")),
+                t(&f.message),
+                t(&f.hint),
+            ]
+        })
+        .collect();
+    crate::shared::xlsx::SheetSpec {
+        name: "说明".into(),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows,
+        column_widths: vec![6.0, 30.0, 12.0, 6.0, 5.0, 12.0, 16.0, 40.0, 40.0],
+        large: true,
+        ..Default::default()
     }
 }

@@ -153,6 +153,12 @@ const DROPDOWN_ROWS: u32 = 1000;
 /// Writes the sheets into an `.xlsx` file with a fixed creation date, so that
 /// the same content gives the same bytes.
 pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
+    let bytes = xlsx_bytes(sheets)?;
+    crate::shared::atomic::write_atomic(path, &bytes).map_err(XlsxError::IoError)
+}
+
+/// The bytes of the `.xlsx` file `write_xlsx` writes.
+pub fn xlsx_bytes(sheets: &[SheetSpec]) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     workbook.set_zip_compression_level(ZIP_LEVEL);
     let created = ExcelDateTime::from_ymd(2017, 3, 4)?;
@@ -255,6 +261,5 @@ pub fn write_xlsx(path: &Path, sheets: &[SheetSpec]) -> Result<(), XlsxError> {
             )?;
         }
     }
-    let bytes = workbook_bytes(&mut workbook)?;
-    crate::shared::atomic::write_atomic(path, &bytes).map_err(XlsxError::IoError)
+    workbook_bytes(&mut workbook)
 }

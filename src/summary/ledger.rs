@@ -25,11 +25,11 @@ use super::resolve::{Context, problem_name, resolve, visit_name};
 use super::returns::{Location, Origin, Problem, Returns, Visit};
 use crate::schema::returns::{Category, ProblemType};
 use crate::schema::roster::VillageKind;
-use crate::shared::date::{Date, from_digits, show_date};
+use crate::shared::date::{Date, from_digits, show_date, today};
 use crate::shared::fault::{Fault, Place};
 
 /// The schema this zoufang writes; older ledgers are migrated up to it.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// How long a run waits for another one using the same ledger.
 const BUSY_WAIT: Duration = Duration::from_secs(10);
@@ -92,6 +92,43 @@ const MIGRATIONS: &[&str] = &[
     // 2: the cadre who collected each problem (走访人), for the closing
     // pack's list of pending problems; 0 (no name) in older imports.
     "ALTER TABLE problems ADD COLUMN cadre INTEGER NOT NULL DEFAULT 0;",
+    // 3: an import can be withdrawn (撤回), and the same bytes imported
+    // again; each import keeps what its rows came to and its faults; a
+    // record an import held unchanged is noted (`repeats`), so that it
+    // still counts when the import that stored it is withdrawn.
+    "CREATE TABLE imports_v3 (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        received TEXT NOT NULL,
+        departments TEXT NOT NULL,
+        households INTEGER NOT NULL,
+        problems INTEGER NOT NULL,
+        changed INTEGER NOT NULL,
+        -- Rows counted, taken out as repeats of other rows, and refused.
+        counted INTEGER NOT NULL DEFAULT 0,
+        duplicated INTEGER NOT NULL DEFAULT 0,
+        refused INTEGER NOT NULL DEFAULT 0,
+        -- The faults said of the file, as JSON.
+        faults TEXT NOT NULL DEFAULT '[]',
+        -- The day the import was made, and the day it was withdrawn.
+        imported TEXT,
+        withdrawn TEXT
+    );
+    INSERT INTO imports_v3 (id, file, sha256, received, departments, households, problems, changed)
+        SELECT id, file, sha256, received, departments, households, problems, changed FROM imports;
+    DROP TABLE imports;
+    ALTER TABLE imports_v3 RENAME TO imports;
+    CREATE INDEX imports_by_sha256 ON imports (sha256);
+    -- kind: 0 a household, 1 a problem.
+    CREATE TABLE repeats (
+        identity TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        sheet INTEGER NOT NULL,
+        row INTEGER NOT NULL,
+        PRIMARY KEY (identity, kind, import_id)
+    ) WITHOUT ROWID;",
 ];
 
 /// An open ledger.
@@ -103,6 +140,8 @@ pub struct Ledger {
 /// One import, as the ledger lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Import {
+    /// The import's number in the ledger (1, 2, …), as `zoufang ledger` shows it.
+    pub id: i64,
     pub file: String,
     pub sha256: String,
     pub received: String,
@@ -111,6 +150,25 @@ pub struct Import {
     pub problems: u64,
     /// Records new or changed by this import.
     pub changed: u64,
+    /// The file's rows: counted, taken out as repeats, refused.
+    pub counted: u64,
+    pub duplicated: u64,
+    pub refused: u64,
+    /// The day the import was made (none in a ledger from before it was kept).
+    pub imported: Option<String>,
+    /// The day it was withdrawn, if it was.
+    pub withdrawn: Option<String>,
+    /// How many faults were said of the file (`Ledger::faults_of` lists them).
+    pub faults: u64,
+}
+
+impl Import {
+    /// Whether a report as of `day` counts this import: received by then,
+    /// and not withdrawn by then.
+    pub fn counts_on(&self, day: Date) -> bool {
+        let shown = show_date(day);
+        self.received <= shown && self.withdrawn.as_ref().is_none_or(|w| *w > shown)
+    }
 }
 
 /// What importing one file did.
@@ -138,7 +196,7 @@ impl Ledger {
                 Fault::error(
                     Place::file(&shown),
                     format!("台账所在的文件夹建不起来（{e}）"),
-                    "请检查 --ledger 给出的路径",
+                    "请检查台账的路径",
                 )
             })?;
         }
@@ -156,10 +214,27 @@ impl Ledger {
     fn migrate(&mut self) -> Result<(), Fault> {
         let shown = self.path.clone();
         let fault = |e: rusqlite::Error| refused(&shown, &e);
-        let tx = self
+        // A migration may rebuild a table others refer to (SQLite's way of
+        // changing a constraint): references are checked after, not during.
+        let checked: bool = self
             .db
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
             .map_err(fault)?;
+        self.db
+            .pragma_update(None, "foreign_keys", false)
+            .map_err(fault)?;
+        let migrated = self.migrate_in_order();
+        self.db
+            .pragma_update(None, "foreign_keys", checked)
+            .map_err(fault)?;
+        migrated
+    }
+
+    /// Applies each migration the ledger has not had, in one transaction.
+    fn migrate_in_order(&mut self) -> Result<(), Fault> {
+        let shown = self.path.clone();
+        let fault = |e: rusqlite::Error| refused(&shown, &e);
+        let tx = self.begin()?;
         let version: i64 = tx
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(fault)?;
@@ -177,7 +252,22 @@ impl Ledger {
             tx.pragma_update(None, "user_version", i as i64 + 1)
                 .map_err(fault)?;
         }
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .map_err(fault)?;
+        if let Some(table) = broken {
+            return Err(corrupt(&shown, "记录（互相对不上）", &table));
+        }
         tx.commit().map_err(fault)
+    }
+
+    /// A write transaction: other runs wait for it (and it for theirs).
+    fn begin(&mut self) -> Result<rusqlite::Transaction<'_>, Fault> {
+        let shown = self.path.clone();
+        self.db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| refused(&shown, &e))
     }
 
     /// Every stored name, by id.
@@ -198,6 +288,56 @@ impl Ledger {
         rows.collect::<Result<_, _>>().map_err(fault)
     }
 
+    /// Import number `id`, if the ledger has one.
+    pub fn import_numbered(&self, id: i64) -> Result<Option<Import>, Fault> {
+        find_numbered(&self.db, id).map_err(|e| refused(&self.path, &e))
+    }
+
+    /// What was said of import number `id`'s file when it was imported.
+    pub fn faults_of(&self, id: i64) -> Result<Vec<Fault>, Fault> {
+        let text: Option<String> = self
+            .db
+            .query_row("SELECT faults FROM imports WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| refused(&self.path, &e))?;
+        match text {
+            None => Ok(Vec::new()),
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|_| corrupt(&self.path, "导入记录", &format!("第{id}次导入"))),
+        }
+    }
+
+    /// Withdraws (撤回) import number `id` on `day`: reports as of that day
+    /// and after no longer count it, and its file can be imported again;
+    /// reports as of an earlier day still give what they gave. A record a
+    /// later import held unchanged keeps counting from that import.
+    pub fn withdraw(&mut self, id: i64, day: Date) -> Result<Import, Fault> {
+        let shown = self.path.clone();
+        let fault = |e: rusqlite::Error| refused(&shown, &e);
+        let tx = self.begin()?;
+        let import = find_numbered(&tx, id).map_err(fault)?;
+        let Some(mut import) = import else {
+            return Err(Fault::error(
+                Place::file(&shown),
+                format!("台账里没有第{id}次导入"),
+                "请先列出台账里的导入，看清要撤回的是第几次",
+            ));
+        };
+        if let Some(when) = &import.withdrawn {
+            return Err(Fault::error(
+                Place::file(&shown),
+                format!("第{id}次导入（「{}」）已经在{when}撤回了", import.file),
+                "不用再撤回",
+            ));
+        }
+        withdraw_in(&tx, &import, day).map_err(fault)?;
+        tx.commit().map_err(fault)?;
+        import.withdrawn = Some(show_date(day));
+        Ok(import)
+    }
+
     /// The import of a file with these bytes, if there was one.
     pub fn imported(&self, sha256: &str) -> Result<Option<Import>, Fault> {
         find_import(&self.db, sha256).map_err(|e| refused(&self.path, &e))
@@ -215,10 +355,7 @@ impl Ledger {
     ) -> Result<Imported, Fault> {
         let shown = self.path.clone();
         let fault = |e: rusqlite::Error| refused(&shown, &e);
-        let tx = self
-            .db
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fault)?;
+        let tx = self.begin()?;
         if let Some(earlier) = find_import(&tx, sha256).map_err(fault)? {
             returns.notes.push(already_imported(file, &earlier));
             return Ok(Imported {
@@ -230,7 +367,13 @@ impl Ledger {
         // The file's own repeats and conflicts, and its dates and serials.
         returns.files = vec![file.to_string()];
         resolve(&mut returns, context);
+        let accounts = [
+            &returns.households,
+            &returns.problem_rows,
+            &returns.summary_rows,
+        ];
         let mut import = Import {
+            id: 0,
             file: file.to_string(),
             sha256: sha256.to_string(),
             received: show_date(context.received),
@@ -245,8 +388,15 @@ impl Ledger {
             households: returns.visits.len() as u64,
             problems: returns.problems.len() as u64,
             changed: 0,
+            counted: accounts.iter().map(|a| a.counted).sum(),
+            duplicated: accounts.iter().map(|a| a.duplicates).sum(),
+            refused: accounts.iter().map(|a| a.rejected).sum(),
+            imported: Some(show_date(today())),
+            withdrawn: None,
+            faults: 0,
         };
         let import_id = insert_import(&tx, &import).map_err(fault)?;
+        import.id = import_id;
         {
             let mut store = Store::new(&tx, import_id).map_err(fault)?;
             import.changed = store
@@ -256,9 +406,17 @@ impl Ledger {
                     .problems(&returns.problems, &mut returns.conflicts)
                     .map_err(fault)?;
         }
+        let faults: Vec<&Fault> = returns
+            .notes
+            .iter()
+            .chain(&returns.rejected)
+            .chain(&returns.conflicts)
+            .collect();
+        import.faults = faults.len() as u64;
+        let faults = serde_json::to_string(&faults).unwrap_or_else(|_| "[]".into());
         tx.execute(
-            "UPDATE imports SET changed = ?1 WHERE id = ?2",
-            params![import.changed as i64, import_id],
+            "UPDATE imports SET changed = ?1, faults = ?2 WHERE id = ?3",
+            params![import.changed as i64, faults, import_id],
         )
         .map_err(fault)?;
         tx.commit().map_err(fault)?;
@@ -459,6 +617,7 @@ impl AsOf {
                 "SELECT r.identity, {}, i.id AS import_id, i.file, i.received
                  FROM {table} r JOIN imports i ON i.id = r.import_id
                  WHERE i.received <= ?1 AND i.id <= ?2
+                    AND (i.withdrawn IS NULL OR i.withdrawn > ?1)
                  ORDER BY r.identity, i.received, i.id",
                 own.join(", ")
             ))
@@ -548,6 +707,7 @@ impl AsOf {
                     row: r.get(row).map_err(fault)?,
                     source: self.source(&mut sources, r, import)?,
                     file: Arc::from(""),
+                    columns: None,
                 },
                 content: id(content)? as u64,
                 state: id(state)? as u64,
@@ -635,6 +795,7 @@ impl AsOf {
                         row: r.get(row).map_err(fault)?,
                         source: self.source(&mut sources, r, import)?,
                         file: Arc::from(""),
+                        columns: None,
                     }),
                 };
                 let is_solved: bool = r.get(solved).map_err(fault)?;
@@ -709,6 +870,7 @@ struct Store<'a> {
     insert_visit: rusqlite::Statement<'a>,
     latest_problem: rusqlite::Statement<'a>,
     insert_problem: rusqlite::Statement<'a>,
+    insert_repeat: rusqlite::Statement<'a>,
 }
 
 impl<'a> Store<'a> {
@@ -719,7 +881,8 @@ impl<'a> Store<'a> {
             latest_visit: db.prepare(
                 "SELECT v.content, v.state, i.file, n.text AS sheet, v.row FROM visits v
                  JOIN imports i ON i.id = v.import_id JOIN names n ON n.id = v.sheet
-                 WHERE v.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
+                 WHERE v.identity = ?1 AND i.withdrawn IS NULL
+                 ORDER BY i.received DESC, i.id DESC LIMIT 1",
             )?,
             insert_visit: db.prepare(
                 "INSERT INTO visits (identity, import_id, head, department, cadre,
@@ -731,7 +894,8 @@ impl<'a> Store<'a> {
                 "SELECT p.content, p.state, i.file, coalesce(n.text, '') AS sheet, p.row
                  FROM problems p JOIN imports i ON i.id = p.import_id
                  LEFT JOIN names n ON n.id = p.sheet
-                 WHERE p.identity = ?1 ORDER BY i.received DESC, i.id DESC LIMIT 1",
+                 WHERE p.identity = ?1 AND i.withdrawn IS NULL
+                 ORDER BY i.received DESC, i.id DESC LIMIT 1",
             )?,
             insert_problem: db.prepare(
                 "INSERT INTO problems (identity, import_id, department, district, town, village,
@@ -741,7 +905,25 @@ impl<'a> Store<'a> {
                     :kind, :category, :solved, :count, :village_kind, :date, :solved_on, :text,
                     :handling, :sheet, :row, :content, :state, :cadre)",
             )?,
+            insert_repeat: db.prepare(
+                "INSERT OR IGNORE INTO repeats (identity, kind, import_id, sheet, row)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
         })
+    }
+
+    /// Notes that this import held the record `key` (of `kind`) unchanged,
+    /// at `sheet` and `row`.
+    fn repeat(&mut self, key: &Key, kind: Kind, sheet: i64, row: u32) -> rusqlite::Result<()> {
+        self.insert_repeat
+            .execute(params![
+                key.as_str(),
+                kind as i64,
+                self.import_id,
+                sheet,
+                row
+            ])
+            .map(drop)
     }
 
     /// Stores the households that changed; how many.
@@ -750,7 +932,11 @@ impl<'a> Store<'a> {
         for v in visits {
             let key = v.key();
             match against_latest(&mut self.latest_visit, &key, v.version())? {
-                Seen::Same => continue,
+                Seen::Same => {
+                    let sheet = self.names.id(&v.origin.sheet)?;
+                    self.repeat(&key, Kind::Visit, sheet, v.origin.row)?;
+                    continue;
+                }
                 Seen::New | Seen::Updated => {}
                 Seen::Conflict(earlier) => {
                     conflicts.push(changed_in_ledger(&visit_name(v), &earlier, &v.origin))
@@ -787,8 +973,15 @@ impl<'a> Store<'a> {
     ) -> rusqlite::Result<u64> {
         let mut changed = 0;
         for (n, p) in problems.iter().enumerate() {
+            let (sheet, row) = match &p.origin {
+                Some(o) => (self.names.id(&o.sheet)?, o.row),
+                None => (0, n as u32),
+            };
             match against_latest(&mut self.latest_problem, &p.identity, p.version())? {
-                Seen::Same => continue,
+                Seen::Same => {
+                    self.repeat(&p.identity, Kind::Problem, sheet, row)?;
+                    continue;
+                }
                 Seen::Conflict(earlier) if let Some(origin) = &p.origin => {
                     conflicts.push(changed_in_ledger(&problem_name(p), &earlier, origin))
                 }
@@ -796,10 +989,6 @@ impl<'a> Store<'a> {
             }
             changed += 1;
             let names = &mut self.names;
-            let (sheet, row) = match &p.origin {
-                Some(o) => (names.id(&o.sheet)?, o.row),
-                None => (0, n as u32),
-            };
             let cadre = if p.cadre.is_empty() {
                 0
             } else {
@@ -832,11 +1021,99 @@ impl<'a> Store<'a> {
     }
 }
 
+/// The two kinds of record, as `repeats` numbers them; each with its table
+/// and the columns a version copies from one import to another.
+#[derive(Clone, Copy)]
+enum Kind {
+    Visit = 0,
+    Problem = 1,
+}
+
+impl Kind {
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Visit => "visits",
+            Kind::Problem => "problems",
+        }
+    }
+
+    /// The columns of a version besides its identity, import, sheet and row.
+    fn content_columns(self) -> &'static str {
+        match self {
+            Kind::Visit => "head, department, cadre, district, town, village, date, content, state",
+            Kind::Problem => {
+                "department, district, town, village, kind, category, solved, count, \
+                 village_kind, date, solved_on, text, handling, content, state, cadre"
+            }
+        }
+    }
+}
+
+/// Withdraws import `id` on `day` (see `Ledger::withdraw`), in `tx`.
+fn withdraw_in(tx: &Connection, import: &Import, day: Date) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE imports SET withdrawn = ?1 WHERE id = ?2",
+        params![show_date(day), import.id],
+    )?;
+    let after = (import.received.as_str(), import.id);
+    for kind in [Kind::Visit, Kind::Problem] {
+        let table = kind.table();
+        let identities: Vec<String> = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT identity FROM {table} WHERE import_id = ?1"
+            ))?;
+            let rows = stmt.query_map([import.id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        // Of each record, the next import still counting that held it: a
+        // version of its own (nothing to do), or the record unchanged.
+        let mut next_version = tx.prepare(&format!(
+            "SELECT i.received, i.id FROM {table} r JOIN imports i ON i.id = r.import_id
+             WHERE r.identity = ?1 AND i.withdrawn IS NULL AND (i.received, i.id) > (?2, ?3)
+             ORDER BY i.received, i.id LIMIT 1"
+        ))?;
+        let mut next_repeat = tx.prepare(
+            "SELECT i.received, i.id, r.sheet, r.row FROM repeats r JOIN imports i ON i.id = r.import_id
+             WHERE r.identity = ?1 AND r.kind = ?4 AND i.withdrawn IS NULL
+                AND (i.received, i.id) > (?2, ?3)
+             ORDER BY i.received, i.id LIMIT 1",
+        )?;
+        let columns = kind.content_columns();
+        let mut copy = tx.prepare(&format!(
+            "INSERT INTO {table} (identity, import_id, sheet, row, {columns})
+             SELECT identity, ?3, ?4, ?5, {columns} FROM {table}
+             WHERE identity = ?1 AND import_id = ?2"
+        ))?;
+        let mut forget =
+            tx.prepare("DELETE FROM repeats WHERE identity = ?1 AND kind = ?2 AND import_id = ?3")?;
+        for identity in &identities {
+            let version: Option<(String, i64)> = next_version
+                .query_row(params![identity, after.0, after.1], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let repeat: Option<(String, i64, i64, i64)> = next_repeat
+                .query_row(params![identity, after.0, after.1, kind as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()?;
+            if let Some((received, holder, sheet, row)) = repeat
+                && version.is_none_or(|v| (received.as_str(), holder) < (v.0.as_str(), v.1))
+            {
+                copy.execute(params![identity, import.id, holder, sheet, row])?;
+                forget.execute(params![identity, kind as i64, holder])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Records an import (its count of changed records still 0); its id.
 fn insert_import(db: &Connection, import: &Import) -> rusqlite::Result<i64> {
     db.execute(
-        "INSERT INTO imports (file, sha256, received, departments, households, problems, changed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+        "INSERT INTO imports (file, sha256, received, departments, households, problems, changed,
+            counted, duplicated, refused, imported)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)",
         params![
             import.file,
             import.sha256,
@@ -844,6 +1121,10 @@ fn insert_import(db: &Connection, import: &Import) -> rusqlite::Result<i64> {
             import.departments.join("、"),
             import.households as i64,
             import.problems as i64,
+            import.counted as i64,
+            import.duplicated as i64,
+            import.refused as i64,
+            import.imported,
         ],
     )?;
     Ok(db.last_insert_rowid())
@@ -854,10 +1135,10 @@ pub fn already_imported(file: &str, earlier: &Import) -> Fault {
     Fault::warning(
         Place::file(file),
         format!(
-            "这个文件以前已经导入过台账（{}收到的「{}」），内容完全相同，这次没有改变任何内容",
-            earlier.received, earlier.file
+            "这个文件以前已经导入过台账（第{}次导入：{}收到的「{}」），内容完全相同，这次没有改变任何内容",
+            earlier.id, earlier.received, earlier.file
         ),
-        "不用再导入",
+        "不用再导入；如果那次的收到日期填错了，先撤回那次导入，再重新导入",
     )
 }
 
@@ -932,29 +1213,48 @@ fn day_number(day: Date) -> i64 {
     i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day())
 }
 
-/// The import of these bytes, if any.
+/// The import of these bytes that still counts (not withdrawn), if any.
 fn find_import(db: &Connection, sha256: &str) -> rusqlite::Result<Option<Import>> {
     db.query_row(
-        &format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE sha256 = ?1"),
+        &format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE sha256 = ?1 AND withdrawn IS NULL"),
         [sha256],
         import_of,
     )
     .optional()
 }
 
+/// Import number `id`, if any.
+fn find_numbered(db: &Connection, id: i64) -> rusqlite::Result<Option<Import>> {
+    db.query_row(
+        &format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE id = ?1"),
+        [id],
+        import_of,
+    )
+    .optional()
+}
+
 /// The columns `import_of` reads, in its order.
-const IMPORT_COLUMNS: &str = "file, sha256, received, departments, households, problems, changed";
+const IMPORT_COLUMNS: &str = "id, file, sha256, received, departments, households, problems, \
+     changed, counted, duplicated, refused, imported, withdrawn, json_array_length(faults)";
 
 /// An `imports` row as an `Import`.
 fn import_of(r: &rusqlite::Row) -> rusqlite::Result<Import> {
+    let count = |i: usize| r.get::<_, i64>(i).map(|n| n as u64);
     Ok(Import {
-        file: r.get(0)?,
-        sha256: r.get(1)?,
-        received: r.get(2)?,
-        departments: split_list(&r.get::<_, String>(3)?),
-        households: r.get::<_, i64>(4)? as u64,
-        problems: r.get::<_, i64>(5)? as u64,
-        changed: r.get::<_, i64>(6)? as u64,
+        id: r.get(0)?,
+        file: r.get(1)?,
+        sha256: r.get(2)?,
+        received: r.get(3)?,
+        departments: split_list(&r.get::<_, String>(4)?),
+        households: count(5)?,
+        problems: count(6)?,
+        changed: count(7)?,
+        counted: count(8)?,
+        duplicated: count(9)?,
+        refused: count(10)?,
+        imported: r.get(11)?,
+        withdrawn: r.get(12)?,
+        faults: count(13)?,
     })
 }
 
@@ -1045,7 +1345,7 @@ fn refused(path: &str, e: &rusqlite::Error) -> Fault {
     ) {
         (
             "这个文件不是台账（不是 SQLite 数据库），或已损坏".to_string(),
-            "请检查 --ledger 给出的文件；台账损坏时请用备份",
+            "请检查是不是选错了文件；台账损坏时请用备份",
         )
     } else {
         (

@@ -312,13 +312,15 @@ fn write_rest(run: &Run, summary: &Summary, day: Date) -> Rest {
 /// import it made, or the earlier import of the same bytes (known by their
 /// digest, not read again), and the file's rows as read with what was said
 /// of them (notes, rejected rows, conflicts, the row account). `Err` when
-/// the ledger itself fails.
+/// the ledger itself fails. `name` is how the ledger and its messages name
+/// the file (the page names it inside the working folder).
 pub(crate) fn import_file(
     ledger: &mut Ledger,
     file: &Path,
+    name: &str,
     context: &Context,
 ) -> Result<(Option<Import>, Returns), Vec<Fault>> {
-    let name = file.display().to_string();
+    let name = name.to_string();
     let digest = crate::input::digest(file);
     if let Some(earlier) = digest
         .as_deref()
@@ -389,7 +391,7 @@ pub fn import_and_report(
     let mut all = Returns::default();
     let mut imports = Vec::new();
     for file in files {
-        let (import, part) = import_file(&mut ledger, file, context)?;
+        let (import, part) = import_file(&mut ledger, file, &file.display().to_string(), context)?;
         imports.extend(import);
         all.append(part);
         progress.inc(0);
@@ -414,7 +416,7 @@ pub fn import_and_report(
         .imports()
         .map_err(|p| vec![p])?
         .into_iter()
-        .filter(|i| in_period(&i.received))
+        .filter(|i| i.counts_on(day) && in_period(&i.received))
         .flat_map(|i| i.departments)
         .collect();
     let read = ledger.read_as_of(day).map_err(|p| vec![p])?;

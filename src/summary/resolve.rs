@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::identity::{Change, Key, Version, compare};
 use super::returns::{Account, Origin, Problem, Returns, Visit};
+use crate::schema::returns::{H_DATE, H_SERIAL, P_DATE, P_SOLVED_ON};
 use crate::shared::date::{Date, show_date};
-use crate::shared::fault::Fault;
+use crate::shared::fault::{Fault, Place};
 
 /// What a summary's records are checked against.
 pub struct Context {
@@ -242,16 +243,17 @@ fn reject(account: &mut Account, rejected: &mut Vec<Fault>, p: Fault) {
 }
 
 fn visit_in_bounds(v: &Visit, context: &Context) -> Result<(), Fault> {
-    dated_in_campaign(v.date, "走访日期", &v.origin, context)?;
+    dated_in_campaign(v.date, "走访日期", v.origin.place_at(H_DATE), context)?;
     if let Some(printed) = &context.printed
         && !v.serial.is_empty()
         && !printed.contains(&v.serial)
     {
         return Err(Fault::error(
-            v.origin.place(),
-            format!("编号「{}」不是名单印出的入户调查表编号", v.serial),
+            v.origin.place_at(H_SERIAL),
+            "这个编号不是名单印出的入户调查表编号",
             "请对照纸质表核对编号（如 ZF0001-07）；这一行没有计入汇总",
-        ));
+        )
+        .with_value(v.serial.clone()));
     }
     Ok(())
 }
@@ -261,48 +263,38 @@ fn problem_in_bounds(p: &Problem, context: &Context) -> Result<(), Fault> {
         return Ok(());
     };
     if let Some(day) = p.date {
-        dated_in_campaign(day, "走访日期", origin, context)?;
+        dated_in_campaign(day, "走访日期", origin.place_at(P_DATE), context)?;
     }
     if let Some(day) = p.solved_on {
-        dated_in_campaign(day, "办结日期", origin, context)?;
+        dated_in_campaign(day, "办结日期", origin.place_at(P_SOLVED_ON), context)?;
     }
     Ok(())
 }
 
 /// A date no earlier than the campaign's start and no later than the day
-/// the return was received.
-fn dated_in_campaign(
-    day: Date,
-    what: &str,
-    origin: &Origin,
-    context: &Context,
-) -> Result<(), Fault> {
+/// the return was received. The message is the same for every row with the
+/// same fault (the date is the cell's value), so that they are said as one.
+fn dated_in_campaign(day: Date, what: &str, place: Place, context: &Context) -> Result<(), Fault> {
     let (message, hint) = if day < context.start {
         (
-            format!(
-                "{what}（{}）早于走访开始的日期（{}）",
-                show_date(day),
-                show_date(context.start)
-            ),
-            "请核对年份和月份；走访开始的日期可在设置文件中用 campaign_start 修改",
+            format!("{what}早于走访开始的日期（{}）", show_date(context.start)),
+            "请核对年份和月份".to_string(),
         )
     } else if day > context.received {
         (
             format!(
-                "{what}（{}）晚于收到这份表的日期（{}）",
-                show_date(day),
+                "{what}晚于收到这份表的日期（{}）",
                 show_date(context.received)
             ),
-            "请核对年份和月份；收到日期不是今天时，请用 --received 写明",
+            "请核对年份和月份；如果是收到日期写错了，请改正收到日期后重新导入".to_string(),
         )
     } else {
         return Ok(());
     };
-    Err(Fault::error(
-        origin.place(),
-        message,
-        format!("{hint}。这一行没有计入汇总"),
-    ))
+    Err(
+        Fault::error(place, message, format!("{hint}。这一行没有计入汇总"))
+            .with_value(show_date(day)),
+    )
 }
 
 /// How a message names a household.

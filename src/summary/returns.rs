@@ -46,15 +46,42 @@ pub struct Origin {
     /// Index of the file among those read, in the order given: later files
     /// are taken as sent later.
     pub(crate) source: usize,
+    /// Where the table's columns are in the sheet (by the table's column
+    /// index), for a message about one cell; none for a record read back
+    /// from the ledger.
+    pub(crate) columns: Option<SheetColumns>,
+}
+
+/// Of each column of a table, its place in the sheet and its header text.
+pub(crate) type SheetColumns = Arc<[Option<(u32, String)>]>;
+
+/// The columns of `table` as `Origin::columns` holds them.
+fn sheet_columns(table: &crate::input::table::Table) -> SheetColumns {
+    (0..table.columns.len())
+        .map(|col| table.columns[col].map(|c| (c as u32, table.header_text(col))))
+        .collect()
 }
 
 impl Origin {
-    fn of(row: &Row, file: &Arc<str>, sheet: &Arc<str>) -> Origin {
+    fn of(row: &Row, file: &Arc<str>, sheet: &Arc<str>, columns: &SheetColumns) -> Origin {
         Origin {
             file: file.clone(),
             sheet: sheet.clone(),
             row: row.row_place().row.unwrap_or(0),
             source: 0,
+            columns: Some(columns.clone()),
+        }
+    }
+
+    /// The cell of the table's column `col` in this row, as a place for a
+    /// message (the row alone when the column is not known).
+    pub(crate) fn place_at(&self, col: usize) -> Place {
+        Place {
+            column: self
+                .columns
+                .as_ref()
+                .and_then(|c| c.get(col).cloned().flatten()),
+            ..self.place()
         }
     }
 
@@ -379,14 +406,15 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
         ));
     }
     out.notes.append(&mut notes);
-    let names = |table: &crate::input::table::Table| -> (Arc<str>, Arc<str>) {
+    let names = |table: &crate::input::table::Table| -> (Arc<str>, Arc<str>, SheetColumns) {
         (
             table.sheet.file.as_str().into(),
             table.sheet.name.as_str().into(),
+            sheet_columns(table),
         )
     };
     for table in &tables[0] {
-        let (file, sheet) = names(table);
+        let (file, sheet, columns) = names(table);
         for row in table.data_rows() {
             out.households.read += 1;
             if is_blank_form(
@@ -403,7 +431,7 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
                 out.households.blank += 1;
                 continue;
             }
-            match read_visit(&row, Origin::of(&row, &file, &sheet)) {
+            match read_visit(&row, Origin::of(&row, &file, &sheet, &columns)) {
                 Ok(v) => {
                     out.households.counted += 1;
                     out.visits.push(v);
@@ -416,7 +444,7 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
         }
     }
     for table in &tables[1] {
-        let (file, sheet) = names(table);
+        let (file, sheet, columns) = names(table);
         let first = out.problems.len();
         for row in table.data_rows() {
             out.problem_rows.read += 1;
@@ -434,7 +462,7 @@ pub(crate) fn read_returns_of(sheets: &[Sheet], source: &str, deferred: bool, ou
                 out.problem_rows.blank += 1;
                 continue;
             }
-            match read_problem(&row, Origin::of(&row, &file, &sheet)) {
+            match read_problem(&row, Origin::of(&row, &file, &sheet, &columns)) {
                 Ok(p) => {
                     out.problem_rows.counted += 1;
                     out.problems.push(p);
