@@ -17,7 +17,7 @@ use crate::shared::fault::Fault;
 use crate::shared::text::compact;
 use crate::typeset::{Engine, Job, Stamps, Template, svg_of};
 
-use super::count::{Annex5, Level, Summary, Tally};
+use super::count::{Summary, Tally};
 use super::report::{io_fault, template_fault, write_pdf};
 use super::returns::Figures;
 
@@ -142,10 +142,6 @@ impl Split {
     }
 }
 
-fn split(name: String, a: &Annex5) -> Split {
-    Split::new(name, a.counts.total())
-}
-
 impl Brief {
     /// The brief of `summary`, whose period is `period`, as of `made`.
     pub(crate) fn new(
@@ -202,28 +198,30 @@ impl Brief {
         };
         progress.sort_by(|a, b| a.percent.cmp(&b.percent).then(a.visited.cmp(&b.visited)));
         let weeks = week_bars(&summary.weeks, Some(week_of(period.1).0));
-        let city = summary.annex5.iter().find(|a| a.level == Level::City);
+        // Charts 3 and 4 count the problems as the text does: as they stood
+        // at the period's end.
+        let at_end = &summary.at_end;
         let categories = Category::ALL
             .into_iter()
             .map(|c| {
-                let tally = city.map_or(Tally::default(), |a| a.counts.category_total(c));
+                let tally = at_end
+                    .categories
+                    .get(c.index())
+                    .copied()
+                    .unwrap_or_default();
                 Split::new(c.label().to_string(), tally)
             })
             .collect();
-        let districts = summary
-            .annex5
+        let districts = at_end
+            .districts
             .iter()
-            .filter(|a| a.level == Level::District)
-            .map(|a| {
-                let name = a.district.clone().unwrap_or_default();
-                split(
-                    if name.is_empty() {
-                        "（未填）".to_string()
-                    } else {
-                        name
-                    },
-                    a,
-                )
+            .map(|(name, tally)| {
+                let name = if name.is_empty() {
+                    "（未填）".to_string()
+                } else {
+                    name.clone()
+                };
+                Split::new(name, *tally)
             })
             .collect();
         Brief {

@@ -230,6 +230,56 @@ pub struct Summary {
     /// Household forms printed for each of the roster's departments, in
     /// roster order, when a roster is given.
     pub(crate) printed: Option<Vec<(String, u64)>>,
+    /// The problems as they stood at the period's end (the brief's charts
+    /// beside its text).
+    pub(crate) at_end: AtEnd,
+}
+
+/// The problems as they stood at the period's end, as the weekly figures
+/// count them: raised by then, solved by then (a problem solved later
+/// counts as pending); counts from other summaries, which carry no dates,
+/// as they stand. Without a period, every problem as it stands.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AtEnd {
+    /// By category, in the notice's order.
+    pub(crate) categories: Vec<Tally>,
+    /// By district (市（区）), by name.
+    pub(crate) districts: BTreeMap<String, Tally>,
+}
+
+fn at_end(problems: &[Problem], period: Option<(Date, Date)>) -> AtEnd {
+    let end = period.map(|p| p.1);
+    let by_end = |day: Option<Date>| match (day, end) {
+        (Some(day), Some(end)) => day <= end,
+        _ => true,
+    };
+    let mut out = AtEnd {
+        categories: vec![Tally::default(); Category::ALL.len()],
+        districts: BTreeMap::new(),
+    };
+    for p in problems {
+        let from_summary = p.village_kind.is_some();
+        if !from_summary && !by_end(p.date) {
+            continue;
+        }
+        let solved = if from_summary {
+            p.solved
+        } else {
+            p.solved_since.is_some() && by_end(p.solved_since)
+        };
+        let mut tally = Tally::default();
+        if solved {
+            tally.solved = p.count;
+        } else {
+            tally.pending = p.count;
+        }
+        out.categories[p.category.index()].merge(tally);
+        out.districts
+            .entry(p.location.district.clone())
+            .or_default()
+            .merge(tally);
+    }
+    out
 }
 
 /// The most weeks a summary counts visits week by week: a campaign of
@@ -375,6 +425,7 @@ pub fn summarise(
         completeness: roster.map(|r| completeness(returns, r)),
         weeks: weeks(returns, period),
         printed: roster.map(printed),
+        at_end: at_end(&returns.problems, period),
     }
 }
 
