@@ -419,7 +419,7 @@ fn a_clerk_runs_the_campaign_in_chromium() {
     let downloads = dir.path().join("下载");
     std::fs::create_dir(&downloads).unwrap();
     clerk.download_into(&downloads);
-    clerk.click("#kits-files a[href^='/api/zip']");
+    clerk.click("#kits-files summary a[href^='/api/zip']");
     let zip_path = downloaded(&downloads, long);
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).expect("a zip");
     let department = zip_path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -558,8 +558,29 @@ fn a_clerk_runs_the_campaign_in_chromium() {
             row
         })
         .collect();
-    assert_eq!(weekly, expected);
+    // The brief's table: the departments that reported, as the CLI counts
+    // them; the roster's others as zeros; then 合计.
+    for row in &expected {
+        assert!(weekly.contains(row), "{row:?} not in {weekly:?}");
+    }
+    assert_eq!(weekly.len(), 5, "{weekly:?}");
+    let total = weekly.last().unwrap();
+    assert_eq!(total[0], "合计");
+    for column in 1..9 {
+        let sum: u64 = weekly[..4]
+            .iter()
+            .map(|r| r[column].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(total[column], sum.to_string(), "{weekly:?}");
+    }
     assert!(weekly.iter().any(|r| r[2] != "0"), "{weekly:?}");
+    assert!(
+        weekly.iter().any(|r| r[1..].iter().all(|n| n == "0")),
+        "{weekly:?}"
+    );
+    // The annex 5 of each village and community, per route, as zips.
+    let routes = clerk.js("[...document.querySelectorAll('#downloads a[href^=\"/api/zip?report=\"]')].map((a) => a.innerText)");
+    assert_eq!(routes.as_array().map(Vec::len), Some(2), "{routes}");
     // The brief's four charts, drawn.
     clerk.wait(
         "[...document.querySelectorAll('#charts img')].filter((i) => i.complete && i.naturalWidth > 0).length === 4",

@@ -432,13 +432,26 @@ fn kits_made_from_the_page_are_the_kits_the_command_line_makes() {
         b"",
     );
     assert_eq!(zip.status, 200);
-    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.body)).expect("a zip");
-    let in_folder = std::fs::read_dir(cli.join(department)).unwrap().count();
-    assert!(
-        archive.len() >= in_folder,
-        "{} < {in_folder}",
-        archive.len()
-    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.body)).expect("a zip");
+    // For the print shop: every PDF, not the department's entry workbook,
+    // each dated when it was made.
+    let pdfs = walk_names(&cli.join(department))
+        .into_iter()
+        .filter(|n| n.ends_with(".pdf"))
+        .count();
+    assert_eq!(archive.len(), pdfs);
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        assert!(name.ends_with(".pdf"), "{name}");
+        let made = entry.last_modified().expect("a date");
+        assert!(made.year() >= 2026, "{made:?}");
+    }
+    let everything = server.request("GET", "/api/zip?folder=", b"");
+    assert_eq!(everything.status, 200);
+    let all = zip::ZipArchive::new(std::io::Cursor::new(everything.body)).expect("a zip");
+    // One department here: all its PDFs, and nothing else.
+    assert_eq!(all.len(), archive.len());
     assert_eq!(
         server.request("GET", "/api/zip?folder=..%2F..", b"").status,
         404
@@ -646,6 +659,40 @@ fn the_week_is_reported_from_the_ledger_as_summary_reports_it() {
         ],
     );
     assert_eq!(page["weekly"], cli["weekly"]);
+    // The brief's table: every roster department, zeros included, and 合计.
+    let table = &page["table"];
+    assert_eq!(table["total"]["name"], "合计", "{table}");
+    assert_eq!(
+        table["departments"].as_array().map(Vec::len),
+        Some(4),
+        "{table}"
+    );
+    // Each route's annex 5 files, as one zip.
+    let folder = page["files"][0]["path"]
+        .as_str()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let route = server.request(
+        "GET",
+        &format!(
+            "/api/zip?report={}",
+            encode(&format!("{folder}/报市委农工办"))
+        ),
+        b"",
+    );
+    assert_eq!(route.status, 200, "{}", route.text());
+    let mut villages = zip::ZipArchive::new(std::io::Cursor::new(route.body)).expect("a zip");
+    let names: Vec<String> = (0..villages.len())
+        .map(|i| villages.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("附件5_")), "{names:?}");
+    assert_eq!(
+        server.request("GET", "/api/zip?report=..%2F..", b"").status,
+        404
+    );
     // Not two empty tables: both departments visited households that week.
     let weekly = page["weekly"].as_array().expect("weekly");
     assert_eq!(weekly.len(), 2, "{weekly:?}");

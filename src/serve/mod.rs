@@ -830,6 +830,7 @@ fn report_week(state: &State, url: &str) -> Reply {
             "to": crate::shared::date::show_date(period.1),
             "as_of": crate::shared::date::show_date(reported.day),
             "weekly": data["weekly"],
+            "table": crate::summary::brief::Brief::new(&made.summary, &state.settings, period, reported.day).table(),
             "completeness": data["completeness"],
             "files": files,
         }),
@@ -837,15 +838,36 @@ fn report_week(state: &State, url: &str) -> Reply {
 }
 
 /// A folder of the print run (a department's) as one zip, for the print shop.
+/// A folder of a week's report (`?report=汇总_…/报市委农工办`), or of the
+/// print run (`?folder=单位`; none: every department's) for the print shop:
+/// only what is printed (the departments' entry workbooks stay out).
 fn zip_folder(state: &State, url: &str) -> Reply {
-    let name = query_value(url, "folder")
-        .and_then(percent_decode)
-        .unwrap_or_default();
-    let Some(dir) = inside(&state.folder, &format!("{KITS_FOLDER}/{name}")).filter(|d| d.is_dir())
-    else {
-        return Reply::text(404, "没有这个单位的材料");
+    let report = query_value(url, "report").and_then(percent_decode);
+    let (dir, printed_only, name) = match &report {
+        Some(rel) if rel.starts_with("汇总_") => {
+            (inside(&state.folder, rel), false, rel.replace('/', "_"))
+        }
+        Some(_) => (None, false, String::new()),
+        None => {
+            let name = query_value(url, "folder")
+                .and_then(percent_decode)
+                .unwrap_or_default();
+            let zip_name = if name.is_empty() {
+                KITS_FOLDER.to_string()
+            } else {
+                name.clone()
+            };
+            (
+                inside(&state.folder, &format!("{KITS_FOLDER}/{name}")),
+                true,
+                zip_name,
+            )
+        }
     };
-    match zip_of(&dir) {
+    let Some(dir) = dir.filter(|d| d.is_dir()) else {
+        return Reply::text(404, "没有这些材料");
+    };
+    match zip_of(&dir, printed_only) {
         Ok(bytes) => Reply {
             status: 200,
             content_type: "application/zip",
@@ -862,8 +884,10 @@ fn zip_folder(state: &State, url: &str) -> Reply {
     }
 }
 
-/// Every file under `dir`, zipped (PDFs are compressed already: stored).
-fn zip_of(dir: &Path) -> Result<Vec<u8>, String> {
+/// Every file under `dir` (with `printed_only`, its PDFs), zipped as they
+/// are on disk, dated when they were made (PDFs are compressed already:
+/// stored).
+fn zip_of(dir: &Path, printed_only: bool) -> Result<Vec<u8>, String> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -871,7 +895,11 @@ fn zip_of(dir: &Path) -> Result<Vec<u8>, String> {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else {
+            } else if !printed_only
+                || path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+            {
                 files.push(path);
             }
         }
@@ -883,13 +911,38 @@ fn zip_of(dir: &Path) -> Result<Vec<u8>, String> {
     for path in files {
         let rel = path.strip_prefix(dir).map_err(|e| e.to_string())?;
         let name = rel.to_string_lossy().replace('\\', "/");
-        zip.start_file(name, stored).map_err(|e| e.to_string())?;
+        let made = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(zip_date);
+        let options = match made {
+            Some(day) => stored.last_modified_time(day),
+            None => stored,
+        };
+        zip.start_file(name, options).map_err(|e| e.to_string())?;
         let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
         std::io::Write::write_all(&mut zip, &bytes).map_err(|e| e.to_string())?;
     }
     zip.finish()
         .map(|c| c.into_inner())
         .map_err(|e| e.to_string())
+}
+
+/// A file's time as a zip entry dates it: the local day and time.
+fn zip_date(time: std::time::SystemTime) -> Option<zip::DateTime> {
+    let local = jiff::Timestamp::try_from(time)
+        .ok()?
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .datetime();
+    zip::DateTime::from_date_and_time(
+        u16::try_from(local.year()).ok()?,
+        u8::try_from(local.month()).ok()?,
+        u8::try_from(local.day()).ok()?,
+        u8::try_from(local.hour()).ok()?,
+        u8::try_from(local.minute()).ok()?,
+        u8::try_from(local.second()).ok()?,
+    )
+    .ok()
 }
 
 /// `%XX` for every byte but unreserved ASCII (file names in headers).

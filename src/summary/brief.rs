@@ -246,7 +246,23 @@ impl Brief {
     }
 }
 
+/// The brief's table of weekly figures: every department of the roster
+/// (zeros for one that sent nothing), then any other, then 合计.
+#[derive(Debug, Serialize)]
+pub(crate) struct Table<'a> {
+    departments: &'a [Line],
+    total: &'a Line,
+}
+
 impl Brief {
+    /// The table the brief prints, for the page to show the same.
+    pub(crate) fn table(&self) -> Table<'_> {
+        Table {
+            departments: &self.departments,
+            total: &self.total,
+        }
+    }
+
     /// The job of typesetting the brief.
     pub(crate) fn job(&self) -> Job {
         Job {
