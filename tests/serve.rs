@@ -781,3 +781,33 @@ fn two_campaigns_served_at_once_keep_their_own_cookies() {
         assert_eq!(answer.status, 200, "{}", answer.text());
     }
 }
+
+/// A thousand connections that send a request line and nothing more (a
+/// stalled client, or anyone on the LAN with `--listen`) do not keep a
+/// clerk's request waiting; each is dropped once its head is overdue.
+#[test]
+fn a_thousand_idle_connections_do_not_hold_up_the_page() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let idle: Vec<std::net::TcpStream> = (0..1000)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+            stream
+        })
+        .collect();
+    let answer = server.request("GET", "/api/roster", b"");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    // The idle ones are closed by the server: no answer, the end of the stream.
+    for stream in [&idle[0], &idle[999]] {
+        let mut stream = stream;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let read = stream.read_to_end(&mut rest);
+        assert!(read.is_ok(), "{read:?}");
+        assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    }
+}

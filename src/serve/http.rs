@@ -14,14 +14,19 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A request's line and headers may take this much, no more.
 const MAX_HEAD: u64 = 64 << 10;
 /// How many connections are answered at once; more wait in the system's
-/// queue.
-const MAX_CONNECTIONS: usize = 64;
-/// How long a read or a write may stall before the connection is dropped.
+/// queue. Each is a thread that idles cheaply while it waits; a connection
+/// that sends no whole request is dropped after `HEAD_DEADLINE`, so idle
+/// ones never keep a clerk's request waiting.
+const MAX_CONNECTIONS: usize = 2048;
+/// How long a request's line and headers may take, all of them.
+const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a read or a write of a body may stall before the connection is
+/// dropped.
 const STALL: Duration = Duration::from_secs(60);
 
 /// A request as the handler sees it.
@@ -95,7 +100,9 @@ where
         return;
     };
     let mut reader = BufReader::new(stream);
-    let (response, head_only) = match read_head(&mut reader) {
+    let head = read_head(&mut reader, Instant::now() + HEAD_DEADLINE);
+    let _ = reader.get_ref().set_read_timeout(Some(STALL));
+    let (response, head_only) = match head {
         Err(Some(refusal)) => (refusal, false),
         // The client went away, or stalled, before its request was whole.
         Err(None) => return,
@@ -134,21 +141,24 @@ impl Head {
 
 /// Reads the request line and the headers: `Err(Some(answer))` for a
 /// request that cannot be taken, `Err(None)` when the connection ended.
-fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Head, Option<Response>> {
-    let mut limited = reader.take(MAX_HEAD);
+fn read_head(
+    reader: &mut BufReader<TcpStream>,
+    deadline: Instant,
+) -> Result<Head, Option<Response>> {
+    let mut left = MAX_HEAD as usize;
     let mut lines = Vec::new();
     loop {
         let mut line = Vec::new();
-        match limited.read_until(b'\n', &mut line) {
+        match read_line_by(reader, &mut line, &mut left, deadline) {
             Err(_) => return Err(None),
-            Ok(_) if !line.ends_with(b"\n") => {
-                return Err(if limited.limit() == 0 {
+            Ok(()) if !line.ends_with(b"\n") => {
+                return Err(if left == 0 {
                     Some(Response::plain(431, "请求头太长"))
                 } else {
                     None
                 });
             }
-            Ok(_) => {}
+            Ok(()) => {}
         }
         while matches!(line.last(), Some(b'\n' | b'\r')) {
             line.pop();
@@ -190,6 +200,40 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Head, Option<Response>
         target: target.to_string(),
         headers,
     })
+}
+
+/// Reads up to and with the next `\n` into `line`, taking at most `left`
+/// bytes (counted down), and only until `deadline`: a client that trickles
+/// its head a byte at a time is cut off there, as one that sends nothing.
+fn read_line_by(
+    reader: &mut BufReader<TcpStream>,
+    line: &mut Vec<u8>,
+    left: &mut usize,
+    deadline: Instant,
+) -> std::io::Result<()> {
+    while *left > 0 {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        reader.get_ref().set_read_timeout(Some(wait))?;
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let take = buf.len().min(*left);
+        let (n, done) = match memchr::memchr(b'\n', &buf[..take]) {
+            Some(i) => (i + 1, true),
+            None => (take, false),
+        };
+        line.extend_from_slice(&buf[..n]);
+        reader.consume(n);
+        *left -= n;
+        if done {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// Hands a request to the handler with its body, bounded by its declared
