@@ -367,7 +367,7 @@ fn a_serial_on_two_households_and_impossible_rows_are_named() {
     let name = file.display();
     for expected in [
         format!(
-            "【错误】文件「{name}」工作表「入户调查」第3行：编号「ZF0001-01」的入户调查在本表第2行已经有了，两行内容不同"
+            "【错误】文件「{name}」工作表「入户调查」第3行B列（户主姓名）：编号「ZF0001-01」的入户调查在本表第2行已经有了，两行内容不同：户主姓名「王大明」→「李小红」，走访日期「2017-03-06」→「2017-03-07」"
         ),
         format!(
             "【错误】文件「{name}」工作表「入户调查」第4行A列（编号），填的是「ZF0009-01」：这个编号不是名单印出的入户调查表编号"
@@ -507,6 +507,15 @@ fn the_ledger_counts_each_week_once_and_remembers_past_weeks() {
     assert!(
         run.stderr
             .contains("编号「ZF0001-02」的入户调查与台账里先前导入的（文件「"),
+        "{}",
+        run.stderr
+    );
+    // It names the column and both values.
+    assert!(
+        run.stderr.contains("工作表「入户调查」第2行B列（户主姓名）：")
+            && run
+                .stderr
+                .contains("内容不同：户主姓名「李小红」→「李晓红」。按这次交的计算"),
         "{}",
         run.stderr
     );

@@ -21,7 +21,10 @@ use rusqlite::{
 };
 
 use super::identity::{Change, Key, Version, compare};
-use super::resolve::{Context, problem_name, resolve, visit_name};
+use super::resolve::{
+    Context, Difference, FIELDS, differences_from, differing_place, problem_name, resolve,
+    said_differences, visit_name,
+};
 use super::returns::{Location, Origin, Problem, Returns, Visit};
 use crate::schema::returns::{Category, ProblemType};
 use crate::schema::roster::VillageKind;
@@ -878,9 +881,16 @@ impl<'a> Store<'a> {
         Ok(Store {
             import_id,
             names: Names::new(db)?,
+            // The version's compared columns (`Record::fields`), and where
+            // it came from.
             latest_visit: db.prepare(
-                "SELECT v.content, v.state, i.file, n.text AS sheet, v.row FROM visits v
-                 JOIN imports i ON i.id = v.import_id JOIN names n ON n.id = v.sheet
+                "SELECT v.content, v.state, i.file, n.text AS sheet, v.row,
+                    v.head AS f1, d.text || t.text || g.text AS f2, c.text AS f3,
+                    u.text AS f4, v.date AS day
+                 FROM visits v JOIN imports i ON i.id = v.import_id
+                 JOIN names n ON n.id = v.sheet JOIN names d ON d.id = v.district
+                 JOIN names t ON t.id = v.town JOIN names g ON g.id = v.village
+                 JOIN names c ON c.id = v.cadre JOIN names u ON u.id = v.department
                  WHERE v.identity = ?1 AND i.withdrawn IS NULL
                  ORDER BY i.received DESC, i.id DESC LIMIT 1",
             )?,
@@ -891,9 +901,13 @@ impl<'a> Store<'a> {
                     :district, :town, :village, :date, :sheet, :row, :content, :state)",
             )?,
             latest_problem: db.prepare(
-                "SELECT p.content, p.state, i.file, coalesce(n.text, '') AS sheet, p.row
+                "SELECT p.content, p.state, i.file, coalesce(n.text, '') AS sheet, p.row,
+                    p.text AS f1, d.text || t.text || g.text AS f2, p.kind AS kind,
+                    p.category AS category, p.date AS day, coalesce(c.text, '') AS f6
                  FROM problems p JOIN imports i ON i.id = p.import_id
-                 LEFT JOIN names n ON n.id = p.sheet
+                 LEFT JOIN names n ON n.id = p.sheet JOIN names d ON d.id = p.district
+                 JOIN names t ON t.id = p.town JOIN names g ON g.id = p.village
+                 LEFT JOIN names c ON c.id = p.cadre
                  WHERE p.identity = ?1 AND i.withdrawn IS NULL
                  ORDER BY i.received DESC, i.id DESC LIMIT 1",
             )?,
@@ -931,7 +945,18 @@ impl<'a> Store<'a> {
         let mut changed = 0;
         for v in visits {
             let key = v.key();
-            match against_latest(&mut self.latest_visit, &key, v.version())? {
+            let stored = |r: &rusqlite::Row| {
+                Ok([
+                    r.get("f1")?,
+                    r.get("f2")?,
+                    r.get("f3")?,
+                    r.get("f4")?,
+                    stored_day(r.get("day")?),
+                    // A household the ledger knows by its serial has that serial.
+                    key.serial().unwrap_or_default().to_string(),
+                ])
+            };
+            match against_latest(&mut self.latest_visit, &key, v.version(), stored)? {
                 Seen::Same => {
                     let sheet = self.names.id(&v.origin.sheet)?;
                     self.repeat(&key, Kind::Visit, sheet, v.origin.row)?;
@@ -939,7 +964,13 @@ impl<'a> Store<'a> {
                 }
                 Seen::New | Seen::Updated => {}
                 Seen::Conflict(earlier) => {
-                    conflicts.push(changed_in_ledger(&visit_name(v), &earlier, &v.origin))
+                    let differences = differences_from(earlier.fields.clone(), v);
+                    conflicts.push(changed_in_ledger(
+                        &visit_name(v),
+                        &earlier,
+                        &v.origin,
+                        &differences,
+                    ))
                 }
             }
             changed += 1;
@@ -977,13 +1008,41 @@ impl<'a> Store<'a> {
                 Some(o) => (self.names.id(&o.sheet)?, o.row),
                 None => (0, n as u32),
             };
-            match against_latest(&mut self.latest_problem, &p.identity, p.version())? {
+            let stored = |r: &rusqlite::Row| {
+                let kind: i64 = r.get("kind")?;
+                let category: i64 = r.get("category")?;
+                Ok([
+                    r.get("f1")?,
+                    r.get("f2")?,
+                    usize::try_from(kind)
+                        .ok()
+                        .and_then(ProblemType::from_index)
+                        .map_or("", ProblemType::label)
+                        .to_string(),
+                    usize::try_from(category)
+                        .ok()
+                        .and_then(Category::from_index)
+                        .map_or("", Category::label)
+                        .to_string(),
+                    r.get::<_, Option<i64>>("day")?
+                        .map(stored_day)
+                        .unwrap_or_default(),
+                    r.get("f6")?,
+                ])
+            };
+            match against_latest(&mut self.latest_problem, &p.identity, p.version(), stored)? {
                 Seen::Same => {
                     self.repeat(&p.identity, Kind::Problem, sheet, row)?;
                     continue;
                 }
                 Seen::Conflict(earlier) if let Some(origin) = &p.origin => {
-                    conflicts.push(changed_in_ledger(&problem_name(p), &earlier, origin))
+                    let differences = differences_from(earlier.fields.clone(), p);
+                    conflicts.push(changed_in_ledger(
+                        &problem_name(p),
+                        &earlier,
+                        origin,
+                        &differences,
+                    ))
                 }
                 Seen::New | Seen::Updated | Seen::Conflict(_) => {}
             }
@@ -1208,6 +1267,12 @@ impl<'a> Names<'a> {
     }
 }
 
+/// A day the ledger stores (20170308) as a clerk writes it; empty when it
+/// is not one.
+fn stored_day(number: i64) -> String {
+    from_digits(number).map(show_date).unwrap_or_default()
+}
+
 /// A date as the ledger stores it: the number 20170308.
 fn day_number(day: Date) -> i64 {
     i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day())
@@ -1282,6 +1347,8 @@ struct StoredAt {
     file: String,
     sheet: String,
     row: u32,
+    /// Its compared columns (`Record::fields`).
+    fields: [String; FIELDS],
 }
 
 /// Compares `version` with the latest version of `key`, found with
@@ -1291,6 +1358,7 @@ fn against_latest(
     latest: &mut rusqlite::Statement,
     key: &Key,
     version: Version,
+    fields: impl Fn(&rusqlite::Row) -> rusqlite::Result<[String; FIELDS]>,
 ) -> rusqlite::Result<Seen> {
     let before = latest
         .query_row([key.as_str()], |r| {
@@ -1303,6 +1371,7 @@ fn against_latest(
                     file: r.get("file")?,
                     sheet: r.get("sheet")?,
                     row: r.get("row")?,
+                    fields: fields(r)?,
                 },
             ))
         })
@@ -1319,11 +1388,21 @@ fn against_latest(
 
 /// A record whose content differs from the ledger's latest version of it
 /// (`earlier`: where that came from): the new one stands.
-fn changed_in_ledger(what: &str, earlier: &StoredAt, now: &Origin) -> Fault {
-    let StoredAt { file, sheet, row } = earlier;
+fn changed_in_ledger(
+    what: &str,
+    earlier: &StoredAt,
+    now: &Origin,
+    differences: &[Difference],
+) -> Fault {
+    let StoredAt {
+        file, sheet, row, ..
+    } = earlier;
     Fault::error(
-        now.place(),
-        format!("{what}与台账里先前导入的（文件「{file}」工作表「{sheet}」第{row}行）内容不同"),
+        differing_place(now, differences),
+        format!(
+            "{what}与台账里先前导入的（文件「{file}」工作表「{sheet}」第{row}行）内容不同{}",
+            said_differences(differences)
+        ),
         "按这次交的计算；如果先前的才对，请改正这一行后重新导入",
     )
 }

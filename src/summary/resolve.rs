@@ -12,7 +12,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::identity::{Change, Key, Version, compare};
 use super::returns::{Account, Origin, Problem, Returns, Visit};
-use crate::schema::returns::{H_DATE, H_SERIAL, P_DATE, P_SOLVED_ON};
+use crate::schema::returns::{
+    H_CADRE, H_DATE, H_DEPARTMENT, H_HEAD, H_SERIAL, H_VILLAGE, P_CADRE, P_CATEGORY, P_DATE,
+    P_SOLVED_ON, P_TEXT, P_TYPE, P_VILLAGE,
+};
 use crate::shared::date::{Date, show_date};
 use crate::shared::fault::{Fault, Place};
 
@@ -52,7 +55,7 @@ pub fn received_out_of_bounds(received: Date, start: Date, today: Date) -> Optio
 /// Repeats seen between two files (or inside one): rows identical to one
 /// counted before, and rows whose state moved on.
 #[derive(Default)]
-struct Repeats {
+pub(crate) struct Repeats {
     households: u64,
     problems: u64,
     updated: u64,
@@ -61,7 +64,7 @@ struct Repeats {
 }
 
 /// A record of the returns, as the de-duplication sees it.
-trait Record {
+pub(crate) trait Record {
     /// Where it was read; none for counts from other departments'
     /// summaries, which are not de-duplicated.
     fn origin(&self) -> Option<&Origin>;
@@ -76,6 +79,59 @@ trait Record {
     fn continue_from(&mut self, _earlier: &Self) {}
     /// Counts a repeat of one of these.
     fn count_repeat(repeats: &mut Repeats);
+    /// How `later`, another version of the same record, differs from this
+    /// one in the columns a record keeps.
+    /// The columns a record keeps that a conflict compares: the table's
+    /// column, its label, the value.
+    fn fields(&self) -> [(usize, &'static str, String); FIELDS];
+    /// How `later`, another version of the same record, differs from this one.
+    fn differences(&self, later: &Self) -> Vec<Difference>
+    where
+        Self: Sized,
+    {
+        differences_from(self.fields().map(|(_, _, value)| value), later)
+    }
+}
+
+/// How many columns a conflict compares.
+pub(crate) const FIELDS: usize = 6;
+
+/// How `later` differs from a version whose compared columns held
+/// `before` (in `Record::fields`' order). A column empty before is not
+/// said to differ: a ledger from before it kept that column.
+pub(crate) fn differences_from<T: Record>(before: [String; FIELDS], later: &T) -> Vec<Difference> {
+    before
+        .into_iter()
+        .zip(later.fields())
+        .filter(|(before, (_, _, after))| !before.is_empty() && before != after)
+        .map(|(before, (column, label, after))| Difference {
+            column,
+            label,
+            before,
+            after,
+        })
+        .collect()
+}
+
+/// A column two versions of a record fill differently.
+pub(crate) struct Difference {
+    /// The table's column.
+    column: usize,
+    label: &'static str,
+    before: String,
+    after: String,
+}
+
+/// How a conflict says what differs: `户主姓名「李秀英」→「李秀芳」`.
+pub(crate) fn said_differences(differences: &[Difference]) -> String {
+    if differences.is_empty() {
+        return "（不同之处在别的栏目，请对照这两行）".to_string();
+    }
+    let each: Vec<String> = differences
+        .iter()
+        .map(|d| format!("{}「{}」→「{}」", d.label, d.before, d.after))
+        .collect();
+    format!("：{}", each.join("，"))
 }
 
 impl Record for Visit {
@@ -96,6 +152,21 @@ impl Record for Visit {
     }
     fn count_repeat(repeats: &mut Repeats) {
         repeats.households += 1;
+    }
+    fn fields(&self) -> [(usize, &'static str, String); FIELDS] {
+        let l = &self.location;
+        [
+            (H_HEAD, "户主姓名", self.head.clone()),
+            (
+                H_VILLAGE,
+                "所在村（社区）",
+                format!("{}{}{}", l.district, l.town, l.village),
+            ),
+            (H_CADRE, "采集人", self.cadre.clone()),
+            (H_DEPARTMENT, "单位", self.department.clone()),
+            (H_DATE, "走访日期", show_date(self.date)),
+            (H_SERIAL, "编号", self.serial.clone()),
+        ]
     }
 }
 
@@ -127,6 +198,25 @@ impl Record for Problem {
     }
     fn count_repeat(repeats: &mut Repeats) {
         repeats.problems += 1;
+    }
+    fn fields(&self) -> [(usize, &'static str, String); FIELDS] {
+        let l = &self.location;
+        [
+            (P_TEXT, "反映问题或意见建议", self.text.clone()),
+            (
+                P_VILLAGE,
+                "所在村（社区）",
+                format!("{}{}{}", l.district, l.town, l.village),
+            ),
+            (P_TYPE, "类型", self.problem_type.label().to_string()),
+            (P_CATEGORY, "类别", self.category.label().to_string()),
+            (
+                P_DATE,
+                "走访日期",
+                self.date.map(show_date).unwrap_or_default(),
+            ),
+            (P_CADRE, "走访人", self.cadre.clone()),
+        ]
     }
 }
 
@@ -216,12 +306,19 @@ fn deduplicate<T: Record>(
                 }
             }
             _ if pair.0 == pair.1 => {
-                let fault = same_file_conflict(&records[j].name(), &first_origin, &origin);
+                let differences = records[i].differences(&records[j]);
+                let fault =
+                    same_file_conflict(&records[j].name(), &first_origin, &origin, &differences);
                 reject(account, said.rejected, fault);
             }
             _ => {
-                said.conflicts
-                    .push(conflict(&records[j].name(), &first_origin, &origin));
+                let differences = records[i].differences(&records[j]);
+                said.conflicts.push(conflict(
+                    &records[j].name(),
+                    &first_origin,
+                    &origin,
+                    &differences,
+                ));
                 move_to_duplicates(account);
                 records.swap(i, j);
             }
@@ -318,19 +415,40 @@ pub(crate) fn problem_name(p: &Problem) -> String {
 }
 
 /// The same record with different content in two files: the later stands.
-fn conflict(what: &str, first: &Origin, later: &Origin) -> Fault {
+fn conflict(what: &str, first: &Origin, later: &Origin, differences: &[Difference]) -> Fault {
     Fault::error(
-        later.place(),
-        format!("{what}在{}也有一份，两份内容不同", first.describe()),
+        differing_place(later, differences),
+        format!(
+            "{what}在{}也有一份，两份内容不同{}",
+            first.describe(),
+            said_differences(differences)
+        ),
         "按后交的这一份计算；如果前一份才对，请改正这一行后重新汇总",
     )
 }
 
+/// The later row, at the first column that differs.
+pub(crate) fn differing_place(later: &Origin, differences: &[Difference]) -> Place {
+    match differences.first() {
+        Some(d) => later.place_at(d.column),
+        None => later.place(),
+    }
+}
+
 /// The same record twice in one file, differently: the second is not counted.
-fn same_file_conflict(what: &str, first: &Origin, later: &Origin) -> Fault {
+fn same_file_conflict(
+    what: &str,
+    first: &Origin,
+    later: &Origin,
+    differences: &[Difference],
+) -> Fault {
     Fault::error(
-        later.place(),
-        format!("{what}在本表第{}行已经有了，两行内容不同", first.row),
+        differing_place(later, differences),
+        format!(
+            "{what}在本表第{}行已经有了，两行内容不同{}",
+            first.row,
+            said_differences(differences)
+        ),
         "一张表只能填一行：请对照纸质表核对编号或序号后改正；这一行没有计入汇总",
     )
 }

@@ -110,7 +110,7 @@ pub struct Visit {
     /// The printed form's serial (编号); may be empty in workbooks that
     /// zoufang did not write.
     pub(crate) serial: String,
-    /// The household head, kept only for a visit without a serial.
+    /// The household head (户主姓名).
     pub(crate) head: String,
     pub(crate) location: Location,
     pub(crate) cadre: String,
@@ -603,13 +603,10 @@ fn read_visit(row: &Row, origin: Origin) -> Result<Visit, Fault> {
     let columns = 0..row.table.columns.len();
     let serial = half_width(&row.text(H_SERIAL)).replace(' ', "");
     Ok(Visit {
-        // The head identifies a household only where no serial does; a
-        // city's 200,000 rows need not keep it otherwise.
-        head: if serial.is_empty() {
-            head
-        } else {
-            String::new()
-        },
+        // The head identifies a household only where no serial does; it is
+        // kept for every row so that two rows of one household that differ
+        // can say how.
+        head,
         serial,
         location: location(row, H_DISTRICT, H_TOWN, H_VILLAGE)?,
         cadre: clean_name(&required(row, H_CADRE)?),
