@@ -512,7 +512,8 @@ fn the_ledger_counts_each_week_once_and_remembers_past_weeks() {
     );
     // It names the column and both values.
     assert!(
-        run.stderr.contains("工作表「入户调查」第2行B列（户主姓名）：")
+        run.stderr
+            .contains("工作表「入户调查」第2行B列（户主姓名）：")
             && run
                 .stderr
                 .contains("内容不同：户主姓名「李小红」→「李晓红」。按这次交的计算"),

@@ -112,6 +112,27 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
         !html.contains("http://") && !html.contains("https://"),
         "{html}"
     );
+    // Its script and style are files of its own: the policy allows no inline ones.
+    let policy = page
+        .header("content-security-policy")
+        .unwrap_or_default()
+        .to_string();
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert!(
+        !html.contains("<style") && !html.contains("<script>"),
+        "{html}"
+    );
+    for (asset, kind) in [("page.js", "text/javascript"), ("page.css", "text/css")] {
+        let answer = server.request("GET", &format!("/assets/{asset}"), b"");
+        assert_eq!(answer.status, 200, "{asset}");
+        assert!(
+            answer
+                .header("content-type")
+                .unwrap_or_default()
+                .starts_with(kind)
+        );
+        assert!(!answer.text().contains("http://") && !answer.text().contains("https://"));
+    }
     // The Chinese face for PCs without one, from the program itself.
     let font = server.request("GET", "/assets/FandolHei-Regular.otf", b"");
     assert_eq!(font.status, 200);

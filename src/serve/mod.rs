@@ -115,8 +115,8 @@ impl Reply {
             ("Referrer-Policy".into(), "no-referrer".into()),
             (
                 "Content-Security-Policy".into(),
-                "default-src 'self'; script-src 'self' 'unsafe-inline'; \
-                 style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 frame-ancestors 'none'"
                     .into(),
             ),
         ];
@@ -1004,6 +1004,14 @@ fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
 /// have no Chinese face of their own, rare characters of names on those that
 /// have one).
 fn asset(name: &str) -> Reply {
+    if let Some((_, content_type, text)) = page::FILES.iter().find(|(file, ..)| *file == name) {
+        return Reply {
+            status: 200,
+            content_type,
+            body: text.as_bytes().to_vec(),
+            headers: Vec::new(),
+        };
+    }
     match crate::typeset::EMBEDDED_FONTS
         .iter()
         .find(|(file, _)| *file == name)
