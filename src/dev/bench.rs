@@ -269,6 +269,41 @@ fn ledger_section(
         "brief {cadres}: {:.1} / {:.1} 秒",
         with.seconds, without.seconds
     );
+    // The 台账 view, withdrawing the city's import, and the report after it
+    // (the ledger is not used after this).
+    let ledger_cli = |action: &[&str]| -> Result<Measured, String> {
+        let mut args = vec!["ledger"];
+        args.extend_from_slice(action);
+        args.extend(["--ledger", path(&ledger)]);
+        measure(exe, &args).map_err(|e| e.to_string())
+    };
+    let listed = fastest(|| ledger_cli(&["list"]))?;
+    let withdrawn = ledger_cli(&["withdraw", "1"])?;
+    let after = summary(&["--week", "2017-03-08"])?;
+    let _ = writeln!(report, "\n## 台账的查看和撤回（zoufang ledger）\n");
+    let _ = writeln!(report, "| 做什么 | 用时（秒） | 峰值内存（MB） | 目标 |");
+    let _ = writeln!(report, "| --- | ---: | ---: | --- |");
+    for (what, m, target) in [
+        ("列出台账里的导入（list）", &listed, "≤ 1 秒"),
+        ("撤回全市的那次导入（withdraw）", &withdrawn, "≤ 2 秒"),
+        (
+            "撤回以后从台账汇总（一周）",
+            &after,
+            "不超过撤回前只从台账汇总的用时",
+        ),
+    ] {
+        let _ = writeln!(
+            report,
+            "| {what} | {:.2} | {:.0} | {target} |{}",
+            m.seconds,
+            m.peak_mb,
+            failed(m)
+        );
+    }
+    eprintln!(
+        "ledger view {cadres}: list {:.2} / withdraw {:.2} / report after {:.2} 秒",
+        listed.seconds, withdrawn.seconds, after.seconds
+    );
     Ok(())
 }
 
