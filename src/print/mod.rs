@@ -3,6 +3,7 @@
 
 pub(crate) mod entry;
 pub mod manifest;
+pub mod page_code;
 pub(crate) mod payload;
 pub mod plan;
 pub(crate) mod preview;

@@ -6,6 +6,7 @@
 use serde::Serialize;
 use typst::foundations::Bytes;
 
+use super::page_code::{self, PageCode};
 use super::plan::{Contents, Document, Plan};
 use crate::check::model::{Cadre, Department, Roster, Village};
 use crate::settings::Settings;
@@ -68,12 +69,21 @@ struct CardCopies<'a> {
     count: u32,
 }
 
+/// A page's code (see `page_code`): its image by path, and its width on
+/// paper in millimetres.
+#[derive(Serialize)]
+struct CodeImage {
+    path: String,
+    mm: f64,
+}
+
 /// `village.typ`: annex 1 of one village or community.
 #[derive(Serialize)]
 struct VillageForm<'a> {
     campaign: Campaign<'a>,
     village: VillageData<'a>,
     department: DepartmentData<'a>,
+    code: CodeImage,
 }
 
 /// `kit.typ` (and the `household.typ` lines typeset from the same data):
@@ -87,6 +97,8 @@ struct Kit<'a> {
     village: VillageData<'a>,
     /// The serial number of each household form, in order.
     forms: Vec<String>,
+    /// The code of each household form, then of each sheet of the problem list.
+    codes: Vec<CodeImage>,
     problem_pages: u32,
     problem_rows: u32,
     /// Whether parts are placed as stamps (never for PDF/A).
@@ -154,6 +166,25 @@ fn qr_path(index: usize) -> String {
     format!("/qr/{index}.png")
 }
 
+/// The code of page `index` of a document: what the template reads, and
+/// the image file it reads it from. A code too long for a QR code (a name
+/// of thousands of characters) leaves the file empty, which the engine
+/// reports as the document's error.
+fn code_image(tag: &str, code: &PageCode, index: usize) -> (CodeImage, (String, Bytes)) {
+    let path = format!("/code/{index}.png");
+    let (png, mm) = match page_code::image(tag, code) {
+        Ok((qr, mm)) => (qr.png, mm),
+        Err(_) => (Vec::new(), 0.0),
+    };
+    (
+        CodeImage {
+            path: path.clone(),
+            mm,
+        },
+        (path, Bytes::new(png)),
+    )
+}
+
 impl Plan {
     /// What `doc`'s template receives. Made when the document is rendered,
     /// not when it is planned: at 6,000 cadres the plan held 10 MB of data
@@ -162,6 +193,7 @@ impl Plan {
     pub fn payload(&self, doc: &Document, roster: &Roster, settings: &Settings) -> Job {
         let dept = &roster.departments[doc.department];
         let campaign = campaign(settings);
+        let tag = page_code::campaign_tag(&settings.campaign_title, settings.campaign_year);
         // PDF/A-2b forbids PDF pages as images: nothing is stamped.
         let stamped = !settings.pdf_a;
         let qr = |c: usize| (qr_path(c), self.qr_image(c));
@@ -181,6 +213,23 @@ impl Plan {
                     count: cadre.quota,
                 }];
                 let faces = cards.iter().map(face).collect();
+                let serials = cadre.serials();
+                let pages = serials
+                    .iter()
+                    .map(|serial| PageCode::Household {
+                        serial: serial.clone(),
+                    })
+                    .chain(
+                        (1..=settings.problem_pages).map(|sheet| PageCode::Problems {
+                            cadre: cadre.id.clone(),
+                            sheet,
+                        }),
+                    );
+                let (codes, mut files): (Vec<_>, Vec<_>) = pages
+                    .enumerate()
+                    .map(|(i, code)| code_image(&tag, &code, i))
+                    .unzip();
+                files.push(qr(c));
                 let data = json_bytes(&Kit {
                     hotline: &settings.hotline,
                     cadre: CadreData {
@@ -191,7 +240,8 @@ impl Plan {
                         mobile: &cadre.mobile,
                     },
                     village: village(&roster.villages[cadre.village]),
-                    forms: cadre.serials(),
+                    forms: serials,
+                    codes,
                     problem_pages: settings.problem_pages,
                     problem_rows: settings.problem_rows_per_page,
                     stamps: stamped,
@@ -201,7 +251,7 @@ impl Plan {
                 Job {
                     template: doc.template(),
                     data,
-                    files: vec![qr(c)],
+                    files,
                     stamps: if stamped {
                         Stamps::Kit(faces)
                     } else {
@@ -237,20 +287,33 @@ impl Plan {
                     },
                 }
             }
-            &Contents::Village(v) => Job {
-                template: doc.template(),
-                data: json_bytes(&VillageForm {
-                    village: village(&roster.villages[v]),
-                    department: DepartmentData {
-                        name: &dept.name,
-                        contact: &dept.contact,
-                        phone: &dept.phone,
+            &Contents::Village(v) => {
+                let vil = &roster.villages[v];
+                let (code, file) = code_image(
+                    &tag,
+                    &PageCode::Village {
+                        district: vil.district.clone(),
+                        town: vil.town.clone(),
+                        name: vil.name.clone(),
                     },
-                    campaign,
-                }),
-                files: Vec::new(),
-                stamps: Stamps::None,
-            },
+                    0,
+                );
+                Job {
+                    template: doc.template(),
+                    data: json_bytes(&VillageForm {
+                        village: village(vil),
+                        code,
+                        department: DepartmentData {
+                            name: &dept.name,
+                            contact: &dept.contact,
+                            phone: &dept.phone,
+                        },
+                        campaign,
+                    }),
+                    files: vec![file],
+                    stamps: Stamps::None,
+                }
+            }
         }
     }
 }
