@@ -75,6 +75,7 @@ pub mod cli;
 pub mod dev;
 pub mod input;
 pub mod print;
+pub mod scan;
 pub mod schema;
 pub mod serve;
 pub mod settings;

@@ -26,6 +26,8 @@ pub(crate) enum Command {
     Cards(PrintArgs),
     /// 汇总走访后交回的录入表（以及其他单位的汇总表）：附件5、每周走访情况、报送材料
     Summary(SummaryArgs),
+    /// 读扫描件：认出每一页是哪张表（入户调查表看填没填），按干部统计交回、没交回的表，写出交回情况.xlsx
+    Scan(ScanArgs),
     /// 台账：列出导入过的表格（list），看一次导入的详情（show 次数），撤回一次导入（withdraw 次数）
     Ledger {
         #[command(subcommand)]
@@ -203,6 +205,27 @@ pub struct SummaryArgs {
     /// 不显示进度
     #[arg(short, long)]
     pub(crate) quiet: bool,
+}
+
+/// Flags of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// 扫描件：PDF、TIFF（可多页）、JPEG、PNG，或放有扫描件的文件夹，可以给多个
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// 输出文件夹
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// 走访名单：核对每一页是名单上印的表，按干部统计印了几张、交回几张、哪些没交回
+    #[arg(long, value_name = "ROSTER")]
+    pub(crate) roster: Option<PathBuf>,
+    /// 另外写出一份 JSON 数据文件（每一页是什么、每名干部的统计），供其他系统读取
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) settings: SettingsArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 }
 
 /// Flags of the commands that print.

@@ -9,6 +9,7 @@ mod init;
 mod kits;
 mod ledger;
 mod preview;
+mod scan;
 mod summary;
 mod templates;
 mod terminal;
@@ -96,6 +97,7 @@ fn command(command: Command) -> ExitCode {
             cadres,
         } => dev::sample(&out, returns.as_deref(), cadres),
         Command::Init { dir } => init::init(&dir),
+        Command::Scan(args) => scan::scan(&args),
         Command::Ledger { action, ledger } => ledger::ledger(&ledger, &action),
         Command::Serve {
             folder,
