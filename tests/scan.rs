@@ -1,0 +1,599 @@
+//! `zoufang scan` on a stack made from zoufang's own kits: pages typeset,
+//! rendered to pixels, degraded as scanners and phones degrade them
+//! (150–300 dpi, grey and 1-bit, turned 180°, skewed, JPEG at low quality,
+//! speckle, handwriting in some forms), mixed with blank backs, card pages
+//! and another campaign's forms, and packed as scanner PDFs (JPEG, G4),
+//! a multi-page TIFF and PNG files.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use zoufang::settings::Settings;
+use zoufang::typeset::{Engine, Template};
+
+/// A grey page: 0 black, 255 white.
+#[derive(Clone)]
+struct Page {
+    w: usize,
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Page {
+    fn get(&self, x: f64, y: f64) -> u8 {
+        if x < 0.0 || y < 0.0 || x >= self.w as f64 || y >= self.h as f64 {
+            return 255;
+        }
+        self.px[y as usize * self.w + x as usize]
+    }
+
+    /// Turned by `degrees` about its centre (bilinear would blur; nearest
+    /// is what a cheap scanner's deskew gives).
+    fn rotated(&self, degrees: f64) -> Page {
+        let (s, c) = degrees.to_radians().sin_cos();
+        let (cx, cy) = (self.w as f64 / 2.0, self.h as f64 / 2.0);
+        let mut px = Vec::with_capacity(self.px.len());
+        for y in 0..self.h {
+            for x in 0..self.w {
+                let (dx, dy) = (x as f64 - cx, y as f64 - cy);
+                px.push(self.get(cx + c * dx + s * dy, cy - s * dx + c * dy));
+            }
+        }
+        Page { px, ..*self }
+    }
+
+    fn turned_round(&self) -> Page {
+        let mut px = self.px.clone();
+        px.reverse();
+        Page { px, ..*self }
+    }
+
+    /// Every pixel black or white, as a scanner in black-and-white mode.
+    fn one_bit(&self) -> Page {
+        Page {
+            px: self
+                .px
+                .iter()
+                .map(|&p| if p < 140 { 0 } else { 255 })
+                .collect(),
+            ..*self
+        }
+    }
+
+    /// Dust on the glass: one pixel in `every` flipped dark, at fixed places.
+    fn speckled(&self, every: usize) -> Page {
+        let mut px = self.px.clone();
+        let mut seed = 12345u64;
+        for _ in 0..px.len() / every {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let i = (seed >> 33) as usize % px.len();
+            px[i] = 30;
+        }
+        Page { px, ..*self }
+    }
+
+    /// Handwriting: a few pen strokes in the 家庭住址 and 家庭收入 cells.
+    fn scribbled(&self, dpi: f64) -> Page {
+        let mm = dpi / 25.4;
+        let mut px = self.px.clone();
+        let mut stroke = |x0: f64, y0: f64, x1: f64, y1: f64| {
+            let steps = 400;
+            for i in 0..=steps {
+                let t = i as f64 / steps as f64;
+                let (x, y) = ((x0 + (x1 - x0) * t) * mm, (y0 + (y1 - y0) * t) * mm);
+                for dy in 0..3 {
+                    for dx in 0..3 {
+                        let (x, y) = (x as usize + dx, y as usize + dy);
+                        if x < self.w && y < self.h {
+                            px[y * self.w + x] = 40;
+                        }
+                    }
+                }
+            }
+        };
+        for k in 0..6 {
+            let x = 60.0 + 9.0 * k as f64;
+            stroke(x, 58.0, x + 6.0, 64.0);
+            stroke(x + 6.0, 58.0, x, 64.0);
+            stroke(x, 75.0, x + 7.0, 80.0);
+        }
+        Page { px, ..*self }
+    }
+
+    fn png(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(
+                &self.px,
+                self.w as u32,
+                self.h as u32,
+                image::ExtendedColorType::L8,
+            )
+            .unwrap();
+        out
+    }
+
+    fn jpeg(&self, quality: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .write_image(
+                &self.px,
+                self.w as u32,
+                self.h as u32,
+                image::ExtendedColorType::L8,
+            )
+            .unwrap();
+        out
+    }
+
+    /// CCITT group 4, black is 0 (the PDF default).
+    fn g4(&self) -> Vec<u8> {
+        let mut encoder = fax::encoder::Encoder::new(fax::VecWriter::new());
+        for row in self.px.chunks(self.w) {
+            encoder
+                .encode_line(
+                    row.iter().map(|&p| {
+                        if p < 128 {
+                            fax::Color::Black
+                        } else {
+                            fax::Color::White
+                        }
+                    }),
+                    self.w as u16,
+                )
+                .unwrap();
+        }
+        encoder.finish().unwrap().finish()
+    }
+}
+
+use image::ImageEncoder;
+
+/// Renders typeset pages at `dpi`, grey on white.
+fn render(pages: &[typst_layout::Page], dpi: f64) -> Vec<Page> {
+    pages
+        .iter()
+        .map(|page| {
+            let pixmap = typst_render::render(
+                page,
+                &typst_render::RenderOptions {
+                    pixel_per_pt: (dpi / 72.0).into(),
+                    render_bleed: false,
+                },
+            );
+            let px = pixmap
+                .data()
+                .chunks(4)
+                .map(|p| {
+                    // Premultiplied RGBA over white paper.
+                    let grey =
+                        (u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114)
+                            / 1000;
+                    (grey + 255 - u32::from(p[3])).min(255) as u8
+                })
+                .collect();
+            Page {
+                w: pixmap.width() as usize,
+                h: pixmap.height() as usize,
+                px,
+            }
+        })
+        .collect()
+}
+
+/// Every document of the roster's plan made with `template`, typeset.
+fn typeset_all(
+    roster: &Path,
+    settings: &Settings,
+    template: Template,
+) -> Vec<Vec<typst_layout::Page>> {
+    let input = zoufang::input::read_input(roster);
+    let checked = zoufang::check::roster::build(&input.sheets, settings, "名单.xlsx");
+    let (plan, _) = zoufang::print::plan::plan(&checked.roster, settings);
+    let engine = Engine::new(&[], settings.document_date, None).unwrap();
+    plan.documents
+        .iter()
+        .filter(|d| d.template() == template)
+        .map(|doc| {
+            engine
+                .typeset(&plan.payload(doc, &checked.roster, settings))
+                .unwrap()
+                .document
+                .pages()
+                .to_vec()
+        })
+        .collect()
+}
+
+/// How a page image is stored in a PDF.
+enum Stored {
+    Jpeg(Vec<u8>),
+    G4(Vec<u8>),
+}
+
+/// A PDF as a scanner writes it: each page one image filling an A4 page.
+fn scanner_pdf(pages: &[(Page, Stored)]) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let n = pages.len();
+    let mut object = |out: &mut Vec<u8>, body: &[u8]| {
+        offsets.push(out.len());
+        writeln!(out, "{} 0 obj", offsets.len()).unwrap();
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    // 1 catalog, 2 pages, then page i: 3+3i page, 4+3i image, 5+3i content.
+    object(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 3 + 3 * i)).collect();
+    object(
+        &mut out,
+        format!("<< /Type /Pages /Count {n} /Kids [{}] >>", kids.join(" ")).as_bytes(),
+    );
+    for (i, (page, stored)) in pages.iter().enumerate() {
+        let (img, content) = (4 + 3 * i, 5 + 3 * i);
+        object(
+            &mut out,
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im{i} {img} 0 R >> >> /Contents {content} 0 R >>"
+            )
+            .as_bytes(),
+        );
+        let (filter, data, extra) = match stored {
+            Stored::Jpeg(d) => (
+                "DCTDecode",
+                d,
+                "/ColorSpace /DeviceGray /BitsPerComponent 8".to_string(),
+            ),
+            Stored::G4(d) => (
+                "CCITTFaxDecode",
+                d,
+                format!(
+                    "/ColorSpace /DeviceGray /BitsPerComponent 1 /DecodeParms << /K -1 /Columns {} /Rows {} >>",
+                    page.w, page.h
+                ),
+            ),
+        };
+        let mut body = format!(
+            "<< /Type /XObject /Subtype /Image /Width {} /Height {} {extra} /Filter /{filter} /Length {} >>\nstream\n",
+            page.w,
+            page.h,
+            data.len()
+        )
+        .into_bytes();
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\nendstream");
+        object(&mut out, &body);
+        let draw = format!("q 595 0 0 842 0 0 cm /Im{i} Do Q");
+        object(
+            &mut out,
+            format!("<< /Length {} >>\nstream\n{draw}\nendstream", draw.len()).as_bytes(),
+        );
+    }
+    let xref = out.len();
+    write!(out, "xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).unwrap();
+    for o in &offsets {
+        writeln!(out, "{o:010} 00000 n ").unwrap();
+    }
+    write!(
+        out,
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        offsets.len() + 1
+    )
+    .unwrap();
+    out
+}
+
+/// A multi-page grey TIFF.
+fn tiff(pages: &[Page]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut encoder = tiff::encoder::TiffEncoder::new(&mut out).unwrap();
+    for p in pages {
+        encoder
+            .write_image::<tiff::encoder::colortype::Gray8>(p.w as u32, p.h as u32, &p.px)
+            .unwrap();
+    }
+    out.into_inner()
+}
+
+fn blank(like: &Page) -> Page {
+    Page {
+        px: vec![250; like.px.len()],
+        ..*like
+    }
+}
+
+#[test]
+fn a_degraded_stack_says_which_forms_came_back_filled_blank_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = small_roster(
+        dir.path(),
+        &[
+            ("张卫国", "13800138001", 4.0),
+            ("李秀英", "13800138002", 3.0),
+        ],
+    );
+    let settings = Settings::default();
+    let kits = typeset_all(&roster, &settings, Template::Kit);
+    assert_eq!(kits.len(), 2);
+    // A kit: card sheets, then its household forms, then the problem list.
+    let forms = |kit: usize, quota: usize| {
+        let pages = &kits[kit];
+        let first = pages.len() - quota - 1;
+        pages[first..].to_vec()
+    };
+    let (a, b) = (forms(0, 4), forms(1, 3));
+    let village = typeset_all(&roster, &settings, Template::Village).remove(0);
+    let other_campaign = typeset_all(
+        &roster,
+        &Settings {
+            campaign_year: settings.campaign_year + 1,
+            ..Settings::default()
+        },
+        Template::Kit,
+    )
+    .remove(0);
+
+    let at200 = render(&a, 200.0);
+    let at150 = render(&b, 150.0);
+    let at300 = render(&[village[0].clone(), b[3].clone()], 300.0);
+    let card = render(&kits[0][..1], 200.0).remove(0);
+    let stranger = render(
+        &other_campaign[other_campaign.len() - 2..other_campaign.len() - 1],
+        200.0,
+    )
+    .remove(0);
+
+    // Scanner 1: a JPEG PDF at 200 dpi, quality 40: ZF0001-01 filled and
+    // skewed, -02 blank turned round, -03 filled with speckle, a blank back,
+    // the problem list, a card's front (no code), another campaign's form.
+    let pdf1 = scanner_pdf(
+        &[
+            (
+                at200[0].scribbled(200.0).rotated(3.0),
+                Stored::Jpeg(Vec::new()),
+            ),
+            (at200[1].turned_round(), Stored::Jpeg(Vec::new())),
+            (
+                at200[2].scribbled(200.0).speckled(200),
+                Stored::Jpeg(Vec::new()),
+            ),
+            (blank(&at200[0]), Stored::Jpeg(Vec::new())),
+            (at200[4].rotated(-2.0), Stored::Jpeg(Vec::new())),
+            (card.clone(), Stored::Jpeg(Vec::new())),
+            (stranger.clone(), Stored::Jpeg(Vec::new())),
+        ]
+        .map(|(p, _)| {
+            let jpeg = p.jpeg(40);
+            (p, Stored::Jpeg(jpeg))
+        }),
+    );
+    std::fs::write(dir.path().join("扫描1.pdf"), pdf1).unwrap();
+    // Scanner 2: black and white, G4, 200 dpi: ZF0001-03 again (a second
+    // scan of the same paper) and the village's form at 300 dpi turned round.
+    let g4_pages: Vec<(Page, Stored)> = [
+        at200[2].scribbled(200.0).one_bit(),
+        at300[0].one_bit().turned_round(),
+    ]
+    .into_iter()
+    .map(|p| {
+        let g4 = p.g4();
+        (p, Stored::G4(g4))
+    })
+    .collect();
+    std::fs::write(dir.path().join("扫描2.pdf"), scanner_pdf(&g4_pages)).unwrap();
+    // A multi-page TIFF at 150 dpi: ZF0002-01 filled, -02 blank skewed,
+    // and -02 again skewed 4°, which at 150 dpi may not be read (a module
+    // is 3 pixels) but must never be taken for another form.
+    std::fs::write(
+        dir.path().join("扫描3.tif"),
+        tiff(&[
+            at150[0].scribbled(150.0),
+            at150[1].rotated(-1.5),
+            at150[1].rotated(-4.0),
+        ]),
+    )
+    .unwrap();
+    // A phone photo saved as PNG: the problem list of ZF0002 at 300 dpi.
+    std::fs::write(dir.path().join("照片.png"), at300[1].png()).unwrap();
+    // A file that is not a scan.
+    std::fs::write(dir.path().join("说明.pdf"), b"not a pdf at all").unwrap();
+
+    let out = dir.path().join("交回");
+    let json = dir.path().join("scan.json");
+    let files: Vec<String> = [
+        "扫描1.pdf",
+        "扫描2.pdf",
+        "扫描3.tif",
+        "照片.png",
+        "说明.pdf",
+    ]
+    .iter()
+    .map(|f| dir.path().join(f).display().to_string())
+    .collect();
+    let mut args: Vec<&str> = vec!["scan"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend([
+        "-o",
+        out.to_str().unwrap(),
+        "--roster",
+        roster.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let run = zoufang(&args);
+    // Unreadable pages (the card, the other campaign, the broken file) make it exit 1.
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let pages = data["pages"].as_array().unwrap();
+    let mut seen: Vec<String> = pages
+        .iter()
+        .map(|p| {
+            let file = Path::new(p["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let what = match p["form"].as_str() {
+                Some("附件3") => format!(
+                    "{} {}",
+                    p["serial"].as_str().unwrap(),
+                    if p["filled"] == true {
+                        "已填"
+                    } else {
+                        "空白"
+                    }
+                ),
+                Some("附件4") => {
+                    format!("附件4 {} 第{}张", p["cadre"].as_str().unwrap(), p["sheet"])
+                }
+                Some("附件1") => format!("附件1 {}", p["village"].as_str().unwrap()),
+                _ if p["blank"] == true => "空白页".into(),
+                _ => format!("认不出：{}", p["unreadable"].as_str().unwrap()),
+            };
+            format!("{file} {} {what}", p["page"])
+        })
+        .collect();
+    let skewed = seen
+        .iter()
+        .position(|s| s.starts_with("扫描3.tif 3 "))
+        .expect("page 3 of the TIFF");
+    let skewed = seen.remove(skewed);
+    assert!(
+        skewed == "扫描3.tif 3 ZF0002-02 空白" || skewed.contains("认不出：右上角的二维码读不出来"),
+        "{skewed}"
+    );
+    assert_eq!(
+        seen,
+        [
+            "扫描1.pdf 1 ZF0001-01 已填",
+            "扫描1.pdf 2 ZF0001-02 空白",
+            "扫描1.pdf 3 ZF0001-03 已填",
+            "扫描1.pdf 4 空白页",
+            "扫描1.pdf 5 附件4 ZF0001 第1张",
+            "扫描1.pdf 6 认不出：找不到表右上角的二维码（不是本程序印的表，或二维码被遮住、撕掉）",
+            "扫描1.pdf 7 认不出：这是另一次活动印的表（活动名称或年度与这次不同），没有计入",
+            "扫描2.pdf 1 ZF0001-03 已填",
+            "扫描2.pdf 2 附件1 武进区横山桥镇东城湾村",
+            "扫描3.tif 1 ZF0002-01 已填",
+            "扫描3.tif 2 ZF0002-02 空白",
+            "照片.png 1 附件4 ZF0002 第1张",
+            "说明.pdf null 认不出：不是扫描件：只认得 PDF、TIFF、JPEG、PNG 文件（扫描仪和手机拍照存成的格式）",
+        ],
+        "{}",
+        run.stderr
+    );
+    // Per cadre: printed, filled, blank, missing with serials.
+    let cadres: Vec<String> = data["cadres"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} 印{} 已填{} 空白{} 未交{:?} 问题清单{}",
+                c["cadre"].as_str().unwrap(),
+                c["id"].as_str().unwrap(),
+                c["printed"],
+                c["filled"],
+                c["blank"],
+                c["missing"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect::<Vec<_>>(),
+                c["problem_sheets"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        cadres,
+        [
+            "张卫国 ZF0001 印4 已填2 空白1 未交[\"ZF0001-04\"] 问题清单1",
+            "李秀英 ZF0002 印3 已填1 空白1 未交[\"ZF0002-03\"] 问题清单1",
+        ]
+    );
+    // The paper scanned twice is counted once, and said.
+    assert_eq!(data["repeated"][0]["serial"], "ZF0001-03");
+    assert_eq!(data["repeated"][0]["scans"].as_array().unwrap().len(), 2);
+    assert!(
+        run.stderr
+            .contains("【重复】编号 ZF0001-03 扫了 2 次（只算一次）"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("入户调查表交回 5 张：已填 3 张，空白 2 张。"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("按名单还有 2 张没有交回"),
+        "{}",
+        run.stdout
+    );
+
+    // The workbook says the same.
+    let book = zoufang::input::read_input(&out.join("交回情况.xlsx"));
+    let sheet = book
+        .sheets
+        .iter()
+        .find(|s| s.name == "交回情况")
+        .expect("交回情况 sheet");
+    let rows: Vec<Vec<String>> = sheet
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.display()).collect())
+        .collect();
+    assert!(
+        rows.iter().any(|r| r.starts_with(&[
+            "市民政局".into(),
+            "张卫国".into(),
+            "ZF0001".into(),
+            "4".into(),
+            "2".into(),
+            "1".into(),
+            "1".into(),
+            "1".into(),
+            "ZF0001-04".into()
+        ])),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn a_page_claiming_a_giant_image_is_refused_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = Page {
+        w: 100_000,
+        h: 100_000,
+        px: Vec::new(),
+    };
+    let pdf = scanner_pdf(&[(page, Stored::Jpeg(vec![0xFF, 0xD8, 0xFF, 0xD9]))]);
+    let path = dir.path().join("坏.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let json = dir.path().join("scan.json");
+    let (run, measured) = zoufang_bounded(
+        &[
+            "scan",
+            path.to_str().unwrap(),
+            "-o",
+            dir.path().join("out").to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("页面图像自称有 100000 × 100000 个像素"),
+        "{}",
+        run.stderr
+    );
+    assert!(measured.peak_mb < 200.0, "peak {} MB", measured.peak_mb);
+}
