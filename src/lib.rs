@@ -47,9 +47,16 @@
 //!   plan.rs          what is printed: documents, file names, pages, serials
 //!   payload.rs       one serde struct per template's data; what is stamped
 //!   qr.rs            the cards' QR codes (vCard or URL)
+//!   page_code.rs     the code on every form page: campaign tag, form, serial / village / cadre and sheet
 //!   render.rs        typesetting every document in parallel and writing it
 //!   entry.rs         the entry workbook each department fills in after the visits
 //!   manifest.rs      清单.csv
+//! scan/            a scanner's stack → which printed forms came back, filled or blank
+//!   source.rs        scanner files → pages still compressed (PDF images, TIFF, JPEG, PNG), within limits
+//!   raster.rs        a page's grey pixels (JPEG/PNG, raw and Flate samples, CCITT G4); size limits
+//!   identify.rs      the page code found and read, the page placed by its corner marks, ink in the answer cells
+//!   mod.rs           pages read on one worker per core; checked against campaign and roster; per-cadre counts
+//!   report.rs        交回情况.xlsx and the JSON
 //! summary/         filled returns → the figures that go up the chain
 //!   returns.rs       rows read into Visit and Problem (a villager's problem), checked, counted or rejected
 //!   identity.rs      which records are the same: the rule, its encoding (Key), how two versions compare
