@@ -487,6 +487,10 @@ fn a_degraded_stack_says_which_forms_came_back_filled_blank_or_not_at_all() {
         "{}",
         run.stderr
     );
+    // A page turned round is said to be so (and filed upright).
+    assert_eq!(pages[1]["upside_down"], true);
+    assert_eq!(pages[0]["upside_down"], false);
+
     // Per cadre: printed, filled, blank, missing with serials.
     let cadres: Vec<String> = data["cadres"]
         .as_array()
@@ -538,6 +542,96 @@ fn a_degraded_stack_says_which_forms_came_back_filled_blank_or_not_at_all() {
         run.stdout
     );
 
+    // The pages filed per village, annex 1 first, then the forms by serial,
+    // then the problem lists, all upright: scanned again, they read in order.
+    let filed = out
+        .join("归档")
+        .join("市民政局")
+        .join("武进区横山桥镇东城湾村.pdf");
+    let again = dir.path().join("again.json");
+    let rerun = zoufang(&[
+        "scan",
+        filed.to_str().unwrap(),
+        "-o",
+        dir.path().join("再扫").to_str().unwrap(),
+        "--json",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    let again: serde_json::Value = serde_json::from_slice(&std::fs::read(&again).unwrap()).unwrap();
+    let order: Vec<String> = again["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["serial"]
+                .as_str()
+                .or(p["cadre"].as_str())
+                .or(p["village"].as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "武进区横山桥镇东城湾村",
+            "ZF0001-01",
+            "ZF0001-02",
+            "ZF0001-03",
+            "ZF0002-01",
+            "ZF0002-02",
+            "ZF0001",
+            "ZF0002"
+        ]
+    );
+    assert!(
+        again["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["upside_down"] == false),
+        "{again}"
+    );
+    // The pages it could not read, in a PDF of their own (the broken file has none).
+    let unreadable = lopdf::Document::load(out.join("认不出的页.pdf")).unwrap();
+    assert!(
+        (2..=3).contains(&unreadable.get_pages().len()),
+        "{}",
+        unreadable.get_pages().len()
+    );
+    assert!(!out.join(".扫描页.spool").exists());
+
+    // The department's entry workbook: the returned forms first, in the
+    // stack's order, marked; then the others as printed.
+    let entry = zoufang::input::read_input(&out.join("录入表").join("录入表_市民政局.xlsx"));
+    let households = entry.sheets.iter().find(|s| s.name == "入户调查").unwrap();
+    let mark = households.rows[0]
+        .iter()
+        .position(|c| c.display() == "纸质表已交回")
+        .expect("the column");
+    let marked: Vec<String> = households
+        .rows
+        .iter()
+        .map(|r| {
+            let cell = r.get(mark).map(|c| c.display()).unwrap_or_default();
+            format!("{} {cell}", r[0].display())
+        })
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            "编号 纸质表已交回",
+            "ZF0001-01 是",
+            "ZF0001-02 是",
+            "ZF0001-03 是",
+            "ZF0002-01 是",
+            "ZF0002-02 是",
+            "ZF0001-04 ",
+            "ZF0002-03 "
+        ]
+    );
+
     // The workbook says the same.
     let book = zoufang::input::read_input(&out.join("交回情况.xlsx"));
     let sheet = book
@@ -564,6 +658,84 @@ fn a_degraded_stack_says_which_forms_came_back_filled_blank_or_not_at_all() {
         ])),
         "{rows:?}"
     );
+}
+
+#[test]
+fn the_ledger_notes_each_paper_form_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = small_roster(dir.path(), &[("张卫国", "13800138001", 3.0)]);
+    let settings = Settings::default();
+    let kit = typeset_all(&roster, &settings, Template::Kit).remove(0);
+    let forms = render(&kit[kit.len() - 4..kit.len() - 1], 200.0);
+    let stack = |pages: &[Page]| {
+        scanner_pdf(
+            &pages
+                .iter()
+                .map(|p| (p.clone(), Stored::Jpeg(p.jpeg(60))))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let first = dir.path().join("第一叠.pdf");
+    std::fs::write(&first, stack(&[forms[0].clone(), forms[1].clone()])).unwrap();
+    let second = dir.path().join("第二叠.pdf");
+    std::fs::write(
+        &second,
+        stack(&[forms[1].scribbled(200.0), forms[2].clone()]),
+    )
+    .unwrap();
+    let ledger = dir.path().join("台账.sqlite");
+    let scan = |file: &Path, day: &str| {
+        zoufang(&[
+            "scan",
+            file.to_str().unwrap(),
+            "-o",
+            dir.path().join("out").to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--received",
+            day,
+        ])
+    };
+    let run = scan(&first, "2017-03-20");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("新记下 2 张交回的入户调查表（收到日期 2017-03-20），0 张"),
+        "{}",
+        run.stdout
+    );
+    // The same stack again changes nothing.
+    let run = scan(&first, "2017-03-21");
+    assert!(
+        run.stdout
+            .contains("新记下 0 张交回的入户调查表（收到日期 2017-03-21），0 张"),
+        "{}",
+        run.stdout
+    );
+    // The next stack: one new form, one seen blank and now filled.
+    let run = scan(&second, "2017-03-27");
+    assert!(
+        run.stdout
+            .contains("新记下 1 张交回的入户调查表（收到日期 2017-03-27），1 张以前记为空白"),
+        "{}",
+        run.stdout
+    );
+    let ledger = zoufang::summary::ledger::Ledger::open(&ledger).unwrap();
+    let day = |d: i8| jiff::civil::date(2017, 3, d);
+    assert_eq!(
+        ledger.paper_as_of(day(26)).unwrap(),
+        [
+            ("ZF0001-01".to_string(), false),
+            ("ZF0001-02".to_string(), true)
+        ]
+    );
+    assert_eq!(ledger.paper_as_of(day(27)).unwrap().len(), 3);
+    // A received day before the campaign is refused before anything is read.
+    let run = scan(&second, "2016-12-01");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("没有读扫描件"), "{}", run.stderr);
 }
 
 #[test]

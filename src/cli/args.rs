@@ -111,6 +111,9 @@ pub(crate) enum Command {
         /// 只测网页（zoufang serve）部分
         #[arg(long = "only-page", hide = true)]
         only_page: bool,
+        /// 只测读扫描件（zoufang scan）部分
+        #[arg(long = "only-scan", hide = true)]
+        only_scan: bool,
     },
     /// 写出一份示例名单工作簿（常州市几个区、4个单位、10个村（社区）、20名干部）
     Sample {
@@ -222,6 +225,12 @@ pub struct ScanArgs {
     /// 另外写出一份 JSON 数据文件（每一页是什么、每名干部的统计），供其他系统读取
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
+    /// 台账（SQLite 文件，没有就新建）：记下哪些入户调查表的纸质表已交回（同一张表再扫一次不会重复记）
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: Option<PathBuf>,
+    /// 收到这些纸质表的日期（默认今天），记进台账
+    #[arg(long, value_name = "日期", requires = "ledger")]
+    pub(crate) received: Option<String>,
     #[command(flatten)]
     pub(crate) settings: SettingsArgs,
     #[command(flatten)]

@@ -44,10 +44,10 @@ pub(super) fn bench(
     dir: &Path,
     cadres: &[usize],
     summary_cadres: &[usize],
-    only_page: bool,
+    only: (bool, bool),
     report: &Path,
 ) -> ExitCode {
-    match crate::dev::bench::run(dir, cadres, summary_cadres, only_page) {
+    match crate::dev::bench::run(dir, cadres, summary_cadres, only) {
         Ok(text) => match write_atomic(report, text.as_bytes()) {
             Ok(()) => {
                 println!("{text}\n结果已写入 {}", report.display());

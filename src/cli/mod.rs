@@ -114,7 +114,14 @@ fn command(command: Command) -> ExitCode {
             summary_cadres,
             report,
             only_page,
-        } => dev::bench(&dir, &cadres, &summary_cadres, only_page, &report),
+            only_scan,
+        } => dev::bench(
+            &dir,
+            &cadres,
+            &summary_cadres,
+            (only_page, only_scan),
+            &report,
+        ),
         Command::Templates {
             action: TemplatesAction::Export { dir },
         } => templates::export(&dir),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::measure::{
-    Measured, ROUNDS, fastest, fastest_in_turns, measure, measure_command, path, quiet,
+    Measured, ROUNDS, fastest, fastest_in_turns, measure, measure_command, path, quiet, which,
 };
 
 /// Pages and bytes of the PDFs listed in a kits manifest.
@@ -63,7 +63,7 @@ pub(crate) fn run(
     dir: &Path,
     sizes: &[usize],
     summary_sizes: &[usize],
-    only_page: bool,
+    (only_page, only_scan): (bool, bool),
 ) -> Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -72,6 +72,10 @@ pub(crate) fn run(
     let _ = writeln!(report, "机器：{}\n", machine());
     if only_page {
         crate::dev::bench_page::page_section(&exe, dir, &mut report)?;
+        return Ok(report);
+    }
+    if only_scan {
+        crate::dev::bench_scan::scan_section(&exe, dir, &mut report)?;
         return Ok(report);
     }
     let _ = writeln!(report, "## kits（生成全部打印材料）\n");
@@ -145,6 +149,7 @@ pub(crate) fn run(
         ledger_section(&exe, dir, cadres, &mut report)?;
     }
     crate::dev::bench_page::page_section(&exe, dir, &mut report)?;
+    crate::dev::bench_scan::scan_section(&exe, dir, &mut report)?;
     let _ = writeln!(report, "\n## 与 Typst 命令行对照\n");
     match which("typst") {
         Some(typst) => compare_with_typst_cli(&exe, &typst, dir, &mut report)?,
@@ -320,13 +325,6 @@ fn run_cells(pages: u64, m: &Measured) -> String {
 /// What a table row says of a run that failed.
 fn failed(m: &Measured) -> &'static str {
     if m.ok { "" } else { " 运行失败" }
-}
-
-/// The first `name` on PATH.
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
 }
 
 /// Cadres of the roster the Typst CLI is compared on: the peer

@@ -133,3 +133,10 @@ fn faster(best: Option<Measured>, m: Measured) -> Option<Measured> {
 pub(crate) fn path(p: &Path) -> &str {
     p.to_str().unwrap_or("")
 }
+
+/// The first `name` on PATH.
+pub(crate) fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}

@@ -36,10 +36,22 @@ fn col(c: usize) -> u16 {
     c as u16
 }
 
+/// The column `scan` adds to the 入户调查 sheet: whether the paper form came back.
+pub const RETURNED_COLUMN: &str = "纸质表已交回";
+
 /// The entry workbook of department `d`, as `.xlsx` bytes. Every column is
 /// placed through the tables' definitions in `schema::returns`, which
 /// `summary` reads them back with.
-pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxError> {
+///
+/// `returned` lists the serials of the paper forms scanned back, in the
+/// order of the stack (`zoufang scan`): their rows come first, in that
+/// order, marked 是 in a column of their own, so that the clerk types the
+/// forms as they lie; the other rows follow as printed. Empty for `kits`.
+pub(crate) fn entry_workbook(
+    roster: &Roster,
+    d: usize,
+    returned: &[String],
+) -> Result<Vec<u8>, XlsxError> {
     let dept = &roster.departments[d];
     let cadres: Vec<_> = roster.cadres.iter().filter(|c| c.department == d).collect();
     let villages: Vec<_> = roster
@@ -61,17 +73,39 @@ pub(crate) fn entry_workbook(roster: &Roster, d: usize) -> Result<Vec<u8>, XlsxE
         sheet.set_column_format(col(c), &text)?;
     }
     sheet.set_freeze_panes(1, 1)?;
-    let mut row = 1;
-    for cadre in &cadres {
+    let printed: Vec<(String, &crate::check::model::Cadre)> = cadres
+        .iter()
+        .flat_map(|c| c.serials().into_iter().map(move |s| (s, *c)))
+        .collect();
+    let position: std::collections::HashMap<&str, usize> = returned
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let mut order: Vec<usize> = (0..printed.len()).collect();
+    // Returned forms first, in the stack's order; the rest as printed.
+    order.sort_by_key(|&i| {
+        position
+            .get(printed[i].0.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
+    let returned_col = col(HOUSEHOLDS.columns.len());
+    if !returned.is_empty() {
+        sheet.write_string_with_format(0, returned_col, RETURNED_COLUMN, &header)?;
+        sheet.set_column_width(returned_col, 14)?;
+    }
+    for (row, &i) in (1..).zip(&order) {
+        let (serial, cadre) = &printed[i];
         let village = &roster.villages[cadre.village];
-        for serial in cadre.serials() {
-            sheet.write_string_with_format(row, col(H_SERIAL), &serial, &text)?;
-            sheet.write_string(row, col(H_DISTRICT), &village.district)?;
-            sheet.write_string(row, col(H_TOWN), &village.town)?;
-            sheet.write_string(row, col(H_VILLAGE), &village.name)?;
-            sheet.write_string(row, col(H_CADRE), &cadre.name)?;
-            sheet.write_string(row, col(H_DEPARTMENT), &dept.name)?;
-            row += 1;
+        sheet.write_string_with_format(row, col(H_SERIAL), serial, &text)?;
+        sheet.write_string(row, col(H_DISTRICT), &village.district)?;
+        sheet.write_string(row, col(H_TOWN), &village.town)?;
+        sheet.write_string(row, col(H_VILLAGE), &village.name)?;
+        sheet.write_string(row, col(H_CADRE), &cadre.name)?;
+        sheet.write_string(row, col(H_DEPARTMENT), &dept.name)?;
+        if position.contains_key(serial.as_str()) {
+            sheet.write_string(row, returned_col, "是")?;
         }
     }
 
@@ -201,7 +235,7 @@ mod tests {
     fn the_entry_workbook_reads_back_column_for_column() {
         let roster = sample_roster();
         let d = 0;
-        let bytes = entry_workbook(&roster, d).unwrap();
+        let bytes = entry_workbook(&roster, d, &[]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("录入表.xlsx");
         std::fs::write(&path, &bytes).unwrap();

@@ -107,7 +107,7 @@ pub(crate) fn render_all(
             .map(|(d, rel)| {
                 let path = out.join(rel);
                 let hint = "请检查输出文件夹是否可写";
-                let bytes = crate::print::entry::entry_workbook(roster, *d).map_err(|e| {
+                let bytes = crate::print::entry::entry_workbook(roster, *d, &[]).map_err(|e| {
                     Fault::error(
                         Place::file(path.display().to_string()),
                         format!("录入表写不进去（{e}）"),

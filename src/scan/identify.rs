@@ -50,6 +50,8 @@ pub enum Outcome {
         code: PageCode,
         /// For a household form: whether it was filled in.
         filled: Option<bool>,
+        /// Whether the page lies upside down in the scan.
+        upside_down: bool,
     },
     /// A page with nothing on it (a duplex back).
     Blank,
@@ -67,7 +69,10 @@ impl Working {
     pub(crate) fn new(page: &Gray) -> Working {
         let long = page.width.max(page.height) as f64;
         let dpi = long / (A4_LONG_MM / 25.4);
-        let k = (dpi / WORKING_DPI).floor().max(1.0) as usize;
+        // Never shrunk to nothing (a page one pixel high stays one high).
+        let k = ((dpi / WORKING_DPI).floor().max(1.0) as usize)
+            .min(page.width.min(page.height))
+            .max(1);
         let gray = page.shrink(k);
         // Paper is what most of the page is; ink is anything well darker.
         let mut histogram = [0usize; 256];
@@ -597,9 +602,8 @@ fn inked_mm2(w: &Working, page: &Affine) -> usize {
 }
 
 /// Reads one page.
-pub(crate) fn identify(page: &Gray) -> Outcome {
-    let w = Working::new(page);
-    let found = match find_code(&w) {
+pub(crate) fn identify(w: &Working) -> Outcome {
+    let found = match find_code(w) {
         Ok(found) => found,
         Err(missing) => {
             return if w.blank() {
@@ -621,7 +625,7 @@ pub(crate) fn identify(page: &Gray) -> Outcome {
     };
     let filled = match code {
         PageCode::Household { .. } => {
-            let Some(geometry) = page_geometry(&w, &found) else {
+            let Some(geometry) = page_geometry(w, &found) else {
                 return Outcome::Unreadable(format!(
                     "编号 {} 的入户调查表：页角的小黑方块被遮住或没扫进来，判断不了填没填，请重扫这一页",
                     match &code {
@@ -630,9 +634,62 @@ pub(crate) fn identify(page: &Gray) -> Outcome {
                     }
                 ));
             };
-            Some(inked_mm2(&w, &geometry) >= FILLED_MM2)
+            Some(inked_mm2(w, &geometry) >= FILLED_MM2)
         }
         _ => None,
     };
-    Outcome::Identified { tag, code, filled }
+    // The code's top edge runs right to left on a page turned round.
+    let upside_down = found.finders[1].0 < found.finders[0].0;
+    Outcome::Identified {
+        tag,
+        code,
+        filled,
+        upside_down,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_of_any_shape_are_read_without_a_panic() {
+        for (width, height) in [
+            (1, 1),
+            (6000, 1),
+            (1, 6000),
+            (30, 30),
+            (21, 2000),
+            (5000, 7000),
+        ] {
+            for ink in [0, 255] {
+                let page = Gray {
+                    width,
+                    height,
+                    pixels: vec![ink; width * height],
+                };
+                let outcome = identify(&Working::new(&page));
+                assert!(
+                    matches!(outcome, Outcome::Blank | Outcome::Unreadable(_)),
+                    "{width} x {height}: {outcome:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn least_squares_recovers_a_turned_scaled_page() {
+        let (s, c) = (3f64.to_radians().sin(), 3f64.to_radians().cos());
+        let truth =
+            |(x, y): (f64, f64)| (7.87 * (c * x - s * y) + 40.0, 7.87 * (s * x + c * y) + 12.0);
+        let pairs: Vec<Pair> = [(10.0, 10.0), (200.0, 12.0), (15.0, 280.0), (190.0, 290.0)]
+            .into_iter()
+            .map(|p| (p, truth(p)))
+            .collect();
+        let fit = Affine::fit(&pairs).unwrap();
+        let (u, v) = fit.map((100.0, 150.0));
+        let (tu, tv) = truth((100.0, 150.0));
+        assert!((u - tu).abs() < 1e-6 && (v - tv).abs() < 1e-6);
+        assert!(Affine::fit(&[((0.0, 0.0), (0.0, 0.0)), ((1.0, 1.0), (1.0, 1.0))]).is_none());
+    }
 }

@@ -6,6 +6,7 @@
 //! in order and hands pages over still compressed, a few at a time: memory
 //! holds the pages in flight, not the stack.
 
+pub(crate) mod archive;
 pub(crate) mod identify;
 pub(crate) mod raster;
 pub(crate) mod report;
@@ -29,6 +30,8 @@ pub struct PageRead {
     pub outcome: Outcome,
     /// Whose form it is, from the roster (when one was given).
     pub who: Option<Who>,
+    /// Where its image was kept for the archive (not for blank pages).
+    pub stored: Option<archive::Stored>,
 }
 
 /// Whose form a page is, as the roster names them.
@@ -43,10 +46,11 @@ pub struct Who {
 
 /// Reads every page of `files` on `workers` threads; results in the files'
 /// and pages' order. `name` gives the name a file is reported under.
-pub fn read_pages(
+pub(crate) fn read_pages(
     files: &[PathBuf],
     name: &dyn Fn(&Path) -> String,
     workers: usize,
+    spool: Option<&archive::Spool>,
 ) -> Vec<PageRead> {
     let workers = workers.max(1);
     let (pages_tx, pages_rx) = mpsc::sync_channel::<(usize, usize, source::RawPage)>(workers * 2);
@@ -65,15 +69,28 @@ pub fn read_pages(
                     let Ok(Ok((seq, file, raw))) = next else {
                         break;
                     };
-                    let outcome = match raw.encoded.decode() {
-                        Ok(gray) => identify::identify(&gray),
-                        Err(why) => Outcome::Unreadable(why),
+                    let (outcome, stored) = match raw.encoded.decode() {
+                        Ok(gray) => {
+                            let working = identify::Working::new(&gray);
+                            drop(gray);
+                            let outcome = identify::identify(&working);
+                            let stored = match (&outcome, spool) {
+                                (Outcome::Blank, _) | (_, None) => None,
+                                (&Outcome::Identified { upside_down, .. }, Some(spool)) => {
+                                    spool.put(&working.gray, upside_down)
+                                }
+                                (_, Some(spool)) => spool.put(&working.gray, false),
+                            };
+                            (outcome, stored)
+                        }
+                        Err(why) => (Outcome::Unreadable(why), None),
                     };
                     let read = PageRead {
                         file: names[file].clone(),
                         page: Some(raw.page),
                         outcome,
                         who: None,
+                        stored,
                     };
                     if done_tx.send((seq, read)).is_err() {
                         break;
@@ -96,6 +113,7 @@ pub fn read_pages(
                         page: None,
                         outcome: Outcome::Unreadable(why),
                         who: None,
+                        stored: None,
                     },
                 ));
                 seq += 1;
@@ -165,6 +183,25 @@ impl Scan {
     }
 }
 
+impl Scan {
+    /// The serials of the household forms in the order they lie in the
+    /// stack (files and pages as read), each once.
+    pub fn stack_order(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        self.pages
+            .iter()
+            .filter_map(|p| match &p.outcome {
+                Outcome::Identified {
+                    code: PageCode::Household { serial },
+                    ..
+                } => Some(serial.clone()),
+                _ => None,
+            })
+            .filter(|s| seen.insert(s.clone()))
+            .collect()
+    }
+}
+
 /// The cadre id in a household form's serial (`ZF0001-07` → `ZF0001`).
 fn cadre_of(serial: &str) -> &str {
     serial.rsplit_once('-').map_or(serial, |(id, _)| id)
@@ -194,6 +231,7 @@ pub fn tally(mut pages: Vec<PageRead>, tag: &str, roster: Option<&Roster>) -> Sc
             tag: t,
             code,
             filled,
+            ..
         } = &page.outcome
         else {
             continue;

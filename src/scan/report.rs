@@ -32,6 +32,8 @@ struct PageJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     cadre_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    upside_down: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     blank: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unreadable: Option<&'a str>,
@@ -99,12 +101,19 @@ fn page_json(p: &PageRead) -> PageJson<'_> {
             .as_ref()
             .map(|w| w.cadre.as_str())
             .filter(|c| !c.is_empty()),
+        upside_down: None,
         blank: None,
         unreadable: None,
     };
     match &p.outcome {
-        Outcome::Identified { code, filled, .. } => {
+        Outcome::Identified {
+            code,
+            filled,
+            upside_down,
+            ..
+        } => {
             j.form = Some(code.form());
+            j.upside_down = Some(*upside_down);
             match code {
                 PageCode::Household { serial } => {
                     j.serial = Some(serial);

@@ -320,11 +320,16 @@ fn encoded_image(doc: &lopdf::Document, stream: &lopdf::Stream) -> Encoded {
                     "这一页图像的颜色方式读不了；请把扫描仪设为黑白、灰度或彩色".into(),
                 );
             };
+            if bits != 1 && bits != 8 {
+                return Encoded::Unreadable(format!(
+                    "这一页图像每个颜色 {bits} 位，读不了；请把扫描仪设为黑白、灰度或彩色"
+                ));
+            }
             let samples = Samples {
                 width,
                 height,
                 colours,
-                bits: bits.max(0) as usize,
+                bits: bits as usize,
                 inverted: inverted ^ image_mask,
             };
             if params(b"Predictor").unwrap_or(1) > 1 {

@@ -32,7 +32,7 @@ use crate::shared::date::{Date, from_digits, show_date, today};
 use crate::shared::fault::{Fault, Place};
 
 /// The schema this zoufang writes; older ledgers are migrated up to it.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// How long a run waits for another one using the same ledger.
 const BUSY_WAIT: Duration = Duration::from_secs(10);
@@ -132,7 +132,34 @@ const MIGRATIONS: &[&str] = &[
         row INTEGER NOT NULL,
         PRIMARY KEY (identity, kind, import_id)
     ) WITHOUT ROWID;",
+    // 4: the paper household forms scanned back (zoufang scan): each serial
+    // once, the day it first came, and whether any scan of it was filled.
+    "CREATE TABLE paper (
+        serial TEXT PRIMARY KEY,
+        filled INTEGER NOT NULL,
+        received TEXT NOT NULL,
+        file TEXT NOT NULL,
+        page INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
+
+/// A paper household form scanned back, as `zoufang scan` records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperForm {
+    pub serial: String,
+    pub filled: bool,
+    pub file: String,
+    pub page: u32,
+}
+
+/// What recording a scan did to the ledger.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaperRecorded {
+    /// Forms the ledger had not seen.
+    pub new: usize,
+    /// Forms seen blank before and filled now.
+    pub now_filled: usize,
+}
 
 /// An open ledger.
 pub struct Ledger {
@@ -185,6 +212,57 @@ pub struct Imported {
 }
 
 impl Ledger {
+    /// Records the paper forms of a scan received on `received`: a serial
+    /// already recorded keeps its day (a scan imported again changes
+    /// nothing); one recorded blank and now scanned filled becomes filled.
+    pub fn record_paper(
+        &mut self,
+        forms: &[PaperForm],
+        received: Date,
+    ) -> Result<PaperRecorded, Fault> {
+        let shown = self.path.clone();
+        let fault = |e: rusqlite::Error| refused(&shown, &e);
+        let day = show_date(received);
+        let tx = self.begin()?;
+        let mut done = PaperRecorded::default();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT OR IGNORE INTO paper (serial, filled, received, file, page) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(fault)?;
+            let mut fill = tx
+                .prepare("UPDATE paper SET filled = 1 WHERE serial = ?1 AND filled = 0")
+                .map_err(fault)?;
+            for f in forms {
+                if insert
+                    .execute(params![f.serial, f.filled, day, f.file, f.page])
+                    .map_err(fault)?
+                    > 0
+                {
+                    done.new += 1;
+                } else if f.filled {
+                    done.now_filled += fill.execute(params![f.serial]).map_err(fault)?;
+                }
+            }
+        }
+        tx.commit().map_err(fault)?;
+        Ok(done)
+    }
+
+    /// The paper forms received by `day`: serial and whether filled.
+    pub fn paper_as_of(&self, day: Date) -> Result<Vec<(String, bool)>, Fault> {
+        let fault = |e: rusqlite::Error| refused(&self.path, &e);
+        let mut statement = self
+            .db
+            .prepare("SELECT serial, filled FROM paper WHERE received <= ?1 ORDER BY serial")
+            .map_err(fault)?;
+        let rows = statement
+            .query_map(params![show_date(day)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(fault)?;
+        rows.collect::<Result<_, _>>().map_err(fault)
+    }
+
     /// Opens (or creates) the ledger at `path`, migrating it forward.
     pub fn open(path: &Path) -> Result<Ledger, Fault> {
         Ledger::open_waiting(path, BUSY_WAIT)
