@@ -333,7 +333,7 @@ fn a_clerk_runs_the_campaign_in_chromium() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/returns/录入表_市财政局.xlsx");
     clerk.choose("#file", &[&wrong_return]);
     clerk.wait(
-        "document.getElementById('status').innerText.includes('请拖到「三、回收」')",
+        "document.getElementById('status').innerText.includes('请拖到「四、回收」')",
         long,
     );
     assert_eq!(
@@ -445,6 +445,53 @@ fn a_clerk_runs_the_campaign_in_chromium() {
         })
         .expect("the same file in 打印材料");
     assert_eq!(pdf_words(&on_disk), words);
+
+    // 扫描件: the copier's PDF of five household forms (handed back
+    // blank) and a photo of something else; the counts per department as
+    // `zoufang scan` counts them, the photo shown as an unreadable page.
+    let scans = dir.path().join("扫描");
+    std::fs::create_dir(&scans).unwrap();
+    let stack = scans.join("复印机扫描.pdf");
+    std::fs::write(
+        &stack,
+        zoufang::dev::bench_scan::scanned_forms(&roster, 5).unwrap(),
+    )
+    .unwrap();
+    let photo = scans.join("照片.jpg");
+    let stripes: Vec<u8> = (0..600 * 800)
+        .map(|i| if (i / 600 / 20) % 2 == 0 { 40 } else { 230 })
+        .collect();
+    image::save_buffer(&photo, &stripes, 600, 800, image::ExtendedColorType::L8).unwrap();
+    // A scan dropped on 名单 by mistake: said where it belongs, nothing stored.
+    clerk.choose("#file", &[&stack]);
+    clerk.wait(
+        "document.getElementById('status').innerText.includes('请拖到「三、扫描件」')",
+        long,
+    );
+    clerk.set_value("scan-received", "2017-03-20");
+    clerk.choose("#scans-file", &[&stack, &photo]);
+    clerk.wait(
+        "!document.getElementById('scan-found').hidden && [...document.querySelectorAll('#scan-unreadable img')].some((i) => i.complete && i.naturalWidth > 0)",
+        Duration::from_secs(120),
+    );
+    let status = clerk.text("#scan-status");
+    assert!(
+        status.contains("读了 2 个文件、6 页（收到日期 2017-03-20）：认出 5 页，空白页 0 页，认不出 1 页。入户调查表交回 5 张：已填 0 张，空白 5 张"),
+        "{status}"
+    );
+    let counted = clerk.rows("#scan-departments tbody tr");
+    let total = counted.last().unwrap();
+    assert_eq!(total[0], "合计");
+    assert_eq!(total[2..4], ["0", "5"], "{counted:?}");
+    assert!(
+        clerk
+            .text("#scan-unreadable")
+            .contains("「照片.jpg」第 1 页"),
+        "{}",
+        clerk.text("#scan-unreadable")
+    );
+    assert!(folder.join("扫描结果/交回情况.xlsx").is_file());
+    clerk.shot("6_扫描件", "scan-section");
 
     // 回收: first a mistake — one return received on a wrong day (03-10):
     // its later visits are refused, said once per reason; it is withdrawn

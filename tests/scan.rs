@@ -769,3 +769,180 @@ fn a_page_claiming_a_giant_image_is_refused_in_bounded_memory() {
     );
     assert!(measured.peak_mb < 200.0, "peak {} MB", measured.peak_mb);
 }
+
+/// The page's 扫描件 step until its reading is done (bounded).
+fn scan_done(server: &zoufang::dev::served::Served) -> serde_json::Value {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let status = server.request("GET", "/api/scan", b"").json();
+        if status["state"] != "running" {
+            return status;
+        }
+        assert!(std::time::Instant::now() < until, "the reading never ended");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_scan_step_on_the_page_counts_what_the_command_line_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("走访");
+    std::fs::create_dir(&folder).unwrap();
+    let roster = small_roster(&folder, &[("张卫国", "13800138001", 3.0)]);
+    let settings = Settings::default();
+    let kit = typeset_all(&roster, &settings, Template::Kit).remove(0);
+    let forms = render(&kit[kit.len() - 4..kit.len() - 1], 200.0);
+    let card = render(&kit[..1], 200.0).remove(0);
+    // ZF0001-01 filled, -02 blank and turned round, a blank back, a card
+    // front (no code: unreadable), -01 again.
+    let pages = [
+        forms[0].scribbled(200.0),
+        forms[1].turned_round(),
+        blank(&forms[0]),
+        card,
+        forms[0].scribbled(200.0).rotated(1.0),
+    ];
+    let pdf = scanner_pdf(
+        &pages
+            .iter()
+            .map(|p| (p.clone(), Stored::Jpeg(p.jpeg(60))))
+            .collect::<Vec<_>>(),
+    );
+    let server = start(&folder);
+    let add = |name: &str, bytes: &[u8]| {
+        server.request(
+            "POST",
+            &format!("/api/scan/file?name={}", encode(name)),
+            bytes,
+        )
+    };
+    let answer = add("叠1.pdf", &pdf);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(
+        answer.text().contains("已放进「扫描件/叠1.pdf」"),
+        "{}",
+        answer.text()
+    );
+    // The same file again is kept once.
+    let again = add("叠1.pdf", &pdf);
+    assert!(again.text().contains("已经放进来过了"), "{}", again.text());
+    // The roster dropped here, or a scan dropped on 名单 or 回收: said, not kept.
+    let on_scans = add("名单副本.xlsx", &std::fs::read(&roster).unwrap());
+    assert_eq!(on_scans.status, 409, "{}", on_scans.text());
+    assert!(
+        on_scans
+            .text()
+            .contains("是走访名单，不是扫描件：请拖到「一、名单」"),
+        "{}",
+        on_scans.text()
+    );
+    for route in ["/api/roster", "/api/returns"] {
+        let wrong = server.request("POST", &format!("{route}?name={}", encode("叠1.pdf")), &pdf);
+        assert_eq!(wrong.status, 409, "{}", wrong.text());
+        assert!(
+            wrong.text().contains("是扫描件（PDF 或图片）")
+                && wrong.text().contains("「三、扫描件」"),
+            "{}",
+            wrong.text()
+        );
+    }
+    let not_a_scan = add("说明.pdf", b"not a pdf at all");
+    assert_eq!(not_a_scan.status, 415, "{}", not_a_scan.text());
+    let kept: Vec<String> = std::fs::read_dir(folder.join("扫描件"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept, ["叠1.pdf"]);
+
+    // A received day after today is refused before anything is read.
+    let refused = server.request("POST", "/api/scan?received=2999-01-01", b"");
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    let started = server.request("POST", "/api/scan?received=2017-03-20", b"");
+    assert_eq!(started.status, 200, "{}", started.text());
+    let status = scan_done(&server);
+    assert_eq!(status["state"], "done", "{status}");
+    let found = &status["found"];
+    // The command line on the same file and roster.
+    let json = dir.path().join("cli.json");
+    let run = zoufang(&[
+        "scan",
+        folder.join("扫描件/叠1.pdf").to_str().unwrap(),
+        "-o",
+        dir.path().join("cli").to_str().unwrap(),
+        "--roster",
+        roster.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "one page is unreadable: {}", run.stderr);
+    let cli: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(found["totals"], cli["totals"], "{found}");
+    assert_eq!(found["totals"]["pages"], 5);
+    assert_eq!(found["totals"]["household_forms"], 2);
+    assert_eq!(found["totals"]["filled"], 1);
+    assert_eq!(found["totals"]["unreadable"], 1);
+    let dept = &found["departments"][0];
+    assert_eq!(dept["department"], "市民政局");
+    assert_eq!(
+        [
+            &dept["printed"],
+            &dept["filled"],
+            &dept["blank"],
+            &dept["missing"]
+        ],
+        [3, 1, 1, 1]
+    );
+    assert_eq!(dept["cadres"][0]["missing"][0], "ZF0001-03");
+    assert_eq!(found["repeated"][0]["serial"], "ZF0001-01");
+    assert_eq!(found["recorded_new"], 2);
+    // The unreadable page is shown as its image.
+    let image = found["unreadable"][0]["image"].as_str().unwrap();
+    let shown = server.request("GET", &format!("/files/{}", encode(image)), b"");
+    assert_eq!(shown.status, 200);
+    assert_eq!(&shown.body[..3], &[0xFF, 0xD8, 0xFF]);
+    assert!(
+        found["unreadable"][0]["place"]
+            .as_str()
+            .unwrap()
+            .contains("第 4 页")
+    );
+    let downloads = found["downloads"].to_string();
+    for file in [
+        "扫描结果/交回情况.xlsx",
+        "扫描结果/录入表/录入表_市民政局.xlsx",
+        "扫描结果/归档/市民政局/",
+    ] {
+        assert!(downloads.contains(file), "{file}: {downloads}");
+    }
+    let ledger = zoufang::summary::ledger::Ledger::open(&folder.join("台账.sqlite")).unwrap();
+    assert_eq!(
+        ledger
+            .paper_as_of(jiff::civil::date(2017, 3, 20))
+            .unwrap()
+            .len(),
+        2
+    );
+    drop(ledger);
+    drop(server);
+
+    // A restarted server shows the same; reading again counts nothing twice.
+    let server = start(&folder);
+    let status = server.request("GET", "/api/scan", b"").json();
+    assert_eq!(status["found"]["totals"], cli["totals"]);
+    server.request("POST", "/api/scan?received=2017-03-21", b"");
+    let status = scan_done(&server);
+    assert_eq!(status["found"]["recorded_new"], 0, "{status}");
+    // A file set aside is kept, and read no more.
+    let aside = server.request(
+        "POST",
+        &format!("/api/scan/set-aside?name={}", encode("叠1.pdf")),
+        b"",
+    );
+    assert_eq!(aside.status, 200, "{}", aside.text());
+    assert!(folder.join("扫描件_不用的/叠1.pdf").is_file());
+    let status = server.request("GET", "/api/scan", b"").json();
+    assert_eq!(status["files"].as_array().unwrap().len(), 0);
+    let nothing = server.request("POST", "/api/scan", b"");
+    assert_eq!(nothing.status, 409, "{}", nothing.text());
+}

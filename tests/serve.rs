@@ -226,10 +226,12 @@ fn the_roster_page_checks_what_is_dropped_on_it_as_check_does() {
     assert_eq!(std::fs::read(dir.path().join("名单.xlsx")).unwrap(), sample);
     assert_eq!(restored.json()["faults"], 0);
     assert_eq!(restored.json()["backups"].as_array().map(Vec::len), Some(3));
-    // Not a workbook: refused with what to do.
-    let answer = server.request("POST", "/api/roster?name=photo.png", b"\x89PNG");
+    // Not a workbook: refused with what to do; a picture belongs to 扫描件.
+    let answer = server.request("POST", "/api/roster?name=setup.exe", b"MZ");
     assert_eq!(answer.status, 415);
     assert!(answer.text().contains(".xlsx"), "{}", answer.text());
+    let answer = server.request("POST", "/api/roster?name=photo.png", b"\x89PNG");
+    says(&answer, 409, "请拖到「三、扫描件」");
 }
 
 #[test]
@@ -253,7 +255,7 @@ fn a_file_dropped_on_the_wrong_step_is_said_to_be_what_it_is_and_stored_nowhere(
     says(
         &server.request("POST", "/api/roster?name=%E5%BD%95%E5%85%A5.xlsx", &ret),
         409,
-        "「录入.xlsx」是各单位交回的录入表，不是名单：请拖到「三、回收」。这个文件没有存下",
+        "「录入.xlsx」是各单位交回的录入表，不是名单：请拖到「四、回收」。这个文件没有存下",
     );
     // A Word document renamed .xlsx.
     let word = word_document();
@@ -320,20 +322,6 @@ fn walk_names(dir: &Path) -> Vec<String> {
 fn says(answer: &Answer, status: u16, words: &str) {
     assert_eq!(answer.status, status, "{}", answer.text());
     assert!(answer.text().contains(words), "{}", answer.text());
-}
-
-/// A path as a browser puts it in an address: every byte but unreserved
-/// ASCII and the slashes as `%XX`.
-fn encode(path: &str) -> String {
-    path.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[test]

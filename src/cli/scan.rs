@@ -2,27 +2,19 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use crate::print::entry::{RETURNED_COLUMN, entry_workbook};
+use crate::print::entry::RETURNED_COLUMN;
 use crate::print::page_code::campaign_tag;
-use crate::scan::archive::{self, ARCHIVE_DIR, Spool, UNREADABLE_PDF};
+use crate::scan;
+use crate::scan::archive::{ARCHIVE_DIR, UNREADABLE_PDF};
+use crate::scan::job::{self, ENTRY_DIR, Failed, Job};
 use crate::scan::report::{self, RETURNS_BOOK};
-use crate::scan::{self, Outcome};
-use crate::shared::atomic::write_atomic;
 use crate::shared::date::{parse_date_text, show_date, today};
-use crate::shared::fault::io_words;
-use crate::shared::file_name::safe_file_name;
-use crate::shared::xlsx::write_xlsx;
-use crate::summary::ledger::{Ledger, PaperForm};
 use crate::summary::resolve::received_out_of_bounds;
 
 use super::args::ScanArgs;
 use super::check::load;
 use super::{report_faults, setup, sync_written};
-
-/// The folder of the entry workbooks a scan writes.
-const ENTRY_DIR: &str = "录入表";
 
 /// The name a scanner file is reported under: as the clerk gave it.
 fn shown(path: &Path) -> String {
@@ -75,110 +67,33 @@ pub(super) fn scan(args: &ScanArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let started = Instant::now();
-    let spool = match Spool::create(&args.out) {
-        Ok(spool) => spool,
-        Err(e) => {
-            eprintln!(
-                "输出文件夹建不了：{}（{}）",
-                args.out.display(),
-                io_words(&e, true)
-            );
-            return ExitCode::from(1);
-        }
-    };
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pages = scan::read_pages(&files, &shown, workers, Some(&spool));
     let tag = campaign_tag(&settings.campaign_title, settings.campaign_year);
-    let result = scan::tally(pages, &tag, roster.as_ref());
-    let filed = archive::write(&args.out, &result, roster.as_ref(), &spool);
-    spool.remove();
-    let filed = match filed {
-        Ok(filed) => filed,
-        Err(e) => {
-            eprintln!(
-                "归档的 PDF 写不进去：{}（{}）",
-                args.out.display(),
-                io_words(&e, true)
-            );
+    let job = Job {
+        files: &files,
+        name: &shown,
+        out: &args.out,
+        tag: &tag,
+        roster: roster.as_ref(),
+        ledger: args.ledger.as_deref().map(|l| (l, received)),
+        json: args.json.as_deref(),
+        unreadable_images: false,
+        pages_read: None,
+    };
+    let done = match job::run(&job) {
+        Ok(done) => done,
+        Err(Failed::Ledger(fault)) => {
+            report_faults(&[fault]);
+            return ExitCode::from(1);
+        }
+        Err(failed) => {
+            eprintln!("{}", failed.words());
             return ExitCode::from(1);
         }
     };
-    // The ledger notes the paper forms that came back, each once.
-    let recorded = match &args.ledger {
-        Some(path) => {
-            let forms: Vec<PaperForm> = result
-                .households
-                .iter()
-                .map(|(serial, r)| {
-                    let (file, page) = r.scans.first().cloned().unwrap_or_default();
-                    PaperForm {
-                        serial: serial.clone(),
-                        filled: r.filled,
-                        file,
-                        page,
-                    }
-                })
-                .collect();
-            match Ledger::open(path).and_then(|mut l| l.record_paper(&forms, received)) {
-                Ok(done) => Some(done),
-                Err(fault) => {
-                    report_faults(&[fault]);
-                    return ExitCode::from(1);
-                }
-            }
-        }
-        None => None,
-    };
-    // Each department's entry workbook with the returned forms first.
-    let mut entry_books = 0;
-    if let Some(r) = &roster {
-        let order = result.stack_order();
-        for (d, dept) in r.departments.iter().enumerate() {
-            let own: Vec<String> = order
-                .iter()
-                .filter(|s| {
-                    r.cadres.iter().any(|c| {
-                        c.department == d && s.rsplit_once('-').is_some_and(|(id, _)| id == c.id)
-                    })
-                })
-                .cloned()
-                .collect();
-            if own.is_empty() {
-                continue;
-            }
-            let path = args.out.join(ENTRY_DIR).join(format!(
-                "{}.xlsx",
-                safe_file_name(&format!("录入表_{}", dept.name))
-            ));
-            let written = entry_workbook(r, d, &own)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| io_words(&e, true)));
-            if let Err(e) = written {
-                eprintln!("录入表写不进去：{}（{e}）", path.display());
-                return ExitCode::from(1);
-            }
-            entry_books += 1;
-        }
-    }
-    let book = args.out.join(RETURNS_BOOK);
-    if let Err(e) = write_xlsx(&book, &report::sheets(&result)) {
-        eprintln!("{} 写不进去：{e}", book.display());
-        return ExitCode::from(1);
-    }
-    if let Some(path) = &args.json
-        && let Err(e) = write_atomic(path, &report::json(&result))
-    {
-        eprintln!(
-            "JSON 文件写不进去：{}（{}）",
-            path.display(),
-            io_words(&e, true)
-        );
-        return ExitCode::from(1);
-    }
     if let Err(code) = sync_written() {
         return code;
     }
+    let result = &done.scan;
 
     for (page, why) in result.unreadable() {
         eprintln!("【认不出】{}：{why}", report::place(&page.file, page.page));
@@ -195,47 +110,44 @@ pub(super) fn scan(args: &ScanArgs) -> ExitCode {
             places.join("、")
         );
     }
-    let count =
-        |f: &dyn Fn(&Outcome) -> bool| result.pages.iter().filter(|p| f(&p.outcome)).count();
-    let identified = count(&|o| matches!(o, Outcome::Identified { .. }));
-    let blank = count(&|o| matches!(o, Outcome::Blank));
-    let unreadable = count(&|o| matches!(o, Outcome::Unreadable(_)));
-    let filled = result.households.values().filter(|r| r.filled).count();
+    let totals = report::totals(result);
     println!(
-        "读了 {} 个文件、{} 页，用时 {:.1} 秒：认出 {identified} 页，空白页 {blank} 页，认不出 {unreadable} 页。",
+        "读了 {} 个文件、{} 页，用时 {:.1} 秒：认出 {} 页，空白页 {} 页，认不出 {} 页。",
         files.len(),
-        result.pages.len(),
-        started.elapsed().as_secs_f64()
+        totals.pages,
+        done.seconds,
+        totals.identified,
+        totals.blank_pages,
+        totals.unreadable
     );
     println!(
-        "入户调查表交回 {} 张：已填 {filled} 张，空白 {} 张。",
-        result.households.len(),
-        result.households.len() - filled
+        "入户调查表交回 {} 张：已填 {} 张，空白 {} 张。",
+        totals.household_forms,
+        totals.filled,
+        totals.household_forms - totals.filled
     );
     if roster.is_some() {
         let missing: usize = result.cadres.iter().map(|c| c.missing.len()).sum();
         println!("按名单还有 {missing} 张没有交回（编号见 {RETURNS_BOOK}）。");
     }
-    println!("交回情况：{}", book.display());
-    if let (Some(done), Some(path)) = (recorded, &args.ledger) {
+    println!("交回情况：{}", args.out.join(RETURNS_BOOK).display());
+    if let (Some(recorded), Some(path)) = (done.recorded, &args.ledger) {
         println!(
             "台账 {}：新记下 {} 张交回的入户调查表（收到日期 {}），{} 张以前记为空白、这次是已填；以前记过的不再重复记。",
             path.display(),
-            done.new,
+            recorded.new,
             show_date(received),
-            done.now_filled
+            recorded.now_filled
         );
     }
-    if entry_books > 0 {
+    if done.entry_books > 0 {
         println!(
-            "{entry_books} 个单位的录入表在 {}：交回的表排在前面（按扫描的顺序，「{RETURNED_COLUMN}」一栏为“是”），照着纸表的顺序录入即可。",
+            "{} 个单位的录入表在 {}：交回的表排在前面（按扫描的顺序，「{RETURNED_COLUMN}」一栏为“是”），照着纸表的顺序录入即可。",
+            done.entry_books,
             args.out.join(ENTRY_DIR).display()
         );
     }
-    let villages = filed
-        .iter()
-        .filter(|p| p.starts_with(args.out.join(ARCHIVE_DIR)))
-        .count();
+    let villages = done.archive_pdfs;
     if villages > 0 {
         println!(
             "扫描的表按村（社区）归档：{} 个 PDF（{}）。",
@@ -245,9 +157,10 @@ pub(super) fn scan(args: &ScanArgs) -> ExitCode {
     } else if roster.is_none() {
         println!("没有给名单，扫描的表没有按村（社区）归档。");
     }
-    if unreadable > 0 {
+    if totals.unreadable > 0 {
         println!(
-            "有 {unreadable} 页认不出，原因见上面和 {RETURNS_BOOK} 的「认不出的页」，这些页的图在 {UNREADABLE_PDF}；请看一下，需要时重扫。"
+            "有 {} 页认不出，原因见上面和 {RETURNS_BOOK} 的「认不出的页」，这些页的图在 {UNREADABLE_PDF}；请看一下，需要时重扫。",
+            totals.unreadable
         );
         ExitCode::from(1)
     } else {

@@ -18,9 +18,16 @@ const STACK_PAGES: usize = 400;
 /// The scanner's resolution.
 const DPI: f64 = 200.0;
 
-/// The household-form pages of the sample kits, rendered at `DPI` in grey,
-/// as JPEG (quality 75), until `STACK_PAGES` are made.
-fn stack(roster: &Path) -> Result<Vec<JpegPage>, String> {
+/// A scanner's PDF of the first `limit` household-form pages of the
+/// roster's kits (200 dpi grey JPEG), as a copier writes one: for tests
+/// and benches, made from zoufang's own output.
+pub fn scanned_forms(roster: &Path, limit: usize) -> Result<Vec<u8>, String> {
+    Ok(jpeg_pdf(&stack(roster, limit)?))
+}
+
+/// The household-form pages of the roster's kits, rendered at `DPI` in
+/// grey, as JPEG (quality 75), until `limit` are made.
+fn stack(roster: &Path, limit: usize) -> Result<Vec<JpegPage>, String> {
     let settings = Settings::default();
     let input = crate::input::read_input(roster);
     let checked = crate::check::roster::build(&input.sheets, &settings, "");
@@ -61,7 +68,7 @@ fn stack(roster: &Path) -> Result<Vec<JpegPage>, String> {
                 height: h,
                 jpeg,
             });
-            if pages.len() == STACK_PAGES {
+            if pages.len() == limit {
                 return Ok(pages);
             }
         }
@@ -73,7 +80,7 @@ fn stack(roster: &Path) -> Result<Vec<JpegPage>, String> {
 pub(crate) fn scan_section(exe: &Path, dir: &Path, report: &mut String) -> Result<(), String> {
     let roster = dir.join("scan-roster.xlsx");
     crate::dev::sample::write_city_roster(&roster, 20).map_err(|e| e.to_string())?;
-    let pages = stack(&roster)?;
+    let pages = stack(&roster, STACK_PAGES)?;
     let pdf = dir.join("scan-stack.pdf");
     std::fs::write(&pdf, jpeg_pdf(&pages)).map_err(|e| e.to_string())?;
     let out = dir.join("scan-out");

@@ -5,7 +5,7 @@
 
 pub mod bench;
 pub(crate) mod bench_page;
-pub(crate) mod bench_scan;
+pub mod bench_scan;
 pub mod measure;
 pub(crate) mod sample;
 pub mod served;

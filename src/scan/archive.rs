@@ -282,3 +282,27 @@ pub(crate) fn write(
     write_pdf(dir.join(UNREADABLE_PDF), unreadable)?;
     Ok(written)
 }
+
+/// Writes each unreadable page's image as `dir/<n>.jpg` (n counting the
+/// unreadable pages from 1), after emptying `dir`; gives the files in the
+/// order of `Scan::unreadable` (none for a page whose image was not kept).
+pub(crate) fn unreadable_images(
+    dir: &Path,
+    scan: &Scan,
+    spool: &Spool,
+) -> std::io::Result<Vec<Option<PathBuf>>> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    let mut written = Vec::new();
+    for (n, (page, _)) in scan.unreadable().enumerate() {
+        let Some(at) = page.stored else {
+            written.push(None);
+            continue;
+        };
+        let path = dir.join(format!("{}.jpg", n + 1));
+        write_atomic(&path, &spool.get(at)?)?;
+        written.push(Some(path));
+    }
+    Ok(written)
+}

@@ -8,6 +8,7 @@
 
 pub(crate) mod archive;
 pub(crate) mod identify;
+pub mod job;
 pub(crate) mod raster;
 pub(crate) mod report;
 pub(crate) mod source;
@@ -51,6 +52,7 @@ pub(crate) fn read_pages(
     name: &dyn Fn(&Path) -> String,
     workers: usize,
     spool: Option<&archive::Spool>,
+    pages_read: Option<&std::sync::atomic::AtomicU64>,
 ) -> Vec<PageRead> {
     let workers = workers.max(1);
     let (pages_tx, pages_rx) = mpsc::sync_channel::<(usize, usize, source::RawPage)>(workers * 2);
@@ -92,6 +94,9 @@ pub(crate) fn read_pages(
                         who: None,
                         stored,
                     };
+                    if let Some(n) = pages_read {
+                        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     if done_tx.send((seq, read)).is_err() {
                         break;
                     }

@@ -64,14 +64,15 @@ struct PlaceJson<'a> {
     page: u32,
 }
 
-#[derive(Serialize)]
-struct Totals {
-    pages: usize,
-    identified: usize,
-    blank_pages: usize,
-    unreadable: usize,
-    household_forms: usize,
-    filled: usize,
+/// A scan's figures: pages by outcome, household forms back and filled.
+#[derive(Serialize, serde::Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub pages: usize,
+    pub identified: usize,
+    pub blank_pages: usize,
+    pub unreadable: usize,
+    pub household_forms: usize,
+    pub filled: usize,
 }
 
 #[derive(Serialize)]
@@ -144,7 +145,7 @@ fn page_json(p: &PageRead) -> PageJson<'_> {
     j
 }
 
-fn totals(scan: &Scan) -> Totals {
+pub fn totals(scan: &Scan) -> Totals {
     let count = |f: &dyn Fn(&Outcome) -> bool| scan.pages.iter().filter(|p| f(&p.outcome)).count();
     Totals {
         pages: scan.pages.len(),

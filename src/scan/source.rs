@@ -79,8 +79,13 @@ fn kind_of(head: &[u8]) -> Option<Kind> {
     }
 }
 
+/// Whether a file's first bytes are those of a file `scan` reads.
+pub(crate) fn is_scanner_file(head: &[u8]) -> bool {
+    kind_of(head).is_some()
+}
+
 /// The extensions of scanner files looked for in a folder.
-const EXTENSIONS: [&str; 6] = ["pdf", "tif", "tiff", "jpg", "jpeg", "png"];
+pub(crate) const EXTENSIONS: [&str; 6] = ["pdf", "tif", "tiff", "jpg", "jpeg", "png"];
 
 /// The files to read: each file given, and the scanner files of each folder
 /// given (its sub-folders too), in name order.

@@ -17,6 +17,13 @@ pub(crate) fn cookie_name(port: u16) -> String {
 /// The largest upload taken: a city's returns workbook is some tens of MB.
 pub(crate) const MAX_UPLOAD: u64 = 64 << 20;
 
+/// The largest scanner file taken (streamed to disk, never held in memory):
+/// a department's stack of a few thousand pages.
+pub(crate) const MAX_SCAN_UPLOAD: u64 = 2 << 30;
+
+/// Where scanner files are uploaded.
+pub(crate) const SCAN_UPLOAD_PATH: &str = "/api/scan/file";
+
 /// Why a request is refused: the HTTP status and a sentence for the clerk.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -115,9 +122,15 @@ impl Guard {
                 });
             }
         }
-        if let Some(length) = header("content-length").and_then(|l| l.parse::<u64>().ok())
-            && length > MAX_UPLOAD
-        {
+        let length = header("content-length").and_then(|l| l.parse::<u64>().ok());
+        if url.split('?').next() == Some(SCAN_UPLOAD_PATH) {
+            if length.is_some_and(|l| l > MAX_SCAN_UPLOAD) {
+                return Err(Refusal {
+                    status: 413,
+                    message: "文件太大了（超过 2 GB）：请分成几个文件扫描",
+                });
+            }
+        } else if length.is_some_and(|l| l > MAX_UPLOAD) {
             return Err(Refusal {
                 status: 413,
                 message: "文件太大了（超过 64 MB），不像是名单或录入表",

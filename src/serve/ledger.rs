@@ -51,7 +51,7 @@ fn numbered(state: &State, url: &str) -> Result<(Ledger, i64), Reply> {
     if !path.is_file() {
         return Err(Reply::message(
             404,
-            "工作文件夹里还没有台账：先在「三、回收」导入录入表",
+            "工作文件夹里还没有台账：先在「四、回收」导入录入表",
         ));
     }
     let ledger = Ledger::open(&path).map_err(|f| refused(&f))?;

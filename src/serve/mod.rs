@@ -7,6 +7,7 @@ pub(crate) mod guard;
 mod http;
 mod ledger;
 mod page;
+mod scan;
 mod upload;
 
 use std::io::Read;
@@ -45,6 +46,8 @@ struct State {
     engine: Engine,
     /// The print run started from the page (one at a time).
     kits: Mutex<Option<Arc<KitsRun>>>,
+    /// The reading of the scanner's files started from the page (one at a time).
+    scan: Mutex<Option<Arc<scan::ScanRun>>>,
 }
 
 /// The folder the page prints into, inside the working folder.
@@ -184,6 +187,7 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         settings,
         engine,
         kits: Mutex::new(None),
+        scan: Mutex::new(None),
     });
     http::serve(listener, move |request| answer(&state, request));
     Ok(())
@@ -257,6 +261,10 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
         ("GET", "/api/zip") => zip_folder(state, url),
         ("POST", "/api/returns") => import_returns(state, url, body),
         ("POST", "/api/report") => report_week(state, url),
+        ("GET", "/api/scan") => scan::status(state),
+        ("POST", "/api/scan") => scan::start(state, url),
+        ("POST", guard::SCAN_UPLOAD_PATH) => scan::add_file(state, url, body),
+        ("POST", "/api/scan/set-aside") => scan::set_aside(state, url),
         ("GET", "/api/ledger") => ledger::list(state),
         ("POST", "/api/ledger/withdraw") => ledger::withdraw(state, url),
         ("GET", "/api/ledger/faults") => ledger::faults(state, url),
@@ -441,18 +449,17 @@ fn previews(state: &State) -> Reply {
     Reply::json(200, &json!({ "files": files }))
 }
 
+/// Whether a run on a thread of its own has no outcome yet.
+fn unfinished<T>(outcome: &Mutex<Option<T>>) -> bool {
+    outcome.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+}
+
 /// Starts printing the roster's kits into `打印材料/` on a thread of its
 /// own, as `zoufang kits` prints them; refused while one runs, or while the
 /// roster has faults.
 fn start_kits(state: &Arc<State>) -> Reply {
     let mut running = state.kits.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(run) = running.as_ref()
-        && run
-            .outcome
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
-    {
+    if running.as_ref().is_some_and(|run| unfinished(&run.outcome)) {
         return Reply::json(409, &json!({ "message": "材料正在生成，请等这一次完成" }));
     }
     let (checked, plan) = match printable_roster(state, "没有生成材料", "打印") {
@@ -591,77 +598,45 @@ const RETURNS_FOLDER: &str = "回收";
 /// on the date the page gives, else today), checked against the roster's
 /// serials when there is a roster; what it counted and rejected.
 fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
-    let given = query_value(url, "name")
-        .and_then(percent_decode)
-        .unwrap_or_default();
-    let name = crate::shared::file_name::safe_file_name(
-        Path::new(&given)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-            .as_str(),
-    );
-    let ext = Path::new(&name)
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let dropped = upload::Dropped::from_url(url);
+    let (given, ext) = (&dropped.given, &dropped.ext);
+    if crate::scan::source::EXTENSIONS.contains(&ext.as_str()) {
+        return upload::scan_on_wrong_step(given, "录入表");
+    }
     if !["xlsx", "xls", "et", "ods", "csv"].contains(&ext.as_str()) {
         return Reply::json(
             415,
             &json!({ "message": format!("「{given}」不是录入表：请选 .xlsx、.xls、.et、.ods 或 .csv 文件") }),
         );
     }
-    let received = match query_value(url, "received").filter(|d| !d.is_empty()) {
-        None => crate::shared::date::today(),
-        Some(text) => {
-            match percent_decode(text).and_then(|t| crate::shared::date::parse_date_text(&t)) {
-                Some(day) => day,
-                None => {
-                    return Reply::json(
-                        400,
-                        &json!({ "message": "收到日期看不懂，请写成 2017-03-13 这样的格式" }),
-                    );
-                }
-            }
-        }
+    let received = match received_of(state, url, "这个文件没有存下，也没有记入台账")
+    {
+        Ok(day) => day,
+        Err(reply) => return reply,
     };
-    if let Some(wrong) = crate::summary::resolve::received_out_of_bounds(
-        received,
-        state.settings.campaign_start(),
-        crate::shared::date::today(),
-    ) {
-        return Reply::json(
-            400,
-            &json!({ "message": format!("{wrong}：请改正收到日期后再导入（这个文件没有存下，也没有记入台账）") }),
-        );
-    }
     let bytes = match upload(body) {
         Ok(bytes) => bytes,
         Err(refused) => return refused,
     };
-    let pending = match upload::Pending::write(&state.folder, &bytes, &ext) {
+    let pending = match upload::Pending::write(&state.folder, &bytes, ext) {
         Ok(p) => p,
         Err(reply) => return reply,
     };
+    if pending.is_scan() {
+        return upload::scan_on_wrong_step(given, "录入表");
+    }
     match pending.holds() {
-        Err(why) => return upload::not_a_spreadsheet(&given, &why),
+        Err(why) => return upload::not_a_spreadsheet(given, &why),
         Ok(holds @ (Holds::Roster | Holds::Nothing)) => {
-            return upload::wrong_step(&given, holds, "录入表");
+            return upload::wrong_step(given, holds, "录入表");
         }
         Ok(Holds::Return | Holds::Summary) => {}
     }
     // Kept under its own name; another file of that name gets a number.
     let folder = state.folder.join(RETURNS_FOLDER);
-    let stem = Path::new(&name)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut target = folder.join(&name);
-    let mut n = 2;
-    while target.exists() && std::fs::read(&target).ok().as_deref() != Some(&bytes[..]) {
-        target = folder.join(format!("{stem}_{n}.{ext}"));
-        n += 1;
-    }
+    let (target, _) = dropped.place_in(&folder, &|there| {
+        std::fs::read(there).ok().as_deref() == Some(&bytes[..])
+    });
     if let Err(e) = std::fs::create_dir_all(&folder).and_then(|()| pending.keep_as(&target)) {
         return Reply::json(
             500,
@@ -709,6 +684,37 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             "conflicts": grouped_json(&part.conflicts),
         }),
     )
+}
+
+/// The received date the page gives (`?received=`; none: today), checked
+/// against the campaign's start and today; else the answer saying why not,
+/// ending with `not_done`.
+fn received_of(state: &State, url: &str, not_done: &str) -> Result<jiff::civil::Date, Reply> {
+    let received = match query_value(url, "received").filter(|d| !d.is_empty()) {
+        None => crate::shared::date::today(),
+        Some(text) => {
+            match percent_decode(text).and_then(|t| crate::shared::date::parse_date_text(&t)) {
+                Some(day) => day,
+                None => {
+                    return Err(Reply::message(
+                        400,
+                        format!("收到日期看不懂，请写成 2017-03-13 这样的格式（{not_done}）"),
+                    ));
+                }
+            }
+        }
+    };
+    if let Some(wrong) = crate::summary::resolve::received_out_of_bounds(
+        received,
+        state.settings.campaign_start(),
+        crate::shared::date::today(),
+    ) {
+        return Err(Reply::message(
+            400,
+            format!("{wrong}：请改正收到日期后再试（{not_done}）"),
+        ));
+    }
+    Ok(received)
 }
 
 /// The roster of the working folder as `summary --roster` reads it (the
@@ -888,23 +894,13 @@ fn zip_folder(state: &State, url: &str) -> Reply {
 /// are on disk, dated when they were made (PDFs are compressed already:
 /// stored).
 fn zip_of(dir: &Path, printed_only: bool) -> Result<Vec<u8>, String> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| e.to_string())? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if !printed_only
-                || path
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let files = walk(dir).map_err(|e| e.to_string())?;
+    let files = files.into_iter().filter(|path| {
+        !printed_only
+            || path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+    });
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -926,6 +922,24 @@ fn zip_of(dir: &Path, printed_only: bool) -> Result<Vec<u8>, String> {
     zip.finish()
         .map(|c| c.into_inner())
         .map_err(|e| e.to_string())
+}
+
+/// The files under `dir` (its sub-folders too), in name order.
+fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// A file's time as a zip entry dates it: the local day and time.
@@ -987,6 +1001,9 @@ fn upload_roster(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if crate::scan::source::EXTENSIONS.contains(&ext.as_str()) {
+        return upload::scan_on_wrong_step(&name, "名单");
+    }
     if !ROSTER_EXTENSIONS.contains(&ext.as_str()) {
         return Reply::json(
             415,

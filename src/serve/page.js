@@ -462,3 +462,212 @@ if (localStorage.getItem(storeKey("week"))) {
   $("week").value = localStorage.getItem(storeKey("week"));
   report();
 }
+
+// 三、扫描件: the scanner's files kept in the folder, read together; what
+// the last reading found is kept by the server and shown again on reload.
+let scanTimer = 0;
+
+function sizeWords(bytes) {
+  return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+}
+
+function scanSaid(text, bad) {
+  const p = document.createElement("p");
+  if (bad) p.className = "bad";
+  p.textContent = text;
+  $("scan-added").prepend(p);
+}
+
+function drawScan(s) {
+  clearTimeout(scanTimer);
+  const files = $("scan-files").tBodies[0];
+  files.replaceChildren();
+  for (const f of s.files) {
+    const tr = document.createElement("tr");
+    cell(tr, f.name);
+    cell(tr, sizeWords(f.bytes), "n");
+    const td = document.createElement("td");
+    const b = document.createElement("button");
+    b.textContent = "不用这个文件";
+    b.addEventListener("click", () => setAside(f.name));
+    td.appendChild(b);
+    tr.appendChild(td);
+    files.appendChild(tr);
+  }
+  $("scan-files-title").textContent = "放进来的扫描件：" + s.files.length + " 个文件";
+  $("scan-files-box").hidden = s.files.length === 0;
+  const status = $("scan-status");
+  status.className = "muted";
+  $("scan-progress").hidden = s.state !== "running";
+  if (s.state === "running") {
+    status.className = "";
+    status.textContent = "正在读 " + s.reading_files + " 个文件：已读 " + s.pages_read + " 页……";
+    scanTimer = setTimeout(loadScan, 700);
+  } else if (s.state === "failed") {
+    status.className = "bad";
+    status.textContent = "没有读完：" + s.message;
+  } else if (!s.found) {
+    status.textContent = s.files.length === 0 ? "还没有放进扫描件。" : "放进来的扫描件还没有读。";
+  }
+  if (s.state !== "running" && s.found) showFound(s.found);
+  $("scan-found").hidden = !s.found || s.state === "running";
+}
+
+function showFound(f) {
+  const t = f.totals;
+  const status = $("scan-status");
+  const missing = f.departments.reduce((n, d) => n + d.missing, 0);
+  status.className = "";
+  status.textContent = f.read_at + " 读了 " + f.files + " 个文件、" + t.pages + " 页（收到日期 " + f.received + "）：认出 " +
+    t.identified + " 页，空白页 " + t.blank_pages + " 页，认不出 " + t.unreadable + " 页。入户调查表交回 " +
+    t.household_forms + " 张：已填 " + t.filled + " 张，空白 " + (t.household_forms - t.filled) + " 张" +
+    (f.roster ? "；按名单还有 " + missing + " 张没有交回" : "（没有名单，不知道印了多少）") + "。台账新记下 " +
+    f.recorded_new + " 张" + (f.recorded_now_filled ? "，" + f.recorded_now_filled + " 张以前是空白、这次是已填" : "") + "。";
+  const body = $("scan-departments").tBodies[0];
+  body.replaceChildren();
+  const total = { department: "合计", printed: 0, filled: 0, blank: 0, missing: 0 };
+  for (const d of f.departments) for (const k of ["printed", "filled", "blank", "missing"]) total[k] += d[k];
+  for (const d of f.departments.concat([total])) {
+    const tr = document.createElement("tr");
+    if (d === total) tr.className = "total";
+    cell(tr, d.department);
+    cell(tr, f.roster ? d.printed : "—", "n");
+    cell(tr, d.filled, "n");
+    cell(tr, d.blank, "n");
+    cell(tr, f.roster ? d.missing : "—", "n");
+    body.appendChild(tr);
+  }
+  const cadres = $("scan-cadres");
+  cadres.replaceChildren();
+  for (const d of f.departments) {
+    const box = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = d.department + "：每名干部交回的表" + (f.roster ? "和还没交回的编号" : "");
+    box.appendChild(summary);
+    const table = document.createElement("table");
+    const head = document.createElement("tr");
+    for (const h of ["干部", "编号", "印了", "交回已填", "交回空白", "还没交回"]) {
+      const th = document.createElement("th");
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    table.appendChild(head);
+    for (const c of d.cadres) {
+      const tr = document.createElement("tr");
+      cell(tr, c.cadre);
+      cell(tr, c.id);
+      cell(tr, c.printed === null ? "—" : c.printed, "n");
+      cell(tr, c.filled, "n");
+      cell(tr, c.blank, "n");
+      cell(tr, c.printed === null ? "—" : c.missing.length === 0 ? "无" :
+        c.missing.length + " 张：" + c.missing.slice(0, 8).join("、") + (c.missing.length > 8 ? " 等" : ""));
+      table.appendChild(tr);
+    }
+    box.appendChild(table);
+    cadres.appendChild(box);
+  }
+  const repeated = $("scan-repeated");
+  repeated.replaceChildren();
+  if (f.repeated.length > 0) {
+    const h = document.createElement("h3");
+    h.textContent = "扫了不止一次的表（只算一次）：" + f.repeated.length + " 张";
+    const ul = document.createElement("ul");
+    for (const r of f.repeated.slice(0, 200)) {
+      const li = document.createElement("li");
+      li.textContent = "编号 " + r.serial + "：" + r.places.join("、");
+      ul.appendChild(li);
+    }
+    repeated.append(h, ul);
+  }
+  const unreadable = $("scan-unreadable");
+  unreadable.replaceChildren();
+  if (f.unreadable.length > 0) {
+    const h = document.createElement("h3");
+    h.className = "bad";
+    h.textContent = "认不出的页：" + f.unreadable.length + " 页（请看一下，需要时重扫；没有计入上面的数）";
+    const box = document.createElement("div");
+    box.className = "pages";
+    const stamp = Date.now();
+    for (const u of f.unreadable.slice(0, 200)) {
+      const figure = document.createElement("figure");
+      if (u.image) {
+        const link = document.createElement("a");
+        link.href = fileUrl(u.image) + "?v=" + stamp;
+        link.target = "_blank";
+        const img = document.createElement("img");
+        img.src = link.href;
+        img.alt = u.place;
+        link.appendChild(img);
+        figure.appendChild(link);
+      }
+      const caption = document.createElement("figcaption");
+      caption.textContent = u.place + "：" + u.why;
+      figure.appendChild(caption);
+      box.appendChild(figure);
+    }
+    unreadable.append(h, box);
+  }
+  const downloads = $("scan-downloads");
+  downloads.replaceChildren();
+  for (const d of f.downloads) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = fileUrl(d.path);
+    a.target = "_blank";
+    a.textContent = d.label;
+    li.appendChild(a);
+    downloads.appendChild(li);
+  }
+}
+
+async function loadScan() {
+  try { drawScan(await call("GET", "/api/scan")); }
+  catch (e) { $("scan-status").className = "bad"; $("scan-status").textContent = e.message; }
+}
+
+// Reads every file kept; when a reading is running, waits for it and reads again.
+async function readScans() {
+  localStorage.setItem(storeKey("scan-received"), $("scan-received").value);
+  for (;;) {
+    try {
+      drawScan(await call("POST", "/api/scan?received=" + encodeURIComponent($("scan-received").value)));
+      return;
+    } catch (e) {
+      if (e.message.includes("正在读")) { await new Promise((r) => setTimeout(r, 1000)); continue; }
+      $("scan-status").className = "bad";
+      $("scan-status").textContent = e.message;
+      return;
+    }
+  }
+}
+
+async function addScans(files) {
+  let added = 0;
+  for (const file of files) {
+    $("scan-status").className = "";
+    $("scan-status").textContent = "正在放进「" + file.name + "」……";
+    try { scanSaid((await call("POST", "/api/scan/file?name=" + encodeURIComponent(file.name), file)).message); added++; }
+    catch (e) { scanSaid(file.name + "：" + e.message, true); }
+  }
+  if (added > 0) await readScans(); else await loadScan();
+}
+
+async function setAside(name) {
+  if (!confirm("不用「" + name + "」了吗？它会移到「扫描件_不用的」文件夹里（不会删掉），然后重新读其余的扫描件。")) return;
+  try { scanSaid((await call("POST", "/api/scan/set-aside?name=" + encodeURIComponent(name))).message); }
+  catch (e) { scanSaid(e.message, true); return; }
+  const left = await call("GET", "/api/scan");
+  if (left.files.length > 0) await readScans(); else drawScan(left);
+}
+
+$("drop-scans").addEventListener("click", () => $("scans-file").click());
+$("scans-file").addEventListener("change", () => { addScans([...$("scans-file").files]); $("scans-file").value = ""; });
+$("drop-scans").addEventListener("dragover", (e) => { e.preventDefault(); $("drop-scans").classList.add("over"); });
+$("drop-scans").addEventListener("dragleave", () => $("drop-scans").classList.remove("over"));
+$("drop-scans").addEventListener("drop", (e) => {
+  e.preventDefault();
+  $("drop-scans").classList.remove("over");
+  addScans([...e.dataTransfer.files]);
+});
+$("scan-received").value = localStorage.getItem(storeKey("scan-received")) || "";
+loadScan();

@@ -361,3 +361,17 @@ pub fn sample(rel: &str) -> Vec<u8> {
     )
     .expect("a sample")
 }
+
+/// A path as a browser puts it in an address: every byte but unreserved
+/// ASCII and the slashes as `%XX`.
+pub fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
