@@ -732,6 +732,47 @@ fn the_ledger_notes_each_paper_form_once() {
         ]
     );
     assert_eq!(ledger.paper_as_of(day(27)).unwrap().len(), 3);
+    drop(ledger);
+    // The weekly report shows the forms back on paper per department,
+    // beside the typed figures: in the JSON, the workbook and the brief.
+    let ledger = dir.path().join("台账.sqlite");
+    let week = |day: &str| {
+        summary_json(
+            dir.path(),
+            &[
+                "--ledger",
+                ledger.to_str().unwrap(),
+                "--roster",
+                roster.to_str().unwrap(),
+                "--week",
+                day,
+            ],
+        )
+    };
+    let report = week("2017-03-22");
+    assert_eq!(
+        report["paper"],
+        serde_json::json!([{"department": "市民政局", "printed": 3, "returned": 3, "filled": 1}])
+    );
+    let brief = dir
+        .path()
+        .join("cli/走访情况周报_2017-03-20至2017-03-26.pdf");
+    assert!(
+        pdf_words(&brief).contains("市民政局 0 / 3 户 0% 纸质表交回 3 张"),
+        "{}",
+        pdf_words(&brief)
+    );
+    // The week before counts the forms that came in its reporting window
+    // (received by the Wednesday after it): the first stack, 03-20.
+    let before = week("2017-03-15");
+    assert_eq!(before["paper"][0]["returned"], 2, "{}", before["paper"]);
+    let book = zoufang::input::read_input(&dir.path().join("cli/汇总表.xlsx"));
+    let paper = book
+        .sheets
+        .iter()
+        .find(|s| s.name == "纸质表交回")
+        .expect("the sheet of forms back on paper");
+    assert_eq!(paper.rows.len(), 2, "{:?}", paper.rows);
     // A received day before the campaign is refused before anything is read.
     let run = scan(&second, "2016-12-01");
     assert_eq!(run.code, 2, "{}", run.stderr);

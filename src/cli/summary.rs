@@ -345,6 +345,21 @@ fn print_completeness(summary: &Summary) {
     if !c.missing.is_empty() {
         println!("  未交：{}", c.missing.join("、"));
     }
+    if let Some(paper) = &summary.paper {
+        let lines: Vec<String> = paper
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}/{} 张（已填 {}）",
+                    p.department, p.returned, p.printed, p.filled
+                )
+            })
+            .collect();
+        println!(
+            "纸质入户调查表扫描交回（交回/印发）：{}。",
+            lines.join("、")
+        );
+    }
 }
 
 /// Where the screen said faults grouped, every one of them, a row each, in

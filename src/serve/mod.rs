@@ -838,6 +838,7 @@ fn report_week(state: &State, url: &str) -> Reply {
             "weekly": data["weekly"],
             "table": crate::summary::brief::Brief::new(&made.summary, &state.settings, period, reported.day).table(),
             "completeness": data["completeness"],
+            "paper": data["paper"],
             "files": files,
         }),
     )

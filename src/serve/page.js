@@ -398,6 +398,9 @@ function showReport(r) {
   const c = r.completeness;
   $("completeness").textContent = c ? "交表情况：名单上 " + c.expected + " 个单位，本期交了 " + c.reported.length + " 个" +
     (c.missing.length ? "；还没有交：" + c.missing.join("、") : "，全部交齐") + "。" : "没有名单，无法列出交表情况。";
+  // Household forms back on paper (三、扫描件), beside the typed figures.
+  $("paper-back").textContent = r.paper ? "纸质入户调查表扫描交回（交回/印发，截至 " + r.as_of + "）：" +
+    r.paper.map((p) => p.department + " " + p.returned + "/" + p.printed + " 张（已填 " + p.filled + "）").join("、") + "。" : "";
   const charts = $("charts");
   charts.replaceChildren();
   const downloads = $("downloads");

@@ -85,6 +85,8 @@ struct Progress {
     visited: u64,
     printed: u64,
     percent: u64,
+    /// Household forms back on paper (scanned), when the ledger notes any.
+    paper: Option<u64>,
 }
 
 /// A week's bar of the weekly chart.
@@ -167,6 +169,12 @@ impl Brief {
                 visited,
                 printed: *printed,
                 percent: percent(visited, *printed),
+                paper: summary
+                    .paper
+                    .iter()
+                    .flatten()
+                    .find(|p| p.department == *name)
+                    .map(|p| p.returned),
             });
             departments.push(Line {
                 name: name.clone(),

@@ -198,6 +198,16 @@ pub struct FollowUp {
     pub(crate) returned: u64,
 }
 
+/// A department's household forms back on paper (scanned), beside those
+/// printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaperBack {
+    pub(crate) department: String,
+    pub(crate) printed: u64,
+    pub(crate) returned: u64,
+    pub(crate) filled: u64,
+}
+
 /// One line of the machine-readable annex-5 sheet: the counts of one type and
 /// category, for one village and one department. Summing these lines over
 /// several summaries gives the same figures as summing the raw rows.
@@ -230,6 +240,9 @@ pub struct Summary {
     /// Household forms printed for each of the roster's departments, in
     /// roster order, when a roster is given.
     pub(crate) printed: Option<Vec<(String, u64)>>,
+    /// Household forms back on paper per department of the roster, in its
+    /// order, when a roster is given and the ledger notes scanned forms.
+    pub(crate) paper: Option<Vec<PaperBack>>,
     /// The problems as they stood at the period's end (the brief's charts
     /// beside its text).
     pub(crate) at_end: AtEnd,
@@ -340,6 +353,35 @@ fn printed(roster: &Roster) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// The forms back on paper per department: a serial's cadre (`ZF0001-07`:
+/// ZF0001) names it; a serial of no cadre on the roster is not counted.
+fn paper_back(roster: &Roster, paper: &[(String, bool)]) -> Vec<PaperBack> {
+    let department: HashMap<&str, usize> = roster
+        .cadres
+        .iter()
+        .map(|c| (c.id.as_str(), c.department))
+        .collect();
+    let mut lines: Vec<PaperBack> = printed(roster)
+        .into_iter()
+        .map(|(name, printed)| PaperBack {
+            department: name,
+            printed,
+            returned: 0,
+            filled: 0,
+        })
+        .collect();
+    for (serial, filled) in paper {
+        let cadre = serial
+            .rsplit_once('-')
+            .map_or(serial.as_str(), |(id, _)| id);
+        if let Some(line) = department.get(cadre).and_then(|&d| lines.get_mut(d)) {
+            line.returned += 1;
+            line.filled += u64::from(*filled);
+        }
+    }
+    lines
+}
+
 /// Who has sent a return (the activity office chases the rest).
 #[derive(Debug, Clone, Serialize)]
 pub struct Completeness {
@@ -425,6 +467,9 @@ pub fn summarise(
         completeness: roster.map(|r| completeness(returns, r)),
         weeks: weeks(returns, period),
         printed: roster.map(printed),
+        paper: roster
+            .zip(returns.paper.as_ref())
+            .map(|(r, p)| paper_back(r, p)),
         at_end: at_end(&returns.problems, period),
     }
 }

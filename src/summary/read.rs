@@ -420,10 +420,16 @@ pub fn import_and_report(
         .flat_map(|i| i.departments)
         .collect();
     let read = ledger.read_as_of(day).map_err(|p| vec![p])?;
+    // Paper forms scanned back by the end of the period's reporting window
+    // (those of a week come in after it ends, as its returns do), and by
+    // the report's day.
+    let paper_day = window.map_or(day, |(_, end)| end.min(day));
+    let paper = Some(ledger.paper_as_of(paper_day).map_err(|p| vec![p])?).filter(|p| !p.is_empty());
     // All the records, and what is made of them besides the tables.
     let finish = |households: Half<Visit>, problems: Half<Problem>| {
         let mut returns = AsOf::join(households, problems);
         returns.reported = Some(reported.clone());
+        returns.paper = paper.clone();
         let summary = summarise(&returns, run.roster, period);
         let rest = write_rest(run, &summary, day);
         (returns, summary, rest)

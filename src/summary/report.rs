@@ -49,6 +49,7 @@ pub(crate) fn json(summary: &Summary, returns: &Returns) -> Value {
         "follow_up": summary.follow_up,
         "unvisited": summary.unvisited,
         "completeness": summary.completeness,
+        "paper": summary.paper,
     })
 }
 
@@ -348,6 +349,35 @@ fn summary_workbook(summary: &Summary) -> Result<Vec<u8>, XlsxError> {
         for (i, (department, state)) in rows.enumerate() {
             sheet.write_string(i as u32 + 1, 0, department.as_str())?;
             sheet.write_string(i as u32 + 1, 1, state)?;
+        }
+    }
+
+    if let Some(paper) = &summary.paper {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("纸质表交回")?;
+        let titles = [
+            ("单位", 30),
+            ("印发入户调查表（张）", 20),
+            ("扫描交回（张）", 16),
+            ("其中已填（张）", 16),
+            ("还没交回（张）", 16),
+        ];
+        for (col, (title, width)) in titles.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, *title, &header)?;
+            sheet.set_column_width(col as u16, *width)?;
+        }
+        for (i, p) in paper.iter().enumerate() {
+            let r = i as u32 + 1;
+            sheet.write_string(r, 0, p.department.as_str())?;
+            let values = [
+                p.printed,
+                p.returned,
+                p.filled,
+                p.printed.saturating_sub(p.returned),
+            ];
+            for (c, v) in values.into_iter().enumerate() {
+                sheet.write_number(r, c as u16 + 1, v as f64)?;
+            }
         }
     }
 

@@ -320,6 +320,10 @@ pub struct Returns {
     /// The departments that sent a return in the period, when the ledger
     /// knows (its imports); else the records tell (see `count::completeness`).
     pub(crate) reported: Option<BTreeSet<String>>,
+    /// The household forms the ledger notes as scanned back on paper
+    /// (`zoufang scan`), by serial, and whether each was filled in; none
+    /// when the ledger notes none.
+    pub(crate) paper: Option<Vec<(String, bool)>>,
     /// Messages about files and sheets (unreadable, unrecognised).
     pub(crate) notes: Vec<Fault>,
     pub households: Account,
