@@ -461,7 +461,7 @@ fn a_degraded_stack_says_which_forms_came_back_filled_blank_or_not_at_all() {
     let skewed = seen
         .iter()
         .position(|s| s.starts_with("扫描3.tif 3 "))
-        .expect("page 3 of the TIFF");
+        .unwrap_or_else(|| panic!("page 3 of the TIFF: {seen:#?}"));
     let skewed = seen.remove(skewed);
     assert!(
         skewed == "扫描3.tif 3 ZF0002-02 空白" || skewed.contains("认不出：右上角的二维码读不出来"),

@@ -113,7 +113,7 @@ pub(crate) fn scan_section(exe: &Path, dir: &Path, report: &mut String) -> Resul
     );
     let _ = writeln!(report, "| 读法 | 用时（秒） | 页/秒 | 峰值内存（MB） |");
     let _ = writeln!(report, "| --- | ---: | ---: | ---: |");
-    let row = |report: &mut String, label: &str, m: &Measured| {
+    let row = |report: &mut String, label: &str, m: &Measured, n: f64| {
         let _ = writeln!(
             report,
             "| {label} | {:.1} | {:.1} | {:.0} |",
@@ -122,7 +122,50 @@ pub(crate) fn scan_section(exe: &Path, dir: &Path, report: &mut String) -> Resul
             m.peak_mb
         );
     };
-    row(report, "zoufang scan", &scan);
+    row(report, "zoufang scan", &scan, n);
+    // The same pages five times over, in one PDF five times the size: the
+    // peak must not grow with the file (pages are read one at a time).
+    let big = dir.join("scan-stack-5x.pdf");
+    let five: Vec<JpegPage> = (0..5)
+        .flat_map(|_| {
+            pages.iter().map(|p| JpegPage {
+                width: p.width,
+                height: p.height,
+                jpeg: p.jpeg.clone(),
+            })
+        })
+        .collect();
+    std::fs::write(&big, jpeg_pdf(&five)).map_err(|e| e.to_string())?;
+    drop(five);
+    let _ = std::fs::remove_dir_all(&out);
+    let scan5 = measure(
+        exe,
+        &[
+            "scan",
+            path(&big),
+            "-o",
+            path(&out),
+            "--roster",
+            path(&roster),
+        ],
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!(
+        "scan {} 页：{:.1} 秒，{:.0} MB",
+        5.0 * n,
+        scan5.seconds,
+        scan5.peak_mb
+    );
+    row(
+        report,
+        &format!(
+            "zoufang scan，同样的页 5 遍（{} 页，一个 {:.0} MB 的 PDF）",
+            5 * pages.len(),
+            std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0
+        ),
+        &scan5,
+        5.0 * n,
+    );
     match super::measure::which("zbarimg") {
         Some(zbar) => {
             // The same pages as JPEG files: zbarimg does not read PDFs.
@@ -137,7 +180,12 @@ pub(crate) fn scan_section(exe: &Path, dir: &Path, report: &mut String) -> Resul
             let mut args: Vec<&str> = vec!["-q"];
             args.extend(files.iter().map(|f| path(f)));
             let zbar = fastest(|| measure(&zbar, &args).map_err(|e| e.to_string()))?;
-            row(report, "zbarimg（只解码二维码，同样的页存成 JPEG）", &zbar);
+            row(
+                report,
+                "zbarimg（只解码二维码，同样的页存成 JPEG）",
+                &zbar,
+                n,
+            );
         }
         None => {
             let _ = writeln!(report, "\n本机没有 zbarimg，没有对照。");

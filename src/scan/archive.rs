@@ -130,23 +130,59 @@ pub(crate) struct JpegPage {
     pub(crate) jpeg: Vec<u8>,
 }
 
+/// A PDF written object by object (numbered from 1, the catalog first),
+/// then its cross-reference table and trailer.
+pub(crate) struct PdfWriter {
+    out: Vec<u8>,
+    offsets: Vec<usize>,
+}
+
+impl PdfWriter {
+    pub(crate) fn new() -> PdfWriter {
+        PdfWriter {
+            out: b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec(),
+            offsets: Vec::new(),
+        }
+    }
+
+    /// The next object, `body` between `N 0 obj` and `endobj`.
+    pub(crate) fn object(&mut self, body: &[u8]) {
+        self.offsets.push(self.out.len());
+        self.out
+            .extend_from_slice(format!("{} 0 obj\n", self.offsets.len()).as_bytes());
+        self.out.extend_from_slice(body);
+        self.out.extend_from_slice(b"\nendobj\n");
+    }
+
+    pub(crate) fn finish(self) -> Vec<u8> {
+        let PdfWriter { mut out, offsets } = self;
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+        );
+        for o in &offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                offsets.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
+    }
+}
+
 /// A PDF of grey JPEG page images (as a scanner writes one), each page A4
 /// wide and as tall as its image.
 pub(crate) fn jpeg_pdf(pages: &[JpegPage]) -> Vec<u8> {
-    let mut out = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
-    let mut offsets: Vec<usize> = Vec::new();
-    let mut object = |out: &mut Vec<u8>, body: &[u8]| {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    };
-    object(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
+    let mut pdf = PdfWriter::new();
+    pdf.object(b"<< /Type /Catalog /Pages 2 0 R >>");
     let kids: Vec<String> = (0..pages.len())
         .map(|i| format!("{} 0 R", 3 + 3 * i))
         .collect();
-    object(
-        &mut out,
+    pdf.object(
         format!(
             "<< /Type /Pages /Count {} /Kids [{}] >>",
             pages.len(),
@@ -158,9 +194,7 @@ pub(crate) fn jpeg_pdf(pages: &[JpegPage]) -> Vec<u8> {
         let (at, jpeg) = (page, &page.jpeg);
         let width = 595.0;
         let height = (width * f64::from(at.height) / f64::from(at.width.max(1))).round();
-        object(
-            &mut out,
-            format!(
+        pdf.object(format!(
                 "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Resources << /XObject << /P {} 0 R >> >> /Contents {} 0 R >>",
                 4 + 3 * i,
                 5 + 3 * i
@@ -176,28 +210,11 @@ pub(crate) fn jpeg_pdf(pages: &[JpegPage]) -> Vec<u8> {
         .into_bytes();
         body.extend_from_slice(jpeg);
         body.extend_from_slice(b"\nendstream");
-        object(&mut out, &body);
+        pdf.object(&body);
         let draw = format!("q {width} 0 0 {height} 0 0 cm /P Do Q");
-        object(
-            &mut out,
-            format!("<< /Length {} >>\nstream\n{draw}\nendstream", draw.len()).as_bytes(),
-        );
+        pdf.object(format!("<< /Length {} >>\nstream\n{draw}\nendstream", draw.len()).as_bytes());
     }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
-    );
-    for o in &offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            offsets.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf.finish()
 }
 
 /// Writes the archive PDFs (with a roster: one per village) and the PDF of

@@ -9,6 +9,7 @@
 pub(crate) mod archive;
 pub(crate) mod identify;
 pub mod job;
+pub(crate) mod pdf;
 pub(crate) mod raster;
 pub(crate) mod report;
 pub(crate) mod source;

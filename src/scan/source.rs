@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use lopdf::{Dictionary, Object, Stream};
+
+use super::pdf::{Pdf, inflate, unpredict};
 use super::raster::{self, Coded, Gray, Samples, Unreadable};
 
 /// The most bytes a scanner file may have: a department's stack of 2,000
@@ -121,33 +124,44 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The most bytes a single-image file (JPEG, PNG) may have: it is read
+/// whole.
+const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
+
+/// The most bytes of one page's image in a PDF (still compressed).
+const MAX_PAGE_BYTES: u64 = 512 << 20;
+
 /// Hands each page of `path` to `each`, in order; `Err` when the file as a
-/// whole cannot be read (its pages are then unknown).
+/// whole cannot be read (its pages are then unknown). PDF and TIFF files
+/// are read a page at a time, never whole.
 pub(crate) fn pages(path: &Path, each: &mut dyn FnMut(RawPage)) -> Result<(), Unreadable> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("打不开这个文件（{e}）"))?
-        .len();
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("打不开这个文件（{e}）");
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
     if size > MAX_FILE_BYTES {
         return Err("文件超过 4 GB，请分成几个文件扫描".into());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("打不开这个文件（{e}）"))?;
-    match kind_of(&bytes) {
-        Some(Kind::Pdf) => pdf_pages(&bytes, each),
-        Some(Kind::Tiff) => tiff_pages(&bytes, each),
-        Some(Kind::Jpeg) => {
-            each(RawPage {
-                page: 1,
-                encoded: Encoded::Coded(bytes, Coded::Jpeg),
-            });
-            Ok(())
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut head = [0u8; 8];
+    let n = file.read(&mut head).map_err(cannot)?;
+    let kind = kind_of(&head[..n]);
+    std::io::Seek::rewind(&mut file).map_err(cannot)?;
+    let whole = |kind: Coded, each: &mut dyn FnMut(RawPage)| {
+        if size > MAX_IMAGE_FILE_BYTES {
+            return Err("图片文件超过 256 MB，不像是一页扫描件".to_string());
         }
-        Some(Kind::Png) => {
-            each(RawPage {
-                page: 1,
-                encoded: Encoded::Coded(bytes, Coded::Png),
-            });
-            Ok(())
-        }
+        let bytes = std::fs::read(path).map_err(cannot)?;
+        each(RawPage {
+            page: 1,
+            encoded: Encoded::Coded(bytes, kind),
+        });
+        Ok(())
+    };
+    match kind {
+        Some(Kind::Pdf) => pdf_pages(file, each),
+        Some(Kind::Tiff) => tiff_pages(std::io::BufReader::new(file), each),
+        Some(Kind::Jpeg) => whole(Coded::Jpeg, each),
+        Some(Kind::Png) => whole(Coded::Png, each),
         None => {
             Err("不是扫描件：只认得 PDF、TIFF、JPEG、PNG 文件（扫描仪和手机拍照存成的格式）".into())
         }
@@ -155,64 +169,60 @@ pub(crate) fn pages(path: &Path, each: &mut dyn FnMut(RawPage)) -> Result<(), Un
 }
 
 /// The pages of a PDF of page images: on each page, its largest image.
-/// A damaged PDF that makes the PDF reader fail (even by panicking) is
-/// reported, never passed on.
-fn pdf_pages(bytes: &[u8], each: &mut dyn FnMut(RawPage)) -> Result<(), Unreadable> {
-    let doc = std::panic::catch_unwind(|| lopdf::Document::load_mem(bytes))
-        .map_err(|_| "PDF 文件已损坏，读不出来".to_string())?
-        .map_err(|e| match e {
-            lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword => {
-                "PDF 文件有密码保护，请去掉密码后再扫描或导出".to_string()
-            }
-            _ => format!("PDF 文件已损坏，读不出来（{e}）"),
-        })?;
-    for (number, id) in doc.get_pages() {
-        let encoded =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| page_image(&doc, id)))
-                .unwrap_or_else(|_| Encoded::Unreadable("这一页已损坏，读不出来".into()));
+/// A damaged PDF is reported, never passed on (a panic included).
+fn pdf_pages(file: std::fs::File, each: &mut dyn FnMut(RawPage)) -> Result<(), Unreadable> {
+    let broken = || "PDF 文件已损坏，读不出来".to_string();
+    let mut pdf = std::panic::catch_unwind(|| Pdf::open(std::io::BufReader::new(file)))
+        .map_err(|_| broken())??;
+    let pages = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pdf.pages()))
+        .map_err(|_| broken())??;
+    for (number, (page, inherited)) in pages.into_iter().enumerate() {
+        let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            page_image(&mut pdf, &page, inherited.as_ref())
+        }))
+        .unwrap_or_else(|_| Encoded::Unreadable("这一页已损坏，读不出来".into()));
         each(RawPage {
-            page: number,
+            page: number as u32 + 1,
             encoded,
         });
     }
     Ok(())
 }
 
+/// A PDF as the scanner wrote it, read through a buffer.
+type PdfFile = std::io::BufReader<std::fs::File>;
+
 /// The largest image a PDF page draws, still compressed.
-fn page_image<'a>(doc: &'a lopdf::Document, page: lopdf::ObjectId) -> Encoded {
-    let mut best: Option<(u64, &lopdf::Stream)> = None;
-    let mut consider = |stream: &'a lopdf::Stream| {
-        let dict = &stream.dict;
+fn page_image(pdf: &mut Pdf<PdfFile>, page: &Dictionary, inherited: Option<&Object>) -> Encoded {
+    let mut best: Option<(u64, Stream)> = None;
+    let mut consider = |stream: Stream| {
         let dim = |key: &[u8]| {
-            dict.get(key)
+            stream
+                .dict
+                .get(key)
                 .ok()
                 .and_then(|o| o.as_i64().ok())
                 .and_then(|v| u64::try_from(v).ok())
                 .unwrap_or(0)
         };
         let area = dim(b"Width").saturating_mul(dim(b"Height"));
-        if best.is_none_or(|(a, _)| area > a) {
+        if best.as_ref().is_none_or(|(a, _)| area > *a) {
             best = Some((area, stream));
         }
     };
-    let Ok((own, inherited)) = doc.get_page_resources(page) else {
-        return Encoded::Unreadable("这一页已损坏，读不出来".into());
+    let resources = page.get(b"Resources").ok().or(inherited);
+    let Some(Object::Dictionary(resources)) = resources.and_then(|r| pdf.resolve(r).ok()) else {
+        return Encoded::Unreadable(
+            "这一页上没有扫描的图像（不是扫描仪或手机拍照生成的 PDF 页）".into(),
+        );
     };
-    let resources = own.into_iter().chain(
-        inherited
-            .iter()
-            .filter_map(|&id| doc.get_dictionary(id).ok()),
-    );
-    for res in resources {
-        for xobject in images_of(doc, res) {
-            match xobject.dict.get(b"Subtype").and_then(|s| s.as_name()) {
-                Ok(b"Image") => consider(xobject),
-                // Some scanners wrap the page image in a form.
-                Ok(b"Form") => {
-                    for inner in images_of(doc, &xobject.dict)
-                        .into_iter()
-                        .chain(form_resources(doc, xobject))
-                    {
+    for xobject in xobjects_of(pdf, &resources) {
+        match xobject.dict.get(b"Subtype").and_then(|s| s.as_name()) {
+            Ok(b"Image") => consider(xobject),
+            // Some scanners wrap the page image in a form.
+            Ok(b"Form") => {
+                if let Some(Object::Dictionary(own)) = pdf.get(&xobject.dict, b"Resources") {
+                    for inner in xobjects_of(pdf, &own) {
                         if matches!(
                             inner.dict.get(b"Subtype").and_then(|s| s.as_name()),
                             Ok(b"Image")
@@ -221,56 +231,36 @@ fn page_image<'a>(doc: &'a lopdf::Document, page: lopdf::ObjectId) -> Encoded {
                         }
                     }
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
     match best {
-        Some((_, stream)) => encoded_image(doc, stream),
+        Some((_, stream)) => encoded_image(pdf, &stream),
         None => Encoded::Unreadable(
             "这一页上没有扫描的图像（不是扫描仪或手机拍照生成的 PDF 页）".into(),
         ),
     }
 }
 
-/// The XObject streams of a resource dictionary.
-fn images_of<'a>(
-    doc: &'a lopdf::Document,
-    resources: &'a lopdf::Dictionary,
-) -> Vec<&'a lopdf::Stream> {
-    let Ok(xobjects) = resources.get(b"XObject") else {
-        return Vec::new();
-    };
-    let Ok(xobjects) = doc.dereference(xobjects).and_then(|(_, o)| o.as_dict()) else {
+/// The XObject streams of a resource dictionary (their data not read).
+fn xobjects_of(pdf: &mut Pdf<PdfFile>, resources: &Dictionary) -> Vec<Stream> {
+    let Some(Object::Dictionary(xobjects)) = pdf.get(resources, b"XObject") else {
         return Vec::new();
     };
     xobjects
         .iter()
-        .filter_map(|(_, v)| doc.dereference(v).ok())
-        .filter_map(|(_, o)| o.as_stream().ok())
+        .filter_map(|(_, v)| match pdf.resolve(v) {
+            Ok(Object::Stream(s)) => Some(s),
+            _ => None,
+        })
         .collect()
 }
 
-/// The images inside a form XObject's own resources.
-fn form_resources<'a>(doc: &'a lopdf::Document, form: &'a lopdf::Stream) -> Vec<&'a lopdf::Stream> {
-    form.dict
-        .get(b"Resources")
-        .ok()
-        .and_then(|r| doc.dereference(r).ok())
-        .and_then(|(_, o)| o.as_dict().ok())
-        .map(|res| images_of(doc, res))
-        .unwrap_or_default()
-}
-
 /// A PDF image stream as a page to decode.
-fn encoded_image(doc: &lopdf::Document, stream: &lopdf::Stream) -> Encoded {
+fn encoded_image(pdf: &mut Pdf<PdfFile>, stream: &Stream) -> Encoded {
     let dict = &stream.dict;
-    let int = |key: &[u8]| {
-        dict.get(key)
-            .ok()
-            .and_then(|o| doc.dereference(o).ok())
-            .and_then(|(_, o)| o.as_i64().ok())
-    };
+    let mut int = |key: &[u8]| pdf.get(dict, key).and_then(|o| o.as_i64().ok());
     let (Some(width), Some(height)) = (int(b"Width"), int(b"Height")) else {
         return Encoded::Unreadable("这一页的图像没有写明大小，文件可能已损坏".into());
     };
@@ -278,32 +268,33 @@ fn encoded_image(doc: &lopdf::Document, stream: &lopdf::Stream) -> Encoded {
         return Encoded::Unreadable(why);
     }
     let (width, height) = (width as usize, height as usize);
-    let filters: Vec<Vec<u8>> = match dict.get(b"Filter") {
-        Ok(lopdf::Object::Name(n)) => vec![n.clone()],
-        Ok(lopdf::Object::Array(a)) => a
+    let image_mask = matches!(dict.get(b"ImageMask").and_then(|o| o.as_bool()), Ok(true));
+    let bits = int(b"BitsPerComponent").unwrap_or(if image_mask { 1 } else { 8 });
+    let filters: Vec<Vec<u8>> = match pdf.get(dict, b"Filter") {
+        Some(Object::Name(n)) => vec![n],
+        Some(Object::Array(a)) => a
             .iter()
             .filter_map(|o| o.as_name().ok().map(<[u8]>::to_vec))
             .collect(),
         _ => Vec::new(),
     };
-    let params = |key: &[u8]| {
-        let parms = dict.get(b"DecodeParms").ok()?;
-        let parms = match doc.dereference(parms).ok()?.1 {
-            lopdf::Object::Array(a) => a.last()?.as_dict().ok()?,
-            o => o.as_dict().ok()?,
-        };
-        parms.get(key).ok()?.as_i64().ok()
+    let parms = match pdf.get(dict, b"DecodeParms") {
+        Some(Object::Array(a)) => a.last().and_then(|o| pdf.resolve(o).ok()),
+        other => other,
     };
+    let params = |key: &[u8]| parms.as_ref()?.as_dict().ok()?.get(key).ok()?.as_i64().ok();
     let inverted = matches!(
         dict.get(b"Decode").and_then(|d| d.as_array()),
         Ok(a) if a.first().and_then(|o| o.as_float().ok()) == Some(1.0)
     );
-    let image_mask = matches!(dict.get(b"ImageMask").and_then(|o| o.as_bool()), Ok(true));
-    let colours = colours_of(doc, dict);
-    let bits = int(b"BitsPerComponent").unwrap_or(if image_mask { 1 } else { 8 });
+    let colours = colours_of(pdf, dict);
     let filter_names: Vec<&[u8]> = filters.iter().map(Vec::as_slice).collect();
+    let content = |pdf: &mut Pdf<PdfFile>| pdf.content(stream, MAX_PAGE_BYTES);
     match filter_names.as_slice() {
-        [b"DCTDecode"] | [b"DCT"] => Encoded::Coded(stream.content.clone(), Coded::Jpeg),
+        [b"DCTDecode"] | [b"DCT"] => match content(pdf) {
+            Ok(data) => Encoded::Coded(data, Coded::Jpeg),
+            Err(why) => Encoded::Unreadable(why),
+        },
         [b"CCITTFaxDecode"] | [b"CCF"] => {
             if params(b"K").unwrap_or(0) >= 0 {
                 return Encoded::Unreadable(
@@ -312,11 +303,14 @@ fn encoded_image(doc: &lopdf::Document, stream: &lopdf::Stream) -> Encoded {
             }
             // An image mask paints its 1 bits: black is 1 unless decoded the other way.
             let black_is_1 = params(b"BlackIs1").unwrap_or(0) == 1;
-            Encoded::G4 {
-                data: stream.content.clone(),
-                width,
-                height,
-                inverted: inverted ^ black_is_1 ^ image_mask,
+            match content(pdf) {
+                Ok(data) => Encoded::G4 {
+                    data,
+                    width,
+                    height,
+                    inverted: inverted ^ black_is_1 ^ image_mask,
+                },
+                Err(why) => Encoded::Unreadable(why),
             }
         }
         [] | [b"FlateDecode"] | [b"Fl"] => {
@@ -337,19 +331,33 @@ fn encoded_image(doc: &lopdf::Document, stream: &lopdf::Stream) -> Encoded {
                 bits: bits as usize,
                 inverted: inverted ^ image_mask,
             };
-            if params(b"Predictor").unwrap_or(1) > 1 {
+            let predictor = params(b"Predictor").unwrap_or(1);
+            if predictor > 1 && predictor < 10 {
                 return Encoded::Unreadable(
-                    "这一页图像的压缩方式（带预测的 Flate）还读不了".into(),
+                    "这一页图像的压缩方式（TIFF 预测的 Flate）还读不了".into(),
                 );
             }
-            let data = if filter_names.is_empty() {
-                Ok(stream.content.clone())
-            } else {
-                inflate(&stream.content, samples.len())
+            let raw = match content(pdf) {
+                Ok(raw) => raw,
+                Err(why) => return Encoded::Unreadable(why),
             };
+            if filter_names.is_empty() {
+                return Encoded::Samples(raw, samples);
+            }
+            // PNG predictors put a filter byte before each row.
+            let row = (width * colours * bits as usize).div_ceil(8);
+            let pixel = (colours * bits as usize / 8).max(1);
+            let need = samples.len() + if predictor >= 10 { height } else { 0 };
+            let data = inflate(&raw, need as u64).and_then(|data| {
+                if predictor >= 10 {
+                    unpredict(&data, row / pixel, pixel)
+                } else {
+                    Some(data)
+                }
+            });
             match data {
-                Ok(data) => Encoded::Samples(data, samples),
-                Err(why) => Encoded::Unreadable(why),
+                Some(data) => Encoded::Samples(data, samples),
+                None => Encoded::Unreadable("这一页图像的压缩数据已损坏".into()),
             }
         }
         other => Encoded::Unreadable(format!(
@@ -364,18 +372,26 @@ fn encoded_image(doc: &lopdf::Document, stream: &lopdf::Stream) -> Encoded {
 }
 
 /// Colour components of an image: 1 for grey and masks, 3 for RGB.
-fn colours_of(doc: &lopdf::Document, dict: &lopdf::Dictionary) -> Option<usize> {
+fn colours_of(pdf: &mut Pdf<PdfFile>, dict: &Dictionary) -> Option<usize> {
     if matches!(dict.get(b"ImageMask").and_then(|o| o.as_bool()), Ok(true)) {
         return Some(1);
     }
-    let space = doc.dereference(dict.get(b"ColorSpace").ok()?).ok()?.1;
-    let name = match space {
-        lopdf::Object::Name(n) => n.as_slice(),
-        lopdf::Object::Array(a) => {
+    let space = pdf.get(dict, b"ColorSpace")?;
+    let name = match &space {
+        Object::Name(n) => n.as_slice(),
+        Object::Array(a) => {
             let first = a.first()?.as_name().ok()?;
             if first == b"ICCBased" {
-                let profile = doc.dereference(a.get(1)?).ok()?.1.as_stream().ok()?;
-                return match profile.dict.get(b"N").ok()?.as_i64().ok()? {
+                let profile = pdf.resolve(a.get(1)?).ok()?;
+                let n = profile
+                    .as_stream()
+                    .ok()?
+                    .dict
+                    .get(b"N")
+                    .ok()?
+                    .as_i64()
+                    .ok()?;
+                return match n {
                     1 => Some(1),
                     3 => Some(3),
                     _ => None,
@@ -392,24 +408,15 @@ fn colours_of(doc: &lopdf::Document, dict: &lopdf::Dictionary) -> Option<usize> 
     }
 }
 
-/// Flate data inflated, never past the bytes the image needs (a small
-/// stream claiming gigabytes stops there).
-fn inflate(data: &[u8], need: usize) -> Result<Vec<u8>, Unreadable> {
-    use std::io::Read;
-    let mut out = Vec::with_capacity(need.min(1 << 26));
-    flate2::read::ZlibDecoder::new(data)
-        .take(need as u64)
-        .read_to_end(&mut out)
-        .map_err(|_| "这一页图像的压缩数据已损坏".to_string())?;
-    Ok(out)
-}
-
 /// The pages of a TIFF file, decoded one at a time within the limits.
-fn tiff_pages(bytes: &[u8], each: &mut dyn FnMut(RawPage)) -> Result<(), Unreadable> {
+fn tiff_pages<R: std::io::Read + std::io::Seek>(
+    file: R,
+    each: &mut dyn FnMut(RawPage),
+) -> Result<(), Unreadable> {
     let mut limits = tiff::decoder::Limits::default();
     limits.decoding_buffer_size = (raster::MAX_PIXELS * 3) as usize;
     limits.intermediate_buffer_size = 1 << 26;
-    let mut decoder = tiff::decoder::Decoder::new(std::io::Cursor::new(bytes))
+    let mut decoder = tiff::decoder::Decoder::new(file)
         .map_err(|e| format!("TIFF 文件已损坏，读不出来（{e}）"))?
         .with_limits(limits);
     let mut page = 1;
@@ -435,8 +442,8 @@ fn tiff_pages(bytes: &[u8], each: &mut dyn FnMut(RawPage)) -> Result<(), Unreada
     }
 }
 
-fn tiff_page(
-    decoder: &mut tiff::decoder::Decoder<std::io::Cursor<&[u8]>>,
+fn tiff_page<R: std::io::Read + std::io::Seek>(
+    decoder: &mut tiff::decoder::Decoder<R>,
 ) -> Result<Gray, Unreadable> {
     let (w, h) = decoder
         .dimensions()
@@ -476,4 +483,80 @@ fn tiff_page(
             inverted: white_is_zero,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-page PDF whose page image is `image_dict`'s stream of `data`.
+    fn one_image_pdf(image_dict: &str, data: &[u8]) -> Vec<u8> {
+        let mut pdf = crate::scan::archive::PdfWriter::new();
+        let bodies: Vec<Vec<u8>> = vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /Resources << /XObject << /Im0 4 0 R >> >> >>".to_vec(),
+            [
+                format!("<< {image_dict} /Length {} >>\nstream\n", data.len()).into_bytes(),
+                data.to_vec(),
+                b"\nendstream".to_vec(),
+            ]
+            .concat(),
+        ];
+        for body in &bodies {
+            pdf.object(body);
+        }
+        pdf.finish()
+    }
+
+    fn pages_of(bytes: &[u8]) -> Vec<Result<Gray, Unreadable>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("扫描.pdf");
+        std::fs::write(&path, bytes).unwrap();
+        let mut out = Vec::new();
+        pages(&path, &mut |raw| out.push(raw.encoded.decode())).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_flate_page_image_with_png_predictors_is_unfiltered() {
+        // 4 × 3 grey: rows filtered Sub, Up and Paeth.
+        let pixels: [[u8; 4]; 3] = [[10, 20, 30, 40], [15, 25, 35, 45], [200, 100, 50, 0]];
+        let mut filtered = Vec::new();
+        let mut previous = [0u8; 4];
+        for (r, row) in pixels.iter().enumerate() {
+            let filter = [1u8, 2, 4][r];
+            filtered.push(filter);
+            for i in 0..4 {
+                let left = if i > 0 { row[i - 1] } else { 0 };
+                let up_left = if i > 0 { previous[i - 1] } else { 0 };
+                let predicted = match filter {
+                    1 => left,
+                    2 => previous[i],
+                    _ => crate::scan::pdf::paeth(left, previous[i], up_left),
+                };
+                filtered.push(row[i].wrapping_sub(predicted));
+            }
+            previous = *row;
+        }
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, &filtered).unwrap();
+        let pdf = one_image_pdf(
+            "/Subtype /Image /Width 4 /Height 3 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Columns 4 /Colors 1 >>",
+            &z.finish().unwrap(),
+        );
+        let page = pages_of(&pdf).remove(0).unwrap();
+        assert_eq!((page.width, page.height), (4, 3));
+        assert_eq!(page.pixels, pixels.concat());
+    }
+
+    #[test]
+    fn an_image_claiming_more_data_than_the_file_holds_is_refused() {
+        let pdf = one_image_pdf(
+            "/Subtype /Image /Width 100000 /Height 100000 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode",
+            b"\xff\xd8\xff",
+        );
+        let page = pages_of(&pdf).remove(0);
+        assert!(page.is_err());
+    }
 }
