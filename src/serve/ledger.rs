@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
+use super::folder::LEDGER_FILE;
 use super::guard::query_value;
-use super::{LEDGER_FILE, Reply, State};
+use super::{Reply, State};
 use crate::shared::date::today;
 use crate::shared::fault::{Fault, fault_sheet};
 use crate::summary::ledger::{Import, Ledger};
@@ -113,12 +114,5 @@ fn refused(fault: &Fault) -> Reply {
 /// A file the ledger names by its path, as the page names it: inside the
 /// working folder (回收/录入表_市教育局.xlsx), never the server's path.
 fn shown(state: &State, file: &str) -> String {
-    let path = std::path::Path::new(file);
-    match path.strip_prefix(&state.folder) {
-        Ok(inside) => inside.to_string_lossy().replace('\\', "/"),
-        Err(_) => path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| file.to_string()),
-    }
+    super::folder::shown(&state.folder, std::path::Path::new(file))
 }

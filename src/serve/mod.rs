@@ -3,6 +3,7 @@
 //! the command line (`print::checked_plan`, `schema::blank_roster`), never
 //! a second implementation. Every request passes `guard` first.
 
+mod folder;
 pub(crate) mod guard;
 mod http;
 mod ledger;
@@ -24,6 +25,10 @@ use crate::shared::fault::{Fault, io_words};
 use crate::shared::progress::Progress;
 use crate::shared::text::column_letter;
 use crate::typeset::Engine;
+use folder::{
+    KITS_FOLDER, LEDGER_FILE, PREVIEWS_FOLDER, REPORT_PREFIX, RETURNS_FOLDER, ROSTER_EXTENSIONS,
+    roster_file, shown,
+};
 use guard::{Guard, MAX_UPLOAD, Pass, Refusal, inside, percent_decode, query_value};
 
 /// How the server is started.
@@ -49,9 +54,6 @@ struct State {
     /// The reading of the scanner's files started from the page (one at a time).
     scan: Mutex<Option<Arc<scan::ScanRun>>>,
 }
-
-/// The folder the page prints into, inside the working folder.
-const KITS_FOLDER: &str = "打印材料";
 
 /// A print run: its progress while it runs, what it wrote when done.
 struct KitsRun {
@@ -274,16 +276,6 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
     }
 }
 
-/// The roster file of the working folder, if there is one.
-fn roster_file(folder: &Path) -> Option<PathBuf> {
-    ROSTER_EXTENSIONS
-        .iter()
-        .map(|ext| folder.join(format!("名单.{ext}")))
-        .find(|p| p.is_file())
-}
-
-const ROSTER_EXTENSIONS: [&str; 4] = ["xlsx", "xls", "et", "ods"];
-
 /// The roster checked as `zoufang check` checks it: the plan per
 /// department and every fault and reminder with its place.
 fn roster_report(state: &State) -> Value {
@@ -409,10 +401,6 @@ fn printable_roster(
     }
     Ok((checked, plan))
 }
-
-/// Where the page's previews of the forms are kept, inside the working
-/// folder.
-const PREVIEWS_FOLDER: &str = "预览";
 
 /// The forms as they will print (the first village survey, the first
 /// cadre's card, household form and problem list), typeset from the
@@ -588,11 +576,6 @@ fn kits_on_disk(out: &Path) -> Vec<Written> {
         .collect()
 }
 
-/// The ledger of the working folder, and where returns dropped on the page
-/// are kept.
-const LEDGER_FILE: &str = "台账.sqlite";
-const RETURNS_FOLDER: &str = "回收";
-
 /// A returns workbook dropped on the page: kept in `回收/`, imported into
 /// the folder's ledger as `zoufang summary --ledger` imports it (received
 /// on the date the page gives, else today), checked against the roster's
@@ -654,12 +637,8 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
         .map_err(|p| vec![p])
         .and_then(|mut ledger| {
             // Named as the page names it, inside the working folder.
-            let shown = target
-                .strip_prefix(&state.folder)
-                .unwrap_or(&target)
-                .to_string_lossy()
-                .replace('\\', "/");
-            crate::summary::read::import_file(&mut ledger, &target, &shown, &context)
+            let named = shown(&state.folder, &target);
+            crate::summary::read::import_file(&mut ledger, &target, &named, &context)
         });
     let (import, part) = match result {
         Ok(done) => done,
@@ -674,7 +653,7 @@ fn import_returns(state: &State, url: &str, body: &mut dyn Read) -> Reply {
     Reply::json(
         200,
         &json!({
-            "file": target.strip_prefix(&state.folder).unwrap_or(&target).to_string_lossy(),
+            "file": shown(&state.folder, &target),
             "received": crate::shared::date::show_date(received),
             "import": import,
             "households": account(&part.households),
@@ -759,7 +738,7 @@ fn report_week(state: &State, url: &str) -> Reply {
             .map(|r| r.cadres.iter().flat_map(|c| c.serials()).collect()),
     };
     let rel = PathBuf::from(format!(
-        "汇总_{}至{}",
+        "{REPORT_PREFIX}{}至{}",
         crate::shared::date::show_date(period.0),
         crate::shared::date::show_date(period.1)
     ));
@@ -851,7 +830,7 @@ fn report_week(state: &State, url: &str) -> Reply {
 fn zip_folder(state: &State, url: &str) -> Reply {
     let report = query_value(url, "report").and_then(percent_decode);
     let (dir, printed_only, name) = match &report {
-        Some(rel) if rel.starts_with("汇总_") => {
+        Some(rel) if rel.starts_with(REPORT_PREFIX) => {
             (inside(&state.folder, rel), false, rel.replace('/', "_"))
         }
         Some(_) => (None, false, String::new()),

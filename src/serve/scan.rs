@@ -12,9 +12,13 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use super::folder::{
+    LEDGER_FILE, SCAN_RESULT_FILE, SCAN_RESULTS_FOLDER, SCANS_FOLDER, SET_ASIDE_FOLDER,
+    roster_file, shown,
+};
 use super::guard::{MAX_SCAN_UPLOAD, inside, percent_decode, query_value};
 use super::upload::{self, Pending};
-use super::{LEDGER_FILE, Reply, State, received_of, roster_file, unfinished, walk};
+use super::{Reply, State, received_of, unfinished, walk};
 use crate::print::page_code::campaign_tag;
 use crate::scan::archive::{ARCHIVE_DIR, UNREADABLE_PDF};
 use crate::scan::job::{self, ENTRY_DIR, Job};
@@ -22,15 +26,6 @@ use crate::scan::report::{self, RETURNS_BOOK, Totals};
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::show_date;
 use crate::shared::fault::io_words;
-
-/// Where the scanner's files are kept, inside the working folder.
-pub(super) const SCANS_FOLDER: &str = "扫描件";
-/// Where a reading of them writes, inside the working folder.
-const RESULT_FOLDER: &str = "扫描结果";
-/// What the last reading found, as the page shows it.
-const RESULT_FILE: &str = "扫描结果.json";
-/// Files taken off the list: kept, never read again.
-const SET_ASIDE_FOLDER: &str = "扫描件_不用的";
 
 /// A reading of the scanner's files, on a thread of its own.
 pub(super) struct ScanRun {
@@ -136,14 +131,6 @@ fn kept_files(folder: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// A path inside the working folder, as the page names it.
-fn shown(folder: &Path, path: &Path) -> String {
-    path.strip_prefix(folder)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 pub(super) fn status(state: &State) -> Reply {
     let files = kept_files(&state.folder)
         .iter()
@@ -155,9 +142,14 @@ pub(super) fn status(state: &State) -> Reply {
             bytes: std::fs::metadata(p).map_or(0, |m| m.len()),
         })
         .collect();
-    let found = std::fs::read(state.folder.join(RESULT_FOLDER).join(RESULT_FILE))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Found>(&bytes).ok());
+    let found = std::fs::read(
+        state
+            .folder
+            .join(SCAN_RESULTS_FOLDER)
+            .join(SCAN_RESULT_FILE),
+    )
+    .ok()
+    .and_then(|bytes| serde_json::from_slice::<Found>(&bytes).ok());
     let running = state.scan.lock().unwrap_or_else(|e| e.into_inner());
     let (state_word, reading_files, pages_read, message) = match running.as_ref() {
         None => ("idle", 0, 0, None),
@@ -349,7 +341,7 @@ fn read(
     pages_read: &AtomicU64,
 ) -> Result<(), String> {
     let folder = &state.folder;
-    let out = folder.join(RESULT_FOLDER);
+    let out = folder.join(SCAN_RESULTS_FOLDER);
     // What an earlier reading filed is made again from all the files.
     for stale in [ARCHIVE_DIR, ENTRY_DIR] {
         let dir = out.join(stale);
@@ -483,7 +475,7 @@ fn read(
         downloads,
     };
     let bytes = serde_json::to_vec(&found).unwrap_or_default();
-    write_atomic(&out.join(RESULT_FILE), &bytes)
+    write_atomic(&out.join(SCAN_RESULT_FILE), &bytes)
         .and_then(|()| crate::shared::atomic::sync_written())
         .map_err(|e| format!("读的结果存不下来（{}）", io_words(&e, true)))
 }

@@ -10,13 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
+use super::folder::{BACKUP_FOLDER, ROSTER_EXTENSIONS, ROSTER_STEM, roster_file, roster_named};
 use super::guard::{inside, percent_decode, query_value};
-use super::{ROSTER_EXTENSIONS, Reply, State, roster_file, roster_report};
+use super::{Reply, State, roster_report};
 use crate::schema::recognise::{Holds, recognise};
 use crate::shared::fault::io_words;
-
-/// Where replaced rosters are kept, inside the working folder.
-pub(super) const BACKUP_FOLDER: &str = "名单备份";
 
 /// An uploaded file under a hidden name in the working folder, until it is
 /// known what it holds; removed unless it is kept (`keep_as`).
@@ -238,7 +236,7 @@ pub(super) fn roster(state: &State, url: &str, bytes: &[u8], name: &str, ext: &s
             return reply;
         }
     }
-    let target = state.folder.join(format!("名单.{ext}"));
+    let target = roster_named(&state.folder, ext);
     if let Err(e) = pending.keep_as(&target) {
         return Reply::message(
             500,
@@ -252,7 +250,7 @@ pub(super) fn roster(state: &State, url: &str, bytes: &[u8], name: &str, ext: &s
 /// One roster in the folder: the one of extension `ext`.
 fn remove_other_rosters(folder: &Path, ext: &str) {
     for other in ROSTER_EXTENSIONS.iter().filter(|e| **e != ext) {
-        let _ = std::fs::remove_file(folder.join(format!("名单.{other}")));
+        let _ = std::fs::remove_file(roster_named(folder, other));
     }
 }
 
@@ -265,7 +263,7 @@ fn back_up(folder: &Path, current: &Path) -> Result<PathBuf, Reply> {
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = format!("名单_{}", now.strftime("%Y-%m-%d_%H%M%S"));
+    let stem = format!("{ROSTER_STEM}_{}", now.strftime("%Y-%m-%d_%H%M%S"));
     let mut target = dir.join(format!("{stem}.{ext}"));
     let mut n = 2;
     while target.exists() {
@@ -320,7 +318,7 @@ pub(super) fn restore(state: &State, url: &str) -> Reply {
     {
         return reply;
     }
-    let target = state.folder.join(format!("名单.{ext}"));
+    let target = roster_named(&state.folder, &ext);
     if let Err(e) =
         std::fs::read(&kept).and_then(|b| crate::shared::atomic::write_atomic(&target, &b))
     {
