@@ -88,3 +88,9 @@ impl Cadre {
             .collect()
     }
 }
+
+/// The cadre id in a household form's serial (`ZF0001-07` → `ZF0001`):
+/// the inverse of `Cadre::serials`.
+pub(crate) fn cadre_of_serial(serial: &str) -> &str {
+    serial.rsplit_once('-').map_or(serial, |(id, _)| id)
+}

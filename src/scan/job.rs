@@ -4,6 +4,7 @@
 //! department's entry workbooks and 交回情况.xlsx written in the output
 //! folder.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
@@ -13,7 +14,7 @@ use jiff::civil::Date;
 use super::Scan;
 use super::archive::{self, Spool};
 use super::report::{self, RETURNS_BOOK};
-use crate::check::model::Roster;
+use crate::check::model::{Roster, cadre_of_serial};
 use crate::print::entry::entry_workbook;
 use crate::shared::atomic::write_atomic;
 use crate::shared::fault::{Fault, io_words};
@@ -148,21 +149,22 @@ fn record(path: &Path, received: Date, scan: &Scan) -> Result<PaperRecorded, Fau
 /// Each department's entry workbook with the returned forms first, in the
 /// stack's order; how many were written.
 fn entry_books(dir: &Path, roster: &Roster, scan: &Scan) -> Result<usize, Failed> {
-    let order = scan.stack_order();
+    // The stack's serials per department, in one pass.
+    let department: HashMap<&str, usize> = roster
+        .cadres
+        .iter()
+        .map(|c| (c.id.as_str(), c.department))
+        .collect();
+    let mut returned: Vec<Vec<String>> = vec![Vec::new(); roster.departments.len()];
+    for serial in scan.stack_order() {
+        if let Some(&d) = department.get(cadre_of_serial(&serial))
+            && let Some(own) = returned.get_mut(d)
+        {
+            own.push(serial);
+        }
+    }
     let mut written = 0;
-    for (d, dept) in roster.departments.iter().enumerate() {
-        let own: Vec<String> = order
-            .iter()
-            .filter(|s| {
-                s.rsplit_once('-').is_some_and(|(id, _)| {
-                    roster
-                        .cadres
-                        .iter()
-                        .any(|c| c.department == d && c.id == id)
-                })
-            })
-            .cloned()
-            .collect();
+    for (d, (dept, own)) in roster.departments.iter().zip(&returned).enumerate() {
         if own.is_empty() {
             continue;
         }
@@ -170,7 +172,7 @@ fn entry_books(dir: &Path, roster: &Roster, scan: &Scan) -> Result<usize, Failed
             "{}.xlsx",
             safe_file_name(&format!("录入表_{}", dept.name))
         ));
-        entry_workbook(roster, d, &own)
+        entry_workbook(roster, d, own)
             .map_err(|e| Failed::Write(format!("录入表写不进去：{}（{e}）", path.display())))
             .and_then(|bytes| {
                 write_atomic(&path, &bytes).map_err(|e| unwritten("录入表", &path, &e))

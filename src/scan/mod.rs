@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, mpsc};
 
-use crate::check::model::Roster;
+use crate::check::model::{Roster, cadre_of_serial};
 use crate::print::page_code::PageCode;
 
 pub use identify::Outcome;
@@ -208,11 +208,6 @@ impl Scan {
     }
 }
 
-/// The cadre id in a household form's serial (`ZF0001-07` → `ZF0001`).
-fn cadre_of(serial: &str) -> &str {
-    serial.rsplit_once('-').map_or(serial, |(id, _)| id)
-}
-
 /// Checks the pages read against the campaign (`tag`) and, when given, the
 /// roster; a page of another campaign or a serial the roster never printed
 /// becomes unreadable, with the reason. Then counts per cadre.
@@ -339,7 +334,7 @@ pub fn tally(mut pages: Vec<PageRead>, tag: &str, roster: Option<&Roster>) -> Sc
             let ids = scan
                 .households
                 .keys()
-                .map(|s| cadre_of(s))
+                .map(|s| cadre_of_serial(s))
                 .chain(scan.problem_sheets.keys().map(|(c, _)| c.as_str()));
             for id in ids {
                 by_cadre.entry(id).or_insert_with(|| CadreReturns {
@@ -354,7 +349,7 @@ pub fn tally(mut pages: Vec<PageRead>, tag: &str, roster: Option<&Roster>) -> Sc
                 });
             }
             for (serial, r) in &scan.households {
-                if let Some(row) = by_cadre.get_mut(cadre_of(serial)) {
+                if let Some(row) = by_cadre.get_mut(cadre_of_serial(serial)) {
                     if r.filled {
                         row.filled += 1;
                     } else {

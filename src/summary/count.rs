@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::check::model::Roster;
+use crate::check::model::{Roster, cadre_of_serial};
 use crate::schema::returns::{Category, ProblemType};
 use crate::schema::roster::VillageKind;
 use crate::shared::date::{Date, week_after, week_of};
@@ -371,10 +371,10 @@ fn paper_back(roster: &Roster, paper: &[(String, bool)]) -> Vec<PaperBack> {
         })
         .collect();
     for (serial, filled) in paper {
-        let cadre = serial
-            .rsplit_once('-')
-            .map_or(serial.as_str(), |(id, _)| id);
-        if let Some(line) = department.get(cadre).and_then(|&d| lines.get_mut(d)) {
+        if let Some(line) = department
+            .get(cadre_of_serial(serial))
+            .and_then(|&d| lines.get_mut(d))
+        {
             line.returned += 1;
             line.filled += u64::from(*filled);
         }
