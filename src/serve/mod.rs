@@ -191,8 +191,7 @@ pub fn run(options: Options, settings: Settings, engine: Engine) -> Result<(), S
         kits: Mutex::new(None),
         scan: Mutex::new(None),
     });
-    http::serve(listener, move |request| answer(&state, request));
-    Ok(())
+    http::serve(listener, move |request| answer(&state, request))
 }
 
 /// Opens the default browser at `url`; nothing happens where none can be
