@@ -65,3 +65,21 @@ pub(super) fn shown(folder: &Path, path: &Path) -> String {
             .unwrap_or_default(),
     }
 }
+
+/// The files under `dir` (its sub-folders too), in name order.
+pub(super) fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}

@@ -94,7 +94,7 @@ pub(super) fn faults(state: &State, url: &str) -> Reply {
                 "Content-Disposition".into(),
                 format!(
                     "attachment; filename*=UTF-8''{}",
-                    super::percent_encode(&format!("第{number}次导入_说明清单.xlsx"))
+                    super::guard::percent_encode(&format!("第{number}次导入_说明清单.xlsx"))
                 ),
             )],
         },

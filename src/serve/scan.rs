@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use super::folder::{
     LEDGER_FILE, SCAN_RESULT_FILE, SCAN_RESULTS_FOLDER, SCANS_FOLDER, SET_ASIDE_FOLDER,
-    roster_file, shown,
+    roster_file, shown, walk,
 };
 use super::guard::{MAX_SCAN_UPLOAD, inside, percent_decode, query_value};
+use super::returns::received_of;
 use super::upload::{self, Pending};
-use super::{Reply, State, received_of, unfinished, walk};
+use super::{Reply, State, unfinished};
 use crate::print::page_code::campaign_tag;
 use crate::scan::archive::{ARCHIVE_DIR, UNREADABLE_PDF};
 use crate::scan::job::{self, ENTRY_DIR, Job};

@@ -1,18 +1,13 @@
 //! Files the clerk drops on the page: each is recognised by what it holds
 //! before it is stored, so that a file on the wrong step is said to be what
-//! it is and stored nowhere; a roster replaces the one in use only when the
-//! clerk says so, and the one it replaces is kept (名单备份/) and can be
-//! brought back.
+//! it is and stored nowhere.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
-
-use super::folder::{BACKUP_FOLDER, ROSTER_EXTENSIONS, ROSTER_STEM, roster_file, roster_named};
-use super::guard::{inside, percent_decode, query_value};
-use super::{Reply, State, roster_report};
+use super::Reply;
+use super::guard::{percent_decode, query_value};
 use crate::schema::recognise::{Holds, recognise};
 use crate::shared::fault::io_words;
 
@@ -191,139 +186,22 @@ pub(super) fn not_a_spreadsheet(name: &str, why: &str) -> Reply {
     )
 }
 
-/// The page asks the clerk before a roster replaces the one in use.
-#[derive(Serialize)]
-struct Ask {
-    ask: String,
-}
-
-/// Saves an uploaded roster as the folder's `名单.<ext>` once it is known
-/// to be a roster; the one it replaces (asked first) is kept in
-/// `名单备份/`.
-pub(super) fn roster(state: &State, url: &str, bytes: &[u8], name: &str, ext: &str) -> Reply {
-    let pending = match Pending::write(&state.folder, bytes, ext) {
-        Ok(p) => p,
-        Err(reply) => return reply,
-    };
+/// A dropped file stored under a hidden name and read for what it holds;
+/// else the answer for a scan or a file that is not a spreadsheet, naming
+/// it `name`, dropped on `step`.
+pub(super) fn spreadsheet(
+    folder: &Path,
+    bytes: &[u8],
+    ext: &str,
+    name: &str,
+    step: &str,
+) -> Result<(Pending, Holds), Reply> {
+    let pending = Pending::write(folder, bytes, ext)?;
     if pending.is_scan() {
-        return scan_on_wrong_step(name, "名单");
+        return Err(scan_on_wrong_step(name, step));
     }
     match pending.holds() {
-        Err(why) => return not_a_spreadsheet(name, &why),
-        Ok(Holds::Roster) => {}
-        Ok(other) => return wrong_step(name, other, "名单"),
+        Err(why) => Err(not_a_spreadsheet(name, &why)),
+        Ok(holds) => Ok((pending, holds)),
     }
-    let current = roster_file(&state.folder);
-    let same = current
-        .as_ref()
-        .is_some_and(|c| std::fs::read(c).ok().as_deref() == Some(bytes));
-    if let Some(current) = current.as_ref().filter(|_| !same) {
-        if query_value(url, "replace") != Some("1") {
-            let shown = current
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            return Reply::typed(
-                409,
-                &Ask {
-                    ask: format!(
-                        "工作文件夹里已经有名单「{shown}」。换成「{name}」吗？原来的名单会留一份在「{BACKUP_FOLDER}」里，随时可以换回来。"
-                    ),
-                },
-            );
-        }
-        if let Err(reply) = back_up(&state.folder, current) {
-            return reply;
-        }
-    }
-    let target = roster_named(&state.folder, ext);
-    if let Err(e) = pending.keep_as(&target) {
-        return Reply::message(
-            500,
-            format!("名单存不进工作文件夹（{}）", io_words(&e, true)),
-        );
-    }
-    remove_other_rosters(&state.folder, ext);
-    Reply::json(200, &roster_report(state))
-}
-
-/// One roster in the folder: the one of extension `ext`.
-fn remove_other_rosters(folder: &Path, ext: &str) {
-    for other in ROSTER_EXTENSIONS.iter().filter(|e| **e != ext) {
-        let _ = std::fs::remove_file(roster_named(folder, other));
-    }
-}
-
-/// Copies the roster in use into `名单备份/`, named with the time it was
-/// replaced (名单_2017-03-08_091500.xlsx).
-fn back_up(folder: &Path, current: &Path) -> Result<PathBuf, Reply> {
-    let dir = folder.join(BACKUP_FOLDER);
-    let now = jiff::ZonedDateTime::now();
-    let ext = current
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = format!("{ROSTER_STEM}_{}", now.strftime("%Y-%m-%d_%H%M%S"));
-    let mut target = dir.join(format!("{stem}.{ext}"));
-    let mut n = 2;
-    while target.exists() {
-        target = dir.join(format!("{stem}_{n}.{ext}"));
-        n += 1;
-    }
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::copy(current, &target))
-        .map_err(|e| {
-            Reply::message(
-                500,
-                format!("原来的名单备份不下来（{}），没有换名单", io_words(&e, true)),
-            )
-        })?;
-    Ok(target)
-}
-
-/// The rosters kept in `名单备份/`, newest first.
-pub(super) fn backups(folder: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(folder.join(BACKUP_FOLDER))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| {
-            ROSTER_EXTENSIONS
-                .iter()
-                .any(|ext| n.to_lowercase().ends_with(&format!(".{ext}")))
-        })
-        .collect();
-    names.sort_by(|a, b| b.cmp(a));
-    names
-}
-
-/// Brings back a kept roster (`?name=`): the one in use is kept in turn.
-pub(super) fn restore(state: &State, url: &str) -> Reply {
-    let Some(name) = query_value(url, "name").and_then(percent_decode) else {
-        return Reply::message(400, "没有说换回哪一份名单");
-    };
-    let Some(kept) = inside(&state.folder, &format!("{BACKUP_FOLDER}/{name}"))
-        .filter(|p| p.is_file() && backups(&state.folder).contains(&name))
-    else {
-        return Reply::message(404, format!("「{BACKUP_FOLDER}」里没有「{name}」"));
-    };
-    let ext = kept
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if let Some(current) = roster_file(&state.folder)
-        && let Err(reply) = back_up(&state.folder, &current)
-    {
-        return reply;
-    }
-    let target = roster_named(&state.folder, &ext);
-    if let Err(e) =
-        std::fs::read(&kept).and_then(|b| crate::shared::atomic::write_atomic(&target, &b))
-    {
-        return Reply::message(500, format!("名单换不回来（{}）", io_words(&e, true)));
-    }
-    remove_other_rosters(&state.folder, &ext);
-    Reply::json(200, &roster_report(state))
 }
