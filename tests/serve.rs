@@ -717,6 +717,15 @@ fn the_week_is_reported_from_the_ledger_as_summary_reports_it() {
         .iter()
         .filter_map(|f| f["path"].as_str())
         .collect();
+    // One summary job behind both: the page's 汇总.json is the command
+    // line's --json, whole (imports, as-of day, every figure).
+    let json_file = files
+        .iter()
+        .find(|f| f.ends_with("汇总.json"))
+        .expect("汇总.json");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(json_file)).unwrap()).unwrap();
+    assert_eq!(written, cli);
     let svgs: Vec<&&str> = files.iter().filter(|f| f.ends_with(".svg")).collect();
     assert_eq!(svgs.len(), 4, "{files:?}");
     let brief = files

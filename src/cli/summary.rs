@@ -3,16 +3,12 @@
 use std::mem::ManuallyDrop;
 use std::process::ExitCode;
 
-use crate::shared::atomic::write_atomic;
 use crate::shared::date::{Date, parse_date_text, show_date, today, week_of};
-use crate::shared::fault::{FAULT_LIST, Fault, fault_sheet, grouped, io_words};
+use crate::shared::fault::{FAULT_LIST, Fault, fault_sheet, grouped};
 use crate::shared::progress::Progress;
-use crate::summary::closing::write_closing;
 use crate::summary::count::Summary;
+use crate::summary::job::{Job, read_roster};
 use crate::summary::ledger::Import;
-use crate::summary::read::{Made, Run, import_and_report, read_and_write};
-use crate::summary::report::json as report_json;
-use crate::summary::resolve::Context;
 use crate::summary::returns::Returns;
 
 use super::args::SummaryArgs;
@@ -65,16 +61,15 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         Err(code) => return code,
     };
     let roster = args.roster.as_ref().map(|path| {
-        let input = crate::input::read_input(path);
-        let checked = crate::check::roster::build(&input.sheets, &settings, &path.display().to_string());
-        let faults = input.faults.iter().chain(&checked.faults).filter(|p| p.is_error()).count();
-        if faults > 0 || input.sheets.is_empty() {
+        let read = read_roster(path, &settings);
+        if read.errors > 0 || read.nothing_read {
             eprintln!(
-                "提醒：名单「{}」有 {faults} 处错误（可用 zoufang check 查看），核对时只用了能读出的部分。",
-                path.display()
+                "提醒：名单「{}」有 {} 处错误（可用 zoufang check 查看），核对时只用了能读出的部分。",
+                path.display(),
+                read.errors
             );
         }
-        checked.roster
+        read.roster
     });
     if !args.files.is_empty()
         && let Some(wrong) = crate::summary::resolve::received_out_of_bounds(
@@ -88,110 +83,52 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let context = Context {
-        start: settings.campaign_start(),
-        received,
-        printed: roster
-            .as_ref()
-            .map(|r| r.cadres.iter().flat_map(|c| c.serials()).collect()),
-    };
     let progress = Progress::new(args.files.len() as u64, "表格文件", args.quiet);
-    let run = Run {
+    let job = Job {
         files: &args.files,
         roster: roster.as_ref(),
         period,
-        context: &context,
+        received,
+        ledger: args.ledger.as_deref(),
+        as_of,
+        closing: args.closing,
+        out: &args.out,
+        json: args.json.as_deref(),
         engine: &engine,
         settings: &settings,
-        out: &args.out,
         progress: &progress,
-        brief: true,
         emit_data: args.emit_data.as_deref(),
     };
-    let (made, imports) = match &args.ledger {
-        None => (read_and_write(&run), None),
-        Some(ledger) => match import_and_report(&run, ledger, as_of) {
-            Ok(reported) => (Ok(reported.made), Some((reported.imports, reported.day))),
-            Err(faults) => (Err(faults), None),
-        },
-    };
-    let made = match made {
-        Ok(made) => made,
+    let done = match crate::summary::job::run(&job) {
+        Ok(done) => done,
         Err(notes) => {
             report_faults(&notes);
             return ExitCode::from(2);
         }
     };
-    // The closing pack, from the records the report counted.
-    let made_on = imports.as_ref().map_or(received, |(_, day)| *day);
-    let closing = args.closing.then(|| {
-        write_closing(
-            &engine,
-            &settings,
-            made.reported(),
-            roster.as_ref(),
-            made_on,
-            &args.out,
-            args.emit_data.as_deref(),
-        )
-    });
-    let Made {
-        returns,
-        summary,
-        written,
-        brief,
-        report,
-    } = made;
     // The run ends with this command: a city's records (a few hundred MB,
     // freed by other threads than those that made them) are left for the
     // system to take back at once, instead of freed one by one (~0.1 s).
-    let (returns, summary) = (ManuallyDrop::new(returns), ManuallyDrop::new(summary));
-    let _report = ManuallyDrop::new(report);
+    let done = ManuallyDrop::new(done);
+    let (returns, summary) = (&done.returns, &done.summary);
     report_faults(&returns.notes);
     report_faults(&returns.rejected);
     report_faults(&returns.conflicts);
-    let written = match written {
+    let written = match &done.written {
         Ok(w) => w,
         Err(p) => {
-            report_faults(&[p]);
+            report_faults(std::slice::from_ref(p));
             return ExitCode::from(1);
         }
     };
-    // Then the closing pack and, with a period, the weekly brief (written
-    // with the tables, see `read::write_rest`).
-    let mut written = written;
-    for files in [closing, brief].into_iter().flatten() {
-        match files {
-            Ok(files) => written.extend(files),
-            Err(p) => {
-                report_faults(&[p]);
-                return ExitCode::from(1);
-            }
-        }
-    }
-    if let Some(path) = &args.json {
-        let mut json = report_json(&summary, &returns);
-        if let Some((imports, day)) = &imports {
-            json["ledger"] = serde_json::json!({"as_of": show_date(*day), "imports": imports});
-        }
-        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        if let Err(e) = write_atomic(path, text.as_bytes()) {
-            eprintln!(
-                "JSON 文件写不进去：{}（{}）",
-                path.display(),
-                io_words(&e, true)
-            );
-            return ExitCode::from(1);
-        }
-    }
     if let Err(code) = sync_written() {
         return code;
     }
-    if let Some((imports, day)) = &imports {
+    if let Some((imports, day)) = &done.ledger {
         print_imports(imports, *day);
     }
-    print_account(&returns);
-    print_weekly(&summary);
+    print_account(returns);
+    print_weekly(summary);
     let undated = returns
         .problems
         .iter()
@@ -203,10 +140,10 @@ pub(super) fn summary(args: &SummaryArgs) -> ExitCode {
             show_date(received)
         );
     }
-    print_completeness(&summary);
-    print_follow_up(&summary);
+    print_completeness(summary);
+    print_follow_up(summary);
     println!("已写出 {} 个文件到 {}。", written.len(), args.out.display());
-    if let Err(code) = write_fault_list(&returns, &args.out) {
+    if let Err(code) = write_fault_list(returns, &args.out) {
         return code;
     }
     let faults = returns.notes.iter().filter(|p| p.is_error()).count();

@@ -9,12 +9,14 @@ use serde_json::Value;
 
 use super::folder::{LEDGER_FILE, REPORT_PREFIX};
 use super::guard::{percent_decode, query_value};
-use super::returns::{roster_of, serials};
+use super::returns::roster_of;
 use super::{Reply, State};
-use crate::shared::atomic::write_atomic;
 use crate::shared::date::show_date;
-use crate::shared::fault::io_words;
 use crate::shared::progress::Progress;
+use crate::summary::job::Job;
+
+/// The report's data, as `zoufang summary --json` writes it.
+const JSON_FILE: &str = "汇总.json";
 
 /// A week's report as the page shows it: the parts of `汇总.json` it
 /// shows (the same values, so the page and the file cannot differ), the
@@ -59,54 +61,37 @@ pub(super) fn week(state: &State, url: &str) -> Reply {
     }
     let period = crate::shared::date::week_of(day);
     let roster = roster_of(state);
-    let context = crate::summary::resolve::Context {
-        start: state.settings.campaign_start(),
-        received: period.1,
-        printed: roster.as_ref().map(serials),
-    };
     let rel = PathBuf::from(format!(
         "{REPORT_PREFIX}{}至{}",
         show_date(period.0),
         show_date(period.1)
     ));
     let out = state.folder.join(&rel);
+    let json_file = out.join(JSON_FILE);
     let progress = Progress::new(0, "表格文件", true);
-    let run = crate::summary::read::Run {
+    let job = Job {
         files: &[],
         roster: roster.as_ref(),
         period: Some(period),
-        context: &context,
+        received: crate::shared::date::today(),
+        ledger: Some(&ledger),
+        as_of: None,
+        closing: false,
+        out: &out,
+        json: Some(&json_file),
         engine: &state.engine,
         settings: &state.settings,
-        out: &out,
         progress: &progress,
-        brief: true,
         emit_data: None,
     };
-    let reported = match crate::summary::read::import_and_report(&run, &ledger, None) {
-        Ok(reported) => reported,
+    let mut done = match crate::summary::job::run(&job) {
+        Ok(done) => done,
         Err(faults) => return Reply::faults(500, "汇总没有成功", &faults),
     };
-    let mut made = reported.made;
-    let written = std::mem::replace(&mut made.written, Ok(Vec::new()));
-    let mut written = match written {
-        Ok(w) => w,
-        Err(p) => return Reply::faults(500, "汇总没有成功", &[p]),
+    let written = match &done.written {
+        Ok(written) => written,
+        Err(p) => return Reply::faults(500, "汇总没有成功", std::slice::from_ref(p)),
     };
-    match made.brief.take() {
-        Some(Ok(files)) => written.extend(files),
-        Some(Err(p)) => return Reply::faults(500, "周报没有排出来", &[p]),
-        None => {}
-    }
-    let mut data = crate::summary::report::json(&made.summary, made.reported());
-    if let Err(e) = write_atomic(
-        &out.join("汇总.json"),
-        serde_json::to_string_pretty(&data)
-            .unwrap_or_default()
-            .as_bytes(),
-    ) {
-        return Reply::message(500, format!("汇总.json 写不进去（{}）", io_words(&e, true)));
-    }
     let _ = crate::shared::atomic::sync_written();
     let link = |p: &Path| rel.join(p).to_string_lossy().replace('\\', "/");
     let files = written
@@ -116,22 +101,23 @@ pub(super) fn week(state: &State, url: &str) -> Reply {
             pages: w.pages,
         })
         .chain(std::iter::once(Made {
-            path: link(Path::new("汇总.json")),
+            path: link(Path::new(JSON_FILE)),
             pages: 0,
         }))
         .collect();
-    let mut part = |key: &str| data.get_mut(key).map(Value::take).unwrap_or_default();
-    let brief =
-        crate::summary::brief::Brief::new(&made.summary, &state.settings, period, reported.day);
+    let as_of = done.ledger.as_ref().map_or(period.1, |(_, day)| *day);
+    let mut part = |key: &str| done.data.get_mut(key).map(Value::take).unwrap_or_default();
+    let (weekly, completeness, paper) = (part("weekly"), part("completeness"), part("paper"));
+    let brief = crate::summary::brief::Brief::new(&done.summary, &state.settings, period, as_of);
     Reply::typed(
         200,
         &Week {
             from: show_date(period.0),
             to: show_date(period.1),
-            as_of: show_date(reported.day),
-            weekly: part("weekly"),
-            completeness: part("completeness"),
-            paper: part("paper"),
+            as_of: show_date(as_of),
+            weekly,
+            completeness,
+            paper,
             table: brief.table(),
             files,
         },

@@ -70,11 +70,8 @@ pub(super) fn import(state: &State, url: &str, body: &mut dyn Read) -> Reply {
             format!("录入表存不进工作文件夹（{}）", io_words(&e, true)),
         );
     }
-    let context = crate::summary::resolve::Context {
-        start: state.settings.campaign_start(),
-        received,
-        printed: roster_of(state).as_ref().map(serials),
-    };
+    let roster = roster_of(state);
+    let context = crate::summary::job::context(&state.settings, received, roster.as_ref());
     let ledger_path = state.folder.join(LEDGER_FILE);
     let result = crate::summary::ledger::Ledger::open(&ledger_path)
         .map_err(|p| vec![p])
@@ -140,14 +137,6 @@ pub(super) fn received_of(
 /// The roster of the working folder as `summary --roster` reads it (the
 /// parts that can be read), when there is one.
 pub(super) fn roster_of(state: &State) -> Option<crate::check::model::Roster> {
-    roster_file(&state.folder).map(|path| {
-        let input = crate::input::read_input(&path);
-        crate::check::roster::build(&input.sheets, &state.settings, &path.display().to_string())
-            .roster
-    })
-}
-
-/// Every serial the roster printed.
-pub(super) fn serials(roster: &crate::check::model::Roster) -> std::collections::HashSet<String> {
-    roster.cadres.iter().flat_map(|c| c.serials()).collect()
+    roster_file(&state.folder)
+        .map(|path| crate::summary::job::read_roster(&path, &state.settings).roster)
 }

@@ -5,6 +5,7 @@ pub(crate) mod brief;
 pub(crate) mod closing;
 pub mod count;
 pub mod identity;
+pub(crate) mod job;
 pub mod ledger;
 pub(crate) mod read;
 pub(crate) mod report;
