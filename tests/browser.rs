@@ -51,6 +51,21 @@ fn chromium() -> Option<PathBuf> {
     found
 }
 
+/// A headless Chromium, as the tests drive it.
+fn launch(chromium: PathBuf) -> Browser {
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium))
+        .headless(true)
+        // CI runs as root, where Chromium's sandbox cannot start.
+        .sandbox(false)
+        .window_size(Some(SIZES[0]))
+        .idle_browser_timeout(Duration::from_secs(600))
+        .args(vec![std::ffi::OsStr::new("--lang=zh-CN")])
+        .build()
+        .expect("launch options");
+    Browser::new(options).expect("Chromium starts")
+}
+
 /// A headless Chromium with one tab on the server's page.
 struct Clerk {
     _browser: Browser,
@@ -61,17 +76,12 @@ struct Clerk {
 
 impl Clerk {
     fn open(chromium: PathBuf, server: &Server, name: &'static str) -> Clerk {
-        let options = LaunchOptions::default_builder()
-            .path(Some(chromium))
-            .headless(true)
-            // CI runs as root, where Chromium's sandbox cannot start.
-            .sandbox(false)
-            .window_size(Some(SIZES[0]))
-            .idle_browser_timeout(Duration::from_secs(600))
-            .args(vec![std::ffi::OsStr::new("--lang=zh-CN")])
-            .build()
-            .expect("launch options");
-        let browser = Browser::new(options).expect("Chromium starts");
+        Clerk::in_browser(launch(chromium), server, name)
+    }
+
+    /// Another tab of `browser` (its cookies shared with the other tabs),
+    /// on `server`'s page.
+    fn in_browser(browser: Browser, server: &Server, name: &'static str) -> Clerk {
         let tab = browser.new_tab().expect("a tab");
         tab.set_default_timeout(Duration::from_secs(60));
         let url = format!("http://127.0.0.1:{}/?token={}", server.port, server.token);
@@ -161,6 +171,10 @@ impl Clerk {
     /// such as 喆 in a sample name, comes from the embedded fallback face,
     /// loaded when first needed).
     fn shot(&self, step: &str, id: &str) {
+        // A tab behind another draws no frames: brought to the front first.
+        self.tab
+            .bring_to_front()
+            .expect("the tab comes to the front");
         for (width, height) in SIZES {
             // The viewport itself at that size (a window of that size
             // would leave less to the page).
@@ -651,6 +665,62 @@ fn a_clerk_runs_the_campaign_in_chromium() {
     let ledger = clerk.rows("#ledger-table tbody tr");
     assert!(ledger[2][9].ends_with("撤回"), "{ledger:?}");
     clerk.shot("9_刷新以后", "returns-section");
+}
+
+/// Two campaigns (two working folders, two copies of zoufang) open in two
+/// tabs of one browser: each tab keeps working on its own folder after the
+/// other has signed in (browsers keep cookies per host, not per port), a
+/// reload included; what one tab does is not seen in the other.
+#[test]
+fn two_campaigns_in_two_tabs_of_one_browser() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("甲区"), dir.path().join("乙区"));
+    for folder in [&one, &two] {
+        std::fs::create_dir(folder).unwrap();
+    }
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/roster.xlsx"),
+        one.join("名单.xlsx"),
+    )
+    .unwrap();
+    let (a, b) = (start(&one), start(&two));
+    let browser = launch(chromium);
+    let first = Clerk::in_browser(browser.clone(), &a, "tab_one");
+    let second = Clerk::in_browser(browser, &b, "tab_two");
+    let long = Duration::from_secs(60);
+    second.wait(
+        "document.getElementById('status').innerText.includes('还没有名单')",
+        long,
+    );
+    // The first tab, after the second signed in: reloaded, still its own.
+    first.js("(location.reload(), 0)");
+    std::thread::sleep(Duration::from_millis(500));
+    first.wait(
+        "document.getElementById('status').innerText.includes('可以打印')",
+        long,
+    );
+    let roster = first.js("fetch('/api/roster').then((r) => r.status)");
+    assert_eq!(roster, 200);
+    // The second makes a blank roster in its folder; the first's is untouched.
+    second.click("#init");
+    second.wait("document.getElementById('init').hidden", long);
+    assert!(two.join("名单.xlsx").is_file());
+    let names = |clerk: &Clerk| {
+        clerk.js("fetch('/api/roster').then((r) => r.json()).then((j) => j.departments.map((d) => d.name))")
+    };
+    let (mine, theirs) = (names(&first), names(&second));
+    // Each tab says whose folder it shows.
+    assert_eq!(first.js("document.title"), "走访 · 甲区");
+    assert_eq!(second.js("document.title"), "走访 · 乙区");
+    assert_eq!(first.text("#where"), "工作文件夹「甲区」");
+    assert!(mine.to_string().contains("市财政局"), "{mine}");
+    assert_eq!(mine.as_array().map(Vec::len), Some(4), "{mine}");
+    assert!(!theirs.to_string().contains("市财政局"), "{theirs}");
+    first.shot("7_两个文件夹_甲", "roster-section");
+    second.shot("7_两个文件夹_乙", "roster-section");
 }
 
 /// A Word document (a zip with `word/document.xml`), as `.docx` files are.

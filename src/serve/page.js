@@ -14,6 +14,11 @@ function cell(tr, text, cls) {
 function show(report) {
   const status = $("status");
   status.className = "";
+  if (report.folder) {
+    // Two campaigns open in two tabs are told apart by their folders.
+    document.title = "走访 · " + report.folder;
+    $("where").textContent = "工作文件夹「" + report.folder + "」";
+  }
   showBackups(report.backups);
   $("init").hidden = report.roster !== null;
   $("download").hidden = report.roster === null;

@@ -25,6 +25,9 @@ use crate::shared::fault::io_words;
 /// has none.
 #[derive(Serialize)]
 pub(super) struct Report {
+    /// The working folder's own name (not its path): two campaigns open in
+    /// two tabs are told apart by it.
+    folder: String,
     roster: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     readable: Option<bool>,
@@ -75,6 +78,10 @@ impl Counted {
 /// reminder with its place.
 pub(super) fn report(state: &State) -> Report {
     let mut report = Report {
+        folder: std::path::absolute(&state.folder)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default(),
         roster: None,
         readable: None,
         plan: None,
