@@ -11,13 +11,14 @@
 use std::future::Future;
 use std::io::Read;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -52,11 +53,122 @@ pub(crate) struct Request<'a> {
     pub body: &'a mut dyn Read,
 }
 
-/// An answer: the status, its headers, the whole body.
+/// An answer: the status, its headers, the body.
 pub(crate) struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub body: Body,
+}
+
+/// An answer's body: bytes at hand, or a file sent as it is read (never
+/// held whole: a city's print-shop zip is a gigabyte).
+pub(crate) enum Body {
+    Bytes(Vec<u8>),
+    File {
+        file: std::fs::File,
+        length: u64,
+        /// Removed once sent (a file made for this answer only).
+        then_remove: Option<PathBuf>,
+    },
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Body::Bytes(bytes)
+    }
+}
+
+/// How much of a file is read at a time while it is sent.
+const FILE_CHUNK: usize = 256 << 10;
+
+/// A body as hyper sends it.
+enum Out {
+    Whole(Option<Bytes>),
+    /// Pieces read on a blocking thread; `left` bytes still to come.
+    Read {
+        pieces: mpsc::Receiver<std::io::Result<Bytes>>,
+        left: u64,
+    },
+}
+
+impl Out {
+    /// Starts reading a file body on a blocking thread (inside the runtime).
+    fn of(body: Body) -> Out {
+        let (mut file, length, then_remove) = match body {
+            Body::Bytes(bytes) => return Out::Whole(Some(Bytes::from(bytes))),
+            Body::File {
+                file,
+                length,
+                then_remove,
+            } => (file, length, then_remove),
+        };
+        let (sender, pieces) = mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            let mut left = length;
+            while left > 0 {
+                let mut piece = vec![0u8; FILE_CHUNK.min(left as usize)];
+                let read = match file.read(&mut piece) {
+                    Ok(0) => Err(std::io::ErrorKind::UnexpectedEof.into()),
+                    Ok(n) => {
+                        piece.truncate(n);
+                        left -= n as u64;
+                        Ok(Bytes::from(piece))
+                    }
+                    Err(e) => Err(e),
+                };
+                let failed = read.is_err();
+                // The client went away (or a HEAD request): nothing more.
+                if sender.blocking_send(read).is_err() || failed {
+                    break;
+                }
+            }
+            drop(file);
+            if let Some(path) = then_remove {
+                let _ = std::fs::remove_file(path);
+            }
+        });
+        Out::Read {
+            pieces,
+            left: length,
+        }
+    }
+}
+
+impl hyper::body::Body for Out {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            Out::Whole(bytes) => Poll::Ready(bytes.take().map(|b| Ok(hyper::body::Frame::data(b)))),
+            Out::Read { pieces, left } => match pieces.poll_recv(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(piece))) => {
+                    *left = left.saturating_sub(piece.len() as u64);
+                    Poll::Ready(Some(Ok(hyper::body::Frame::data(piece))))
+                }
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Out::Whole(bytes) => bytes.is_none(),
+            Out::Read { left, .. } => *left == 0,
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(match self {
+            Out::Whole(bytes) => bytes.as_ref().map_or(0, |b| b.len() as u64),
+            Out::Read { left, .. } => *left,
+        })
+    }
 }
 
 impl Response {
@@ -64,12 +176,12 @@ impl Response {
         Response {
             status,
             headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
-            body: message.as_bytes().to_vec(),
+            body: message.as_bytes().to_vec().into(),
         }
     }
 
-    fn into_hyper(self) -> hyper::Response<Full<Bytes>> {
-        let mut answer = hyper::Response::new(Full::new(Bytes::from(self.body)));
+    fn into_hyper(self) -> hyper::Response<Out> {
+        let mut answer = hyper::Response::new(Out::of(self.body));
         *answer.status_mut() = hyper::StatusCode::from_u16(self.status)
             .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
         for (name, value) in self.headers {
@@ -142,10 +254,7 @@ where
 
 /// Hands a request to the handler on a blocking thread, its body fed to it
 /// as it arrives.
-async fn answer<H>(
-    request: hyper::Request<Incoming>,
-    handler: Arc<H>,
-) -> hyper::Response<Full<Bytes>>
+async fn answer<H>(request: hyper::Request<Incoming>, handler: Arc<H>) -> hyper::Response<Out>
 where
     H: Fn(Request) -> Response + Send + Sync + 'static,
 {
@@ -369,7 +478,9 @@ mod tests {
         Response {
             status: 200,
             headers: vec![("X-Method".into(), request.method)],
-            body: format!("{} {}", request.target, String::from_utf8_lossy(&body)).into_bytes(),
+            body: format!("{} {}", request.target, String::from_utf8_lossy(&body))
+                .into_bytes()
+                .into(),
         }
     }
 
@@ -433,7 +544,7 @@ mod tests {
         let port = start(|_| Response {
             status: 200,
             headers: vec![("Location".into(), "/\r\nSet-Cookie: x=1".into())],
-            body: Vec::new(),
+            body: Vec::new().into(),
         });
         let answer = exchange(port, b"GET / HTTP/1.1\r\n\r\n");
         assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
@@ -468,6 +579,44 @@ mod tests {
         let answer = String::from_utf8_lossy(&answer);
         assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
         assert!(answer.ends_with("太大"), "{answer}");
+    }
+
+    /// A file answer is sent as it is read, whole, with its length; a
+    /// file made for the answer is removed once sent.
+    #[test]
+    fn a_file_is_sent_as_read_then_removed() {
+        let dir = std::env::temp_dir().join(format!("zoufang-http-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.bin");
+        let bytes: Vec<u8> = (0..3_000_001u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let made = path.clone();
+        let port = start(move |_| Response {
+            status: 200,
+            headers: Vec::new(),
+            body: Body::File {
+                file: std::fs::File::open(&made).unwrap(),
+                length: std::fs::metadata(&made).unwrap().len(),
+                then_remove: Some(made.clone()),
+            },
+        });
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&answer[..split]).to_string();
+        assert!(head.contains("content-length: 3000001"), "{head}");
+        assert!(answer[split + 4..] == bytes[..], "the body differs");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while path.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!path.exists(), "removed once sent");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A handler that fails answers 500; the server goes on.

@@ -3,6 +3,7 @@
 //! files per department, and zips for the print shop.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -11,7 +12,7 @@ use super::folder::{KITS_FOLDER, REPORT_PREFIX, walk};
 use super::guard::{inside, percent_decode, percent_encode, query_value};
 use super::{Reply, State, faults, roster, unfinished};
 use crate::shared::atomic::Written;
-use crate::shared::fault::Fault;
+use crate::shared::fault::{Fault, io_words};
 use crate::shared::progress::Progress;
 
 /// A print run: its progress while it runs, what it wrote when done.
@@ -223,11 +224,15 @@ pub(super) fn zip_folder(state: &State, url: &str) -> Reply {
     let Some(dir) = dir.filter(|d| d.is_dir()) else {
         return Reply::text(404, "没有这些材料");
     };
-    match zip_of(&dir, printed_only) {
-        Ok(bytes) => Reply {
+    match zip_of(&state.folder, &dir, printed_only) {
+        Ok((file, length, path)) => Reply {
             status: 200,
             content_type: "application/zip",
-            body: bytes,
+            body: super::http::Body::File {
+                file,
+                length,
+                then_remove: Some(path),
+            },
             headers: vec![(
                 "Content-Disposition".into(),
                 format!(
@@ -236,28 +241,52 @@ pub(super) fn zip_folder(state: &State, url: &str) -> Reply {
                 ),
             )],
         },
-        Err(e) => Reply::text(500, &format!("打包没有成功（{e}）")),
+        Err(e) => Reply::text(500, &format!("打包没有成功（{}）", io_words(&e, true))),
     }
 }
 
 /// Every file under `dir` (with `printed_only`, its PDFs), zipped as they
 /// are on disk, dated when they were made (PDFs are compressed already:
-/// stored).
-fn zip_of(dir: &Path, printed_only: bool) -> Result<Vec<u8>, String> {
-    let files = walk(dir).map_err(|e| e.to_string())?;
+/// stored), into a hidden file of the working folder `folder`, read back
+/// from its start: the zip, its length and its name (removed once sent).
+/// Never held in memory: a city's zip is a gigabyte.
+fn zip_of(
+    folder: &Path,
+    dir: &Path,
+    printed_only: bool,
+) -> std::io::Result<(std::fs::File, u64, PathBuf)> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = folder.join(format!(".打包中-{}-{n}.zip", std::process::id()));
+    let zipped = write_zip(&path, dir, printed_only).and_then(|()| {
+        let file = std::fs::File::open(&path)?;
+        let length = file.metadata()?.len();
+        Ok((file, length))
+    });
+    match zipped {
+        Ok((file, length)) => Ok((file, length, path)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
+fn write_zip(path: &Path, dir: &Path, printed_only: bool) -> std::io::Result<()> {
+    let files = walk(dir)?;
     let files = files.into_iter().filter(|path| {
         !printed_only
             || path
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
     });
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(std::fs::File::create(path)?));
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for path in files {
-        let rel = path.strip_prefix(dir).map_err(|e| e.to_string())?;
+    for file in files {
+        let rel = file.strip_prefix(dir).map_err(std::io::Error::other)?;
         let name = rel.to_string_lossy().replace('\\', "/");
-        let made = std::fs::metadata(&path)
+        let made = std::fs::metadata(&file)
             .and_then(|m| m.modified())
             .ok()
             .and_then(zip_date);
@@ -265,13 +294,13 @@ fn zip_of(dir: &Path, printed_only: bool) -> Result<Vec<u8>, String> {
             Some(day) => stored.last_modified_time(day),
             None => stored,
         };
-        zip.start_file(name, options).map_err(|e| e.to_string())?;
-        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-        std::io::Write::write_all(&mut zip, &bytes).map_err(|e| e.to_string())?;
+        zip.start_file(name, options)
+            .map_err(std::io::Error::other)?;
+        std::io::copy(&mut std::fs::File::open(&file)?, &mut zip)?;
     }
-    zip.finish()
-        .map(|c| c.into_inner())
-        .map_err(|e| e.to_string())
+    let mut out = zip.finish().map_err(std::io::Error::other)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(())
 }
 
 /// A file's time as a zip entry dates it: the local day and time.

@@ -89,7 +89,7 @@ pub(super) fn faults(state: &State, url: &str) -> Reply {
         Ok(body) => Reply {
             status: 200,
             content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            body,
+            body: body.into(),
             headers: vec![(
                 "Content-Disposition".into(),
                 format!(

@@ -55,7 +55,7 @@ struct State {
 struct Reply {
     status: u16,
     content_type: &'static str,
-    body: Vec<u8>,
+    body: http::Body,
     headers: Vec<(String, String)>,
 }
 
@@ -65,7 +65,7 @@ impl Reply {
         Reply {
             status,
             content_type: "application/json; charset=utf-8",
-            body: serde_json::to_vec(value).unwrap_or_default(),
+            body: serde_json::to_vec(value).unwrap_or_default().into(),
             headers: Vec::new(),
         }
     }
@@ -84,7 +84,7 @@ impl Reply {
         Reply {
             status,
             content_type: "text/plain; charset=utf-8",
-            body: message.as_bytes().to_vec(),
+            body: message.as_bytes().to_vec().into(),
             headers: Vec::new(),
         }
     }
@@ -227,7 +227,7 @@ fn route(state: &Arc<State>, method: &str, url: &str, pass: Pass, body: &mut dyn
         ("GET", "/") => Reply {
             status: 200,
             content_type: "text/html; charset=utf-8",
-            body: page::PAGE.as_bytes().to_vec(),
+            body: page::PAGE.as_bytes().to_vec().into(),
             headers: Vec::new(),
         },
         ("GET", "/api/roster") => roster::answer(state),
@@ -266,7 +266,7 @@ fn asset(name: &str) -> Reply {
         return Reply {
             status: 200,
             content_type,
-            body: text.as_bytes().to_vec(),
+            body: text.as_bytes().to_vec().into(),
             headers: Vec::new(),
         };
     }
@@ -277,19 +277,24 @@ fn asset(name: &str) -> Reply {
         Some((_, bytes)) => Reply {
             status: 200,
             content_type: "font/otf",
-            body: bytes.to_vec(),
+            body: bytes.to_vec().into(),
             headers: vec![("Cache-Control".into(), "private, max-age=86400".into())],
         },
         None => Reply::text(404, "没有这个文件"),
     }
 }
 
-/// A file of the working folder, never one outside it.
+/// A file of the working folder, never one outside it; sent as it is
+/// read (a scanner's file may be two gigabytes).
 fn serve_file(folder: &Path, encoded: &str) -> Reply {
-    let Some(path) = percent_decode(encoded).and_then(|rel| inside(folder, &rel)) else {
-        return Reply::text(404, "工作文件夹里没有这个文件");
-    };
-    let Ok(body) = std::fs::read(&path) else {
+    let opened = percent_decode(encoded)
+        .and_then(|rel| inside(folder, &rel))
+        .and_then(|path| {
+            let file = std::fs::File::open(&path).ok()?;
+            let length = file.metadata().ok().filter(|m| m.is_file())?.len();
+            Some((path, file, length))
+        });
+    let Some((path, file, length)) = opened else {
         return Reply::text(404, "工作文件夹里没有这个文件");
     };
     let content_type = match path
@@ -308,7 +313,11 @@ fn serve_file(folder: &Path, encoded: &str) -> Reply {
     Reply {
         status: 200,
         content_type,
-        body,
+        body: http::Body::File {
+            file,
+            length,
+            then_remove: None,
+        },
         // Kits and reports are made again under the same names.
         headers: vec![("Cache-Control".into(), "no-cache".into())],
     }
