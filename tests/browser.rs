@@ -723,6 +723,113 @@ fn two_campaigns_in_two_tabs_of_one_browser() {
     second.shot("7_两个文件夹_乙", "roster-section");
 }
 
+/// A city's roster (6,000 cadres, 100 departments, 1,200 villages and
+/// communities) printed from the page: the progress counts the files the
+/// result lists and the folder holds; each department is one folded line,
+/// so that the city's seven thousand files do not bury the next steps,
+/// which stay one click away; a department's print-shop zip holds its
+/// PDFs and nothing else. One household form per cadre keeps the pages,
+/// not the files, small enough for the tests.
+#[test]
+fn a_city_roster_is_printed_from_the_page() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("全市");
+    std::fs::create_dir(&folder).unwrap();
+    zoufang::dev::sample::write_city_roster_with_quota(&folder.join("名单.xlsx"), 6000, 1).unwrap();
+    let server = start(&folder);
+    let clerk = Clerk::open(chromium, &server, "city");
+    clerk.wait(
+        "document.getElementById('status').innerText.includes('可以打印')",
+        Duration::from_secs(180),
+    );
+    let plan = clerk.rows("#plan tbody tr");
+    assert_eq!(plan.len(), 101, "100 departments and 合计");
+    assert_eq!(plan[100][2], "6000", "{:?}", plan[100]);
+    clerk.click("#kits");
+    clerk.wait(
+        "document.getElementById('kits-status').innerText.includes('正在生成')",
+        Duration::from_secs(60),
+    );
+    let during = clerk.text("#kits-status");
+    clerk.wait(
+        "document.getElementById('kits-status').innerText.includes('已生成')",
+        Duration::from_secs(1200),
+    );
+    let done = clerk.text("#kits-status");
+    let number_after = |text: &str, mark: &str| -> usize {
+        let rest = &text[text
+            .find(mark)
+            .unwrap_or_else(|| panic!("{mark} in {text}"))
+            + mark.len()..];
+        let digits: String = rest
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits
+            .parse()
+            .unwrap_or_else(|_| panic!("a number after {mark} in {text}"))
+    };
+    let files = walk(&folder.join("打印材料"));
+    let count = |ext: &str| {
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .count()
+    };
+    let (pdfs, books) = (count("pdf"), count("xlsx"));
+    // Progress, result and folder count the same files.
+    assert_eq!(number_after(&during, "/"), pdfs, "{during}");
+    assert_eq!(number_after(&done, "已生成"), pdfs, "{done}");
+    assert_eq!(number_after(&done, "另有"), books, "{done}");
+    assert_eq!(books, 100);
+    assert!(pdfs > 7000, "{pdfs}");
+    // One folded line per department.
+    let folded =
+        clerk.js("[...document.querySelectorAll('#kits-files details')].map((d) => d.open)");
+    let folded = folded.as_array().unwrap();
+    assert_eq!(folded.len(), 100, "{}", folded.len());
+    assert!(folded.iter().all(|open| open == false));
+    // The next steps, one click away.
+    clerk.click("nav#steps a[href='#returns-section']");
+    clerk.wait(
+        "((r) => r.top >= 0 && r.top < innerHeight / 2)(document.getElementById('returns-section').getBoundingClientRect())",
+        Duration::from_secs(10),
+    );
+    clerk.shot("8_全市_打印完成", "kits-status");
+    // A department's zip for the print shop: its PDFs, nothing else.
+    let first = clerk.js("document.querySelector('#kits-files a.zip').getAttribute('href')");
+    let first = first.as_str().expect("a department's zip");
+    let department = clerk.js(&format!(
+        "decodeURIComponent({}.split('=')[1])",
+        serde_json::to_string(first).unwrap()
+    ));
+    let department = department.as_str().unwrap().to_string();
+    let zip = server.request("GET", first, b"");
+    assert_eq!(zip.status, 200);
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.body)).expect("a zip");
+    let theirs = walk(&folder.join("打印材料").join(&department))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .count();
+    assert_eq!(archive.len(), theirs, "{department}");
+    assert!(
+        archive
+            .file_names()
+            .all(|n| n.is_ok_and(|n| n.ends_with(".pdf")))
+    );
+    // Nothing left behind by the zip.
+    assert!(std::fs::read_dir(&folder).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".打包中")
+    }),);
+}
+
 /// A Word document (a zip with `word/document.xml`), as `.docx` files are.
 fn word_document() -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());

@@ -7,5 +7,5 @@ pub mod bench;
 pub(crate) mod bench_page;
 pub mod bench_scan;
 pub mod measure;
-pub(crate) mod sample;
+pub mod sample;
 pub mod served;

@@ -622,17 +622,33 @@ fn write_header(
 /// A synthetic city roster with `cadres` cadres, about one village per five
 /// cadres and one department per sixty, written with constant memory.
 pub(crate) fn write_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
-    city_roster(path, cadres, false)
+    city_roster(path, cadres, false, None)
+}
+
+/// The synthetic city with `quota` household forms per cadre: the city's
+/// cadres, villages, departments and files, with fewer pages (the page's
+/// print step at city scale, in the browser tests).
+pub fn write_city_roster_with_quota(
+    path: &Path,
+    cadres: usize,
+    quota: u32,
+) -> Result<(), XlsxError> {
+    city_roster(path, cadres, false, Some(quota))
 }
 
 /// The synthetic city with a mobile number one digit short on every cadre:
 /// a roster with as many faults as cadres (the web page's fault table at
 /// its largest).
 pub(crate) fn write_faulty_city_roster(path: &Path, cadres: usize) -> Result<(), XlsxError> {
-    city_roster(path, cadres, true)
+    city_roster(path, cadres, true, None)
 }
 
-fn city_roster(path: &Path, cadres: usize, short_mobiles: bool) -> Result<(), XlsxError> {
+fn city_roster(
+    path: &Path,
+    cadres: usize,
+    short_mobiles: bool,
+    quota: Option<u32>,
+) -> Result<(), XlsxError> {
     let cadres = cadres.max(1);
     let villages = (cadres / 5).max(1);
     let departments = (cadres / 60).clamp(1, 600);
@@ -715,7 +731,7 @@ fn city_roster(path: &Path, cadres: usize, short_mobiles: bool) -> Result<(), Xl
             if short_mobiles { mobile / 10 } else { mobile } as f64,
         )?;
         sheet.write_string(r, 4, format!("{town}{name}"))?;
-        sheet.write_number(r, 5, (30 + i % 4) as f64)?;
+        sheet.write_number(r, 5, quota.map_or((30 + i % 4) as f64, f64::from))?;
     }
     let bytes = workbook.save_to_buffer()?;
     crate::shared::atomic::write_atomic(path, &bytes).map_err(XlsxError::IoError)
