@@ -482,8 +482,19 @@ fn a_clerk_runs_the_campaign_in_chromium() {
         "document.getElementById('status').innerText.includes('请拖到「三、扫描件」')",
         long,
     );
-    clerk.set_value("scan-received", "2017-03-20");
+    // A received date typed wrong (a year to come): the files are kept,
+    // the reading refused with a sentence shown as an error, nothing noted.
+    clerk.set_value("scan-received", "2099-03-20");
     clerk.choose("#scans-file", &[&stack, &photo]);
+    clerk.wait(
+        "document.getElementById('scan-status').className === 'bad' && document.getElementById('scan-status').innerText.includes('晚于今天')",
+        long,
+    );
+    assert_eq!(walk(&folder.join("扫描件")).len(), 2);
+    assert!(!folder.join("扫描结果/交回情况.xlsx").exists());
+    // Mended, and read again without dropping the files again.
+    clerk.set_value("scan-received", "2017-03-20");
+    clerk.click("#scan-read");
     clerk.wait(
         "!document.getElementById('scan-found').hidden && [...document.querySelectorAll('#scan-unreadable img')].some((i) => i.complete && i.naturalWidth > 0)",
         Duration::from_secs(120),
@@ -506,6 +517,22 @@ fn a_clerk_runs_the_campaign_in_chromium() {
     );
     assert!(folder.join("扫描结果/交回情况.xlsx").is_file());
     clerk.shot("6_扫描件", "scan-section");
+    // A reload keeps what was found; a file set aside (moved, not deleted)
+    // leaves the rest read again.
+    clerk.js("(location.reload(), 0)");
+    std::thread::sleep(Duration::from_millis(500));
+    clerk.wait("!document.getElementById('scan-found').hidden", long);
+    assert_eq!(clerk.text("#scan-status"), status);
+    clerk.js(
+        "(window.asked = [], window.confirm = (m) => { window.asked.push(m); return true; }, 0)",
+    );
+    clerk.click("#scan-files-box summary");
+    clerk.click("#scan-files tbody tr:last-child button");
+    clerk.wait(
+        "document.getElementById('scan-status').innerText.includes('读了 1 个文件、5 页')",
+        Duration::from_secs(120),
+    );
+    assert!(folder.join("扫描件_不用的/照片.jpg").is_file());
 
     // 回收: first a mistake — one return received on a wrong day (03-10):
     // its later visits are refused, said once per reason; it is withdrawn

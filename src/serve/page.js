@@ -504,6 +504,8 @@ function drawScan(s) {
   }
   $("scan-files-title").textContent = "放进来的扫描件：" + s.files.length + " 个文件";
   $("scan-files-box").hidden = s.files.length === 0;
+  // A read refused (a wrong received date) is read again once the date is mended.
+  $("scan-read").hidden = s.files.length === 0 || s.state === "running";
   const status = $("scan-status");
   status.className = "muted";
   $("scan-progress").hidden = s.state !== "running";
@@ -644,6 +646,8 @@ async function readScans() {
       if (e.message.includes("正在读")) { await new Promise((r) => setTimeout(r, 1000)); continue; }
       $("scan-status").className = "bad";
       $("scan-status").textContent = e.message;
+      // The files stay; once the date is mended they are read with this button.
+      call("GET", "/api/scan").then((s) => { $("scan-read").hidden = s.files.length === 0; }).catch(() => {});
       return;
     }
   }
@@ -668,6 +672,7 @@ async function setAside(name) {
   if (left.files.length > 0) await readScans(); else drawScan(left);
 }
 
+$("scan-read").addEventListener("click", readScans);
 $("drop-scans").addEventListener("click", () => $("scans-file").click());
 $("scans-file").addEventListener("change", () => { addScans([...$("scans-file").files]); $("scans-file").value = ""; });
 $("drop-scans").addEventListener("dragover", (e) => { e.preventDefault(); $("drop-scans").classList.add("over"); });
