@@ -360,7 +360,7 @@ pub(crate) fn write_closing(
             scope.as_deref().unwrap_or("全市")
         ));
         let rel = PathBuf::from(CLOSING_FOLDER).join(format!("{name}.pdf"));
-        write_pdf(
+        let written = write_pdf(
             engine,
             settings,
             &closing.job(),
@@ -368,7 +368,11 @@ pub(crate) fn write_closing(
             out,
             emit_data,
             "走访活动数据汇总",
-        )
+        );
+        // A pack is a dozen pages of long tables: what it cached goes at
+        // once (505 -> 316 MB for the city's 101 packs, 10 -> 11 s).
+        crate::typeset::evict_all_caches();
+        written
     };
     let (done, ()) = in_parallel_while(&scopes, one, || ());
     done.into_iter().collect()

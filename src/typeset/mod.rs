@@ -20,7 +20,8 @@ use crate::shared::fault::{Fault, Place};
 pub(crate) use fonts::EMBEDDED_FONTS;
 use fonts::{load_font_dir, missing_glyphs};
 pub(crate) use pdf::{
-    ALL_PAGES, Picture, evict_caches, pdf_bytes_of, png_pages, svg_of, typeset_pdf,
+    ALL_PAGES, Picture, evict_all_caches, evict_caches, pdf_bytes_of, png_pages, svg_of,
+    typeset_pdf,
 };
 use stamps::CardStamps;
 use templates::BUILTIN_TEMPLATES;

@@ -154,6 +154,13 @@ impl Engine {
     }
 }
 
+/// Empties Typst's process-wide caches, after a document too large for
+/// the next to gain from what it left (fonts stay loaded: they are the
+/// engine's, not the caches').
+pub(crate) fn evict_all_caches() {
+    typst::comemo::evict(0);
+}
+
 /// Keeps Typst's process-wide caches from growing with the run: after every
 /// `TRIM_EVERY`th document (counted across threads), what no document used
 /// since the previous trim goes. What documents share (fonts, the templates'
