@@ -1195,52 +1195,50 @@ fn withdraw_in(tx: &Connection, import: &Import, day: Date) -> rusqlite::Result<
     let after = (import.received.as_str(), import.id);
     for kind in [Kind::Visit, Kind::Problem] {
         let table = kind.table();
-        let identities: Vec<String> = {
-            let mut stmt = tx.prepare(&format!(
-                "SELECT identity FROM {table} WHERE import_id = ?1"
-            ))?;
-            let rows = stmt.query_map([import.id], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        // Of each record, the next import still counting that held it: a
-        // version of its own (nothing to do), or the record unchanged.
-        let mut next_version = tx.prepare(&format!(
-            "SELECT i.received, i.id FROM {table} r JOIN imports i ON i.id = r.import_id
-             WHERE r.identity = ?1 AND i.withdrawn IS NULL AND (i.received, i.id) > (?2, ?3)
-             ORDER BY i.received, i.id LIMIT 1"
-        ))?;
-        let mut next_repeat = tx.prepare(
-            "SELECT i.received, i.id, r.sheet, r.row FROM repeats r JOIN imports i ON i.id = r.import_id
-             WHERE r.identity = ?1 AND r.kind = ?4 AND i.withdrawn IS NULL
-                AND (i.received, i.id) > (?2, ?3)
-             ORDER BY i.received, i.id LIMIT 1",
+        // Of each record the withdrawn import stored, the first import after
+        // it, still counting, that held the record unchanged (a repeat), when
+        // no import between them stored a version of its own: that import
+        // now holds the record. Set at once, not record by record (the
+        // city's import: 2.9 s record by record).
+        tx.execute_batch("DROP TABLE IF EXISTS temp.promoted")?;
+        tx.execute(
+            &format!(
+                "CREATE TEMP TABLE promoted AS
+                 WITH first_repeat AS (
+                     SELECT r.identity, i.received, i.id AS holder, r.sheet, r.row,
+                         ROW_NUMBER() OVER (PARTITION BY r.identity ORDER BY i.received, i.id) AS n
+                     FROM {table} mine
+                     JOIN repeats r ON r.identity = mine.identity AND r.kind = ?4
+                     JOIN imports i ON i.id = r.import_id
+                     WHERE mine.import_id = ?1 AND i.withdrawn IS NULL
+                         AND (i.received, i.id) > (?2, ?3))
+                 SELECT p.identity, p.holder, p.sheet, p.row FROM first_repeat p
+                 WHERE p.n = 1 AND NOT EXISTS (
+                     SELECT 1 FROM {table} v JOIN imports i ON i.id = v.import_id
+                     WHERE v.identity = p.identity AND i.withdrawn IS NULL
+                         AND (i.received, i.id) > (?2, ?3)
+                         AND (i.received, i.id) < (p.received, p.holder))"
+            ),
+            params![import.id, after.0, after.1, kind as i64],
         )?;
-        let columns = kind.content_columns();
-        let mut copy = tx.prepare(&format!(
-            "INSERT INTO {table} (identity, import_id, sheet, row, {columns})
-             SELECT identity, ?3, ?4, ?5, {columns} FROM {table}
-             WHERE identity = ?1 AND import_id = ?2"
-        ))?;
-        let mut forget =
-            tx.prepare("DELETE FROM repeats WHERE identity = ?1 AND kind = ?2 AND import_id = ?3")?;
-        for identity in &identities {
-            let version: Option<(String, i64)> = next_version
-                .query_row(params![identity, after.0, after.1], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            let repeat: Option<(String, i64, i64, i64)> = next_repeat
-                .query_row(params![identity, after.0, after.1, kind as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
-                .optional()?;
-            if let Some((received, holder, sheet, row)) = repeat
-                && version.is_none_or(|v| (received.as_str(), holder) < (v.0.as_str(), v.1))
-            {
-                copy.execute(params![identity, import.id, holder, sheet, row])?;
-                forget.execute(params![identity, kind as i64, holder])?;
-            }
-        }
+        let columns: Vec<&str> = kind.content_columns().split(", ").collect();
+        let taken: Vec<String> = columns.iter().map(|c| format!("t.{c}")).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} (identity, import_id, sheet, row, {})
+                 SELECT t.identity, p.holder, p.sheet, p.row, {} FROM temp.promoted p
+                 JOIN {table} t ON t.identity = p.identity AND t.import_id = ?1",
+                columns.join(", "),
+                taken.join(", ")
+            ),
+            [import.id],
+        )?;
+        tx.execute(
+            "DELETE FROM repeats WHERE kind = ?1
+                AND (identity, import_id) IN (SELECT identity, holder FROM temp.promoted)",
+            [kind as i64],
+        )?;
+        tx.execute_batch("DROP TABLE temp.promoted")?;
     }
     Ok(())
 }
