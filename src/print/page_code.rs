@@ -1,4 +1,4 @@
-//! The code in the top-right corner of every printed form page (annexes 1,
+//! The code at the top of every printed form page (annexes 1,
 //! 3 and 4): which campaign, which form and which copy of it, so that a
 //! scanner's stack says what came back (`zoufang scan`).
 //!

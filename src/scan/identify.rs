@@ -9,11 +9,17 @@ use crate::print::page_code::{self, MODULE_MM, PageCode};
 use super::raster::Gray;
 
 /// Where the code sits on the page (style.typ `page-code`): the right edge
-/// of its image 6 mm from the page's right edge, its top 3 mm from the top;
-/// the image includes a white border of 4 modules.
-const CODE_RIGHT_MM: f64 = 204.0;
+/// of its image 52 mm from the page's right edge, its top 3 mm from the
+/// top (where a page skewed 5° within the scan still shows it whole); the
+/// image includes a white border of 4 modules.
+const CODE_RIGHT_MM: f64 = 158.0;
 const CODE_TOP_MM: f64 = 3.0;
 const QUIET_MODULES: f64 = 4.0;
+
+/// Where the code is looked for first, as fractions of the page's width
+/// and height (x0, y0, x1, y1): near the top right of the middle, and the
+/// same turned round.
+const CODE_REGIONS: [(f64, f64, f64, f64); 2] = [(0.55, 0.0, 0.9, 0.22), (0.1, 0.78, 0.45, 1.0)];
 
 /// The page's long side (A4), in millimetres.
 const A4_LONG_MM: f64 = 297.0;
@@ -118,6 +124,34 @@ impl Working {
         x < self.gray.width && y < self.gray.height && self.gray.get(x, y) < self.ink
     }
 
+    /// A copy with isolated dark specks removed where the code is looked
+    /// for first (each pixel there the median of the nine around it; a
+    /// module of three pixels keeps its shape).
+    fn despeckled(&self) -> Working {
+        let (width, height) = (self.gray.width, self.gray.height);
+        let mut gray = self.gray.clone();
+        for (fx0, fy0, fx1, fy1) in CODE_REGIONS {
+            let at = |f: f64, n: usize| ((n as f64 * f) as usize).clamp(1, n.saturating_sub(1));
+            for y in at(fy0, height)..at(fy1, height) {
+                for x in at(fx0, width)..at(fx1, width) {
+                    let mut around = [0u8; 9];
+                    for (k, (dx, dy)) in (0..3)
+                        .flat_map(|dy| (0..3).map(move |dx| (dx, dy)))
+                        .enumerate()
+                    {
+                        around[k] = self.gray.get(x + dx - 1, y + dy - 1);
+                    }
+                    around.sort_unstable();
+                    gray.pixels[y * width + x] = around[4];
+                }
+            }
+        }
+        Working {
+            gray,
+            ink: self.ink,
+        }
+    }
+
     /// Whether nothing is printed or written on the page: no square of
     /// about 2 mm is a fifth dark.
     pub(crate) fn blank(&self) -> bool {
@@ -162,9 +196,10 @@ enum Missing {
     Foreign,
 }
 
-/// Looks for the page's code: first where it is printed (top-right, or
-/// bottom-left on a page turned round), then on the whole page.
-fn find_code(w: &Working) -> Result<Found, Missing> {
+/// Looks for the page's code: first where it is printed (near the top,
+/// right of the middle; on a page turned round, near the bottom, left of
+/// the middle), then, with `whole_page`, on the whole page.
+fn find_code(w: &Working, whole_page: bool) -> Result<Found, Missing> {
     let (width, height) = (w.gray.width, w.gray.height);
     let region = |fx0: f64, fy0: f64, fx1: f64, fy1: f64| {
         (
@@ -174,16 +209,20 @@ fn find_code(w: &Working) -> Result<Found, Missing> {
             (height as f64 * fy1) as usize,
         )
     };
+    let region_at = |(fx0, fy0, fx1, fy1): (f64, f64, f64, f64)| region(fx0, fy0, fx1, fy1);
     // Below 250 dpi a module is 3-4 pixels; rqrr finds codes turned a few
     // degrees far more often on the corner enlarged twice (smoothly).
     let dpi = width.max(height) as f64 / (A4_LONG_MM / 25.4);
     let zoom = if dpi < 250.0 { 2 } else { 1 };
     let mut missing = Missing::None;
-    for (x0, y0, x1, y1, zoom) in [
-        with(region(0.6, 0.0, 1.0, 0.22), zoom),
-        with(region(0.0, 0.78, 0.4, 1.0), zoom),
-        with(region(0.0, 0.0, 1.0, 1.0), 1),
-    ] {
+    let mut regions = vec![
+        with(region_at(CODE_REGIONS[0]), zoom),
+        with(region_at(CODE_REGIONS[1]), zoom),
+    ];
+    if whole_page {
+        regions.push(with(region(0.0, 0.0, 1.0, 1.0), 1));
+    }
+    for (x0, y0, x1, y1, zoom) in regions {
         let (rw, rh) = (x1 - x0, y1 - y0);
         if rw < 21 || rh < 21 {
             continue;
@@ -456,7 +495,7 @@ fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<(f64, f64, f64)> {
 
 /// The centres of the page marks (style.typ `page-code`), in millimetres:
 /// top-left, bottom-left, bottom-right.
-const MARKS_MM: [(f64, f64); 3] = [(12.0, 12.0), (12.0, 287.0), (198.0, 287.0)];
+const MARKS_MM: [(f64, f64); 3] = [(14.0, 14.0), (14.0, 285.0), (196.0, 285.0)];
 
 /// The side of a page mark, in millimetres.
 const MARK_MM: f64 = 3.0;
@@ -464,10 +503,16 @@ const MARK_MM: f64 = 3.0;
 /// How far from where the code puts it a page mark is looked for.
 const MARK_REACH_MM: f64 = 8.0;
 
-/// The centre of the page mark near `predicted`: a solid dark square of
-/// about `MARK_MM` a side, the one nearest `predicted`.
-fn find_mark(w: &Working, predicted: (f64, f64), px_per_mm: f64) -> Option<(f64, f64)> {
-    let reach = MARK_REACH_MM * px_per_mm;
+/// The centre of the page mark near `predicted` (within `reach_mm`): a
+/// solid dark square of about `MARK_MM` a side, the one nearest
+/// `predicted`.
+fn find_mark(
+    w: &Working,
+    predicted: (f64, f64),
+    px_per_mm: f64,
+    reach_mm: f64,
+) -> Option<(f64, f64)> {
+    let reach = reach_mm * px_per_mm;
     let side = MARK_MM * px_per_mm;
     let clamp = |v: f64, max: usize| (v.max(0.0) as usize).min(max);
     let (x0, x1) = (
@@ -550,9 +595,30 @@ fn page_geometry(w: &Working, found: &Found) -> Option<Affine> {
         let (a, b) = (rough.map((0.0, 0.0)), rough.map((1.0, 0.0)));
         (b.0 - a.0).hypot(b.1 - a.1)
     };
-    let marks: Vec<_> = MARKS_MM
+    let mut marks: Vec<Option<(f64, f64)>> = MARKS_MM
         .iter()
-        .filter_map(|&m| find_mark(w, rough.map(m), px_per_mm).map(|at| (m, at)))
+        .map(|&m| find_mark(w, rough.map(m), px_per_mm, MARK_REACH_MM))
+        .collect();
+    if marks.iter().any(Option::is_none) {
+        // A second look for those missed, further out, from the code and
+        // the marks found (a low resolution or a skew throws the code's
+        // guess a few millimetres off at the foot of the page).
+        let found: Vec<Pair> = MARKS_MM
+            .iter()
+            .zip(&marks)
+            .filter_map(|(&m, at)| at.map(|at| (m, at)))
+            .collect();
+        let guess = Affine::fit(&[pairs.as_slice(), &found].concat()).unwrap_or(rough);
+        for (mark, at) in MARKS_MM.iter().zip(&mut marks) {
+            if at.is_none() {
+                *at = find_mark(w, guess.map(*mark), px_per_mm, 2.0 * MARK_REACH_MM);
+            }
+        }
+    }
+    let marks: Vec<Pair> = MARKS_MM
+        .iter()
+        .zip(marks)
+        .filter_map(|(&m, at)| at.map(|at| (m, at)))
         .collect();
     if marks.len() < 2 {
         return None;
@@ -603,21 +669,26 @@ fn inked_mm2(w: &Working, page: &Affine) -> usize {
 
 /// Reads one page.
 pub(crate) fn identify(w: &Working) -> Outcome {
-    let found = match find_code(w) {
+    // Dust on the glass breaks a small code's finder rings at 150 dpi: a
+    // page whose code was not read (and that is not blank) is looked at
+    // again without its specks.
+    let found = match find_code(w, true) {
+        Ok(found) => Ok(found),
+        Err(_) if w.blank() => return Outcome::Blank,
+        Err(Missing::Foreign) => Err(Missing::Foreign),
+        Err(missing) => find_code(&w.despeckled(), false).map_err(|_| missing),
+    };
+    let found = match found {
         Ok(found) => found,
         Err(missing) => {
-            return if w.blank() {
-                Outcome::Blank
-            } else {
-                Outcome::Unreadable(
-                    match missing {
-                        Missing::None => "找不到表右上角的二维码（不是本程序印的表，或二维码被遮住、撕掉）",
-                        Missing::Damaged => "右上角的二维码读不出来（太模糊、被污损或扫描分辨率太低；请用 200 dpi 以上重扫这一页）",
-                        Missing::Foreign => "页上的二维码不是走访表的（如联系卡、网址）",
-                    }
-                    .into(),
-                )
-            };
+            return Outcome::Unreadable(
+                match missing {
+                    Missing::None => "找不到表上方的二维码（不是本程序印的表，或二维码被遮住、撕掉）",
+                    Missing::Damaged => "表上方的二维码读不出来（太模糊、被污损或扫描分辨率太低；请用 200 dpi 以上重扫这一页）",
+                    Missing::Foreign => "页上的二维码不是走访表的（如联系卡、网址）",
+                }
+                .into(),
+            );
         }
     };
     let Ok((tag, code)) = page_code::parse(&found.text) else {
