@@ -986,6 +986,34 @@ fn the_scan_step_on_the_page_counts_what_the_command_line_counts() {
     assert_eq!(status["files"].as_array().unwrap().len(), 0);
     let nothing = server.request("POST", "/api/scan", b"");
     assert_eq!(nothing.status, 409, "{}", nothing.text());
+    // What the ledger noted from it went with it: received on the wrong
+    // day, it is dropped again and read with the right one.
+    assert!(
+        aside
+            .text()
+            .contains("台账里按它记下的 2 张入户调查表已去掉"),
+        "{}",
+        aside.text()
+    );
+    let paper = |day| {
+        zoufang::summary::ledger::Ledger::open(&folder.join("台账.sqlite"))
+            .unwrap()
+            .paper_as_of(day)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(paper(jiff::civil::date(2026, 1, 1)), 0);
+    let again = server.request(
+        "POST",
+        &format!("/api/scan/file?name={}", encode("叠1.pdf")),
+        &std::fs::read(folder.join("扫描件_不用的/叠1.pdf")).unwrap(),
+    );
+    assert_eq!(again.status, 200, "{}", again.text());
+    server.request("POST", "/api/scan?received=2017-03-27", b"");
+    let status = scan_done(&server);
+    assert_eq!(status["found"]["recorded_new"], 2, "{status}");
+    assert_eq!(paper(jiff::civil::date(2017, 3, 26)), 0);
+    assert_eq!(paper(jiff::civil::date(2017, 3, 27)), 2);
 }
 
 /// The corpus, in small: every household form of two cadres (60)

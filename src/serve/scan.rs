@@ -27,6 +27,7 @@ use crate::scan::report::{self, RETURNS_BOOK, Totals};
 use crate::shared::atomic::write_atomic;
 use crate::shared::date::show_date;
 use crate::shared::fault::io_words;
+use crate::summary::ledger::Ledger;
 
 /// A reading of the scanner's files, on a thread of its own.
 pub(super) struct ScanRun {
@@ -279,13 +280,30 @@ pub(super) fn set_aside(state: &State, url: &str) -> Reply {
     if let Err(e) = std::fs::create_dir_all(&aside).and_then(|()| std::fs::rename(&path, &target)) {
         return Reply::message(500, format!("没有移开（{}）", io_words(&e, true)));
     }
-    Reply::message(
-        200,
-        format!(
-            "「{name}」已移到「{}」，下次读扫描件时不再读它。",
-            shown(&state.folder, &target)
+    let moved = format!(
+        "「{name}」已移到「{}」，下次读扫描件时不再读它。",
+        shown(&state.folder, &target)
+    );
+    // What the ledger noted from it goes too: a file read with a wrong
+    // received day is set aside, then dropped again with the right one.
+    let ledger = state.folder.join(LEDGER_FILE);
+    if !ledger.is_file() {
+        return Reply::message(200, moved);
+    }
+    match Ledger::open(&ledger).and_then(|mut l| l.forget_paper_of(&name)) {
+        Ok(0) => Reply::message(200, moved),
+        Ok(n) => Reply::message(
+            200,
+            format!(
+                "{moved}台账里按它记下的 {n} 张入户调查表已去掉（别的扫描件里也有的，重新读时再记上）。"
+            ),
         ),
-    )
+        Err(fault) => Reply::faults(
+            500,
+            format!("{moved}但台账里按它记下的表没有去掉"),
+            &[fault],
+        ),
+    }
 }
 
 /// Starts reading every file of `扫描件/` (received on `?received=`, else

@@ -250,6 +250,16 @@ impl Ledger {
         Ok(done)
     }
 
+    /// Forgets the paper forms first noted from the scanner's file named
+    /// `file` (set aside: a wrong file, or one read with a wrong received
+    /// day); how many. Reading the files kept notes again the forms they
+    /// also hold.
+    pub fn forget_paper_of(&mut self, file: &str) -> Result<usize, Fault> {
+        self.db
+            .execute("DELETE FROM paper WHERE file = ?1", params![file])
+            .map_err(|e| refused(&self.path, &e))
+    }
+
     /// The paper forms received by `day`: serial and whether filled.
     pub fn paper_as_of(&self, day: Date) -> Result<Vec<(String, bool)>, Fault> {
         let fault = |e: rusqlite::Error| refused(&self.path, &e);
