@@ -56,8 +56,7 @@ fn stack(roster: &Path, limit: usize) -> Result<Vec<JpegPage>, String> {
                 .data()
                 .chunks(4)
                 .map(|p| {
-                    let g = (u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114)
-                        / 1000;
+                    let g = u32::from(crate::scan::raster::luma(p[0], p[1], p[2]));
                     (g + 255 - u32::from(p[3])).min(255) as u8
                 })
                 .collect();

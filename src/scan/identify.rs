@@ -466,6 +466,22 @@ impl Affine {
         Some(Affine([a, b, c, d, e, f]))
     }
 
+    /// Whether the map places a page as a scanner does: the same scale
+    /// across and down (within 4%), right angles kept (within 2°), turned
+    /// less than 10° from upright or from upside down.
+    fn near_rigid(&self) -> bool {
+        let h = &self.0;
+        let (across, down) = ((h[0], h[3]), (h[1], h[4]));
+        let (sa, sd) = (across.0.hypot(across.1), down.0.hypot(down.1));
+        if sa <= 0.0 || sd <= 0.0 || (sa / sd - 1.0).abs() > 0.04 {
+            return false;
+        }
+        let cos_right = (across.0 * down.0 + across.1 * down.1) / (sa * sd);
+        let turn = across.1.atan2(across.0).to_degrees().abs();
+        let mirrored = across.0 * down.1 - across.1 * down.0 < 0.0;
+        cos_right.abs() < 2f64.to_radians().sin() && !mirrored && !(10.0..=170.0).contains(&turn)
+    }
+
     fn map(&self, (x, y): (f64, f64)) -> (f64, f64) {
         let h = &self.0;
         (h[0] * x + h[1] * y + h[2], h[3] * x + h[4] * y + h[5])
@@ -627,6 +643,81 @@ fn page_geometry(w: &Working, found: &Found) -> Option<Affine> {
     Affine::fit(&pairs)
 }
 
+/// The page's width (A4), in millimetres.
+const A4_SHORT_MM: f64 = 210.0;
+
+/// How far from where a page filling the scan would put it a page mark is
+/// looked for when the code could not be found: a page laid a little off
+/// the glass, or a scan of a larger area.
+const LOST_MARK_REACH_MM: f64 = 18.0;
+
+/// The page's geometry from its marks alone, for a page whose code was
+/// not found (JPEG blur or specks can hide a small code's finder patterns
+/// from the detector while its modules are still plain): the three marks
+/// looked for near the corners of the scan, either way up. Only a fit that
+/// is a near-rigid placing of the page (same scale both ways, square, a
+/// few degrees of skew) is taken.
+fn page_from_marks(w: &Working) -> Option<Affine> {
+    let (width, height) = (w.gray.width as f64, w.gray.height as f64);
+    let px_per_mm = width.max(height) / A4_LONG_MM;
+    let mut placed = None;
+    for turned in [false, true] {
+        let expected = |(x, y): (f64, f64)| {
+            let (x, y) = if turned {
+                (A4_SHORT_MM - x, A4_LONG_MM - y)
+            } else {
+                (x, y)
+            };
+            (x * px_per_mm, y * px_per_mm)
+        };
+        let marks: Option<Vec<Pair>> = MARKS_MM
+            .iter()
+            .map(|&m| find_mark(w, expected(m), px_per_mm, LOST_MARK_REACH_MM).map(|at| (m, at)))
+            .collect();
+        let Some(marks) = marks else { continue };
+        let Some(page) = Affine::fit(&marks) else {
+            continue;
+        };
+        if !page.near_rigid() || placed.is_some() {
+            // Marks found both ways up cannot both be the page's.
+            if placed.is_some() {
+                return None;
+            }
+            continue;
+        }
+        placed = Some(page);
+    }
+    placed
+}
+
+/// Reads the code where the page's geometry says it is printed: each size
+/// the code may have is tried (it is printed right-aligned, so its size
+/// moves its left edge), the grid laid from the finder patterns found near
+/// where the geometry puts them.
+fn code_at(w: &Working, page: &Affine) -> Option<Found> {
+    // Versions 1 to 10: a household form's code is version 2, a village's
+    // with a long name version 5 or so.
+    (0..10).find_map(|version| {
+        let modules = 21 + 4 * version;
+        let side = modules as f64 * MODULE_MM;
+        let left = CODE_RIGHT_MM - QUIET_MODULES * MODULE_MM - side;
+        let top = CODE_TOP_MM + QUIET_MODULES * MODULE_MM;
+        let rough = [
+            page.map((left, top)),
+            page.map((left + side, top)),
+            page.map((left + side, top + side)),
+            page.map((left, top + side)),
+        ];
+        let (text, finders) = refine(w, rough, modules)?;
+        page_code::parse(&text).ok()?;
+        Some(Found {
+            text,
+            finders,
+            modules,
+        })
+    })
+}
+
 /// Where the code's finder patterns' centres sit on the printed page, in
 /// millimetres: top-left, top-right, bottom-left.
 fn finders_on_paper(modules: usize) -> [(f64, f64); 3] {
@@ -677,6 +768,15 @@ pub(crate) fn identify(w: &Working) -> Outcome {
         Err(_) if w.blank() => return Outcome::Blank,
         Err(Missing::Foreign) => Err(Missing::Foreign),
         Err(missing) => find_code(&w.despeckled(), false).map_err(|_| missing),
+    };
+    // A code the detector missed is read where the page marks say it is.
+    let found = match found {
+        Err(Missing::Foreign) => Err(Missing::Foreign),
+        Err(missing) => match page_from_marks(w).and_then(|page| code_at(w, &page)) {
+            Some(found) => Ok(found),
+            None => Err(missing),
+        },
+        found => found,
     };
     let found = match found {
         Ok(found) => found,

@@ -7,6 +7,7 @@
 //! holds the pages in flight, not the stack.
 
 pub(crate) mod archive;
+pub(crate) mod filters;
 pub(crate) mod identify;
 pub mod job;
 pub(crate) mod pdf;

@@ -13,6 +13,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use lopdf::{Dictionary, Object, Stream, StringFormat};
 
+use super::filters;
+
 /// Where an object is: at an offset of the file, or inside an object
 /// stream (its container's number and its place there), or deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -516,44 +518,15 @@ impl<R: Read + Seek> Pdf<R> {
         Err(damaged())
     }
 
-    /// A stream's data decoded (Flate, with PNG predictors), within `limit`
-    /// bytes.
+    /// A stream's data with its byte filters undone (Flate with PNG
+    /// predictors, as tables and object streams have), within `limit` bytes.
     fn decoded(&mut self, stream: &Stream, limit: u64) -> Result<Vec<u8>, Why> {
         let raw = self.content(stream, limit)?;
         let filter = self.get(&stream.dict, b"Filter");
-        let flate = match &filter {
-            None => false,
-            Some(Object::Name(n)) if n == b"FlateDecode" || n == b"Fl" => true,
-            Some(Object::Array(a)) if a.is_empty() => false,
-            Some(Object::Array(a))
-                if a.len() == 1 && matches!(a[0].as_name(), Ok(b"FlateDecode" | b"Fl")) =>
-            {
-                true
-            }
-            Some(_) => return Err(damaged()),
-        };
-        if !flate {
-            return Ok(raw);
-        }
-        let data = inflate(&raw, limit).ok_or_else(damaged)?;
-        let parms = match self.get(&stream.dict, b"DecodeParms") {
-            Some(Object::Dictionary(d)) => Some(d),
-            Some(Object::Array(a)) => a.first().and_then(|o| o.as_dict().ok()).cloned(),
-            _ => None,
-        };
-        let int = |key: &[u8], default: i64| {
-            parms
-                .as_ref()
-                .and_then(|p| p.get(key).ok())
-                .and_then(|o| o.as_i64().ok())
-                .unwrap_or(default)
-        };
-        match int(b"Predictor", 1) {
-            1 => Ok(data),
-            p if p >= 10 => {
-                let columns = usize::try_from(int(b"Columns", 1)).map_err(|_| damaged())?;
-                unpredict(&data, columns, 1).ok_or_else(damaged)
-            }
+        let parms = self.get(&stream.dict, b"DecodeParms");
+        let chain = filters::chain(filter.as_ref(), parms.as_ref());
+        match filters::unfilter(raw, &chain, limit) {
+            Ok(out) if out.codec.is_none() => Ok(out.data),
             _ => Err(damaged()),
         }
     }
@@ -605,67 +578,6 @@ impl<R: Read + Seek> Pdf<R> {
                 Ok(())
             }
         }
-    }
-}
-
-/// Flate data inflated, no further than `limit` bytes.
-pub(crate) fn inflate(data: &[u8], limit: u64) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity((limit as usize).min(data.len() * 4).min(1 << 26));
-    let read = flate2::read::ZlibDecoder::new(data)
-        .take(limit)
-        .read_to_end(&mut out);
-    // A stream cut short still gives the rows it holds.
-    (read.is_ok() || !out.is_empty()).then_some(out)
-}
-
-/// Rows filtered as PNG does (a filter byte before each row of `columns`
-/// samples of `bytes_per_pixel`), unfiltered.
-pub(crate) fn unpredict(data: &[u8], columns: usize, bytes_per_pixel: usize) -> Option<Vec<u8>> {
-    let bpp = bytes_per_pixel.max(1);
-    let row = columns.checked_mul(bpp)?;
-    if row == 0 {
-        return None;
-    }
-    let mut out: Vec<u8> = Vec::with_capacity(data.len() / (row + 1) * row);
-    let mut previous = vec![0u8; row];
-    for chunk in data.chunks(row + 1) {
-        let (&filter, bytes) = chunk.split_first()?;
-        let mut current = bytes.to_vec();
-        current.resize(row, 0);
-        for i in 0..row {
-            let left = if i >= bpp { current[i - bpp] } else { 0 };
-            let up = previous[i];
-            let up_left = if i >= bpp { previous[i - bpp] } else { 0 };
-            let add = match filter {
-                0 => 0,
-                1 => left,
-                2 => up,
-                3 => ((u16::from(left) + u16::from(up)) / 2) as u8,
-                4 => paeth(left, up, up_left),
-                _ => return None,
-            };
-            current[i] = current[i].wrapping_add(add);
-        }
-        out.extend_from_slice(&current);
-        previous = current;
-    }
-    Some(out)
-}
-
-/// PNG's Paeth predictor.
-pub(crate) fn paeth(a: u8, b: u8, c: u8) -> u8 {
-    let p = i16::from(a) + i16::from(b) - i16::from(c);
-    let (pa, pb, pc) = (
-        (p - i16::from(a)).abs(),
-        (p - i16::from(b)).abs(),
-        (p - i16::from(c)).abs(),
-    );
-    if pa <= pb && pa <= pc {
-        a
-    } else if pb <= pc {
-        b
-    } else {
-        c
     }
 }
 

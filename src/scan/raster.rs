@@ -24,6 +24,14 @@ impl Gray {
         self.pixels[y * self.width + x]
     }
 
+    /// The page with black and white swapped, when `inverted`.
+    pub(crate) fn inverted_if(mut self, inverted: bool) -> Gray {
+        if inverted {
+            self.pixels.iter_mut().for_each(|p| *p = 255 - *p);
+        }
+        self
+    }
+
     /// The same page at 1/`k` of the size, each pixel the mean of a k × k block.
     pub(crate) fn shrink(&self, k: usize) -> Gray {
         if k <= 1 {
@@ -107,14 +115,38 @@ pub(crate) fn decode(bytes: &[u8], coded: Coded) -> Result<Gray, Unreadable> {
     })
 }
 
+/// What the samples of a pixel mean.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Model {
+    Gray,
+    Rgb,
+    Cmyk,
+    /// YCbCr: only its Y, the grey, is taken.
+    Ycc,
+    /// An index into a palette, given here as each entry's grey.
+    Palette(Vec<u8>),
+}
+
+impl Model {
+    /// The samples the model needs per pixel.
+    pub(crate) fn needs(&self) -> usize {
+        match self {
+            Model::Gray | Model::Palette(_) => 1,
+            Model::Rgb | Model::Ycc => 3,
+            Model::Cmyk => 4,
+        }
+    }
+}
+
 /// How raw samples are laid out.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Samples {
     pub(crate) width: usize,
     pub(crate) height: usize,
-    /// 1 (grey) or 3 (RGB).
-    pub(crate) colours: usize,
-    /// 1 or 8.
+    pub(crate) model: Model,
+    /// Samples per pixel as stored: the model's, and an alpha after them.
+    pub(crate) channels: usize,
+    /// 1, 2, 4, 8 or 16.
     pub(crate) bits: usize,
     /// Whether 0 is white (a PDF `/Decode [1 0]`, a TIFF's WhiteIsZero).
     pub(crate) inverted: bool,
@@ -123,48 +155,93 @@ pub(crate) struct Samples {
 impl Samples {
     /// Bytes the samples take, rows padded to a byte.
     pub(crate) fn len(&self) -> usize {
-        (self.width * self.colours * self.bits).div_ceil(8) * self.height
+        self.row_bytes() * self.height
     }
+
+    fn row_bytes(&self) -> usize {
+        (self.width * self.channels * self.bits).div_ceil(8)
+    }
+}
+
+/// The grey of an RGB colour (ITU-R BT.601 weights).
+pub(crate) fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000) as u8
 }
 
 /// Grey pixels from raw samples (already decompressed).
 pub(crate) fn from_samples(data: &[u8], s: Samples) -> Result<Gray, Unreadable> {
     check_size(s.width as u64, s.height as u64)?;
-    if !matches!((s.colours, s.bits), (1, 1) | (1, 8) | (3, 8)) {
+    let palette_bits = matches!(s.model, Model::Palette(_)) && s.bits > 8;
+    if !matches!(s.bits, 1 | 2 | 4 | 8 | 16)
+        || s.channels < s.model.needs()
+        || s.channels > 8
+        || palette_bits
+    {
         return Err(format!(
-            "不支持这种图像（每个像素 {} 个颜色、{} 位）；请把扫描仪设为黑白、灰度或彩色",
-            s.colours, s.bits
+            "不支持这种图像（每个像素 {} 个颜色、每个颜色 {} 位）；请把扫描仪设为黑白、灰度或彩色",
+            s.channels, s.bits
         ));
     }
     if data.len() < s.len() {
         return Err("页面图像的数据不完整，文件可能已损坏".into());
     }
-    let row_bytes = (s.width * s.colours * s.bits).div_ceil(8);
+    let row_bytes = s.row_bytes();
     let mut pixels = Vec::with_capacity(s.width * s.height);
     for row in data.chunks(row_bytes).take(s.height) {
-        match (s.colours, s.bits) {
-            (1, 1) => pixels.extend((0..s.width).map(|x| {
+        match (&s.model, s.channels, s.bits) {
+            (Model::Gray, 1, 1) => pixels.extend((0..s.width).map(|x| {
                 if row[x / 8] & (0x80 >> (x % 8)) != 0 {
                     255
                 } else {
                     0
                 }
             })),
-            (1, 8) => pixels.extend_from_slice(&row[..s.width]),
-            _ => pixels.extend(row.chunks(3).take(s.width).map(|p| {
-                ((u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000)
-                    as u8
-            })),
+            (Model::Gray, 1, 8) => pixels.extend_from_slice(&row[..s.width]),
+            (Model::Rgb, 3, 8) => {
+                pixels.extend(row.chunks(3).take(s.width).map(|p| luma(p[0], p[1], p[2])))
+            }
+            _ => pixels.extend((0..s.width).map(|x| pixel_grey(row, x, &s))),
         }
-    }
-    if s.inverted {
-        pixels.iter_mut().for_each(|p| *p = 255 - *p);
     }
     Ok(Gray {
         width: s.width,
         height: s.height,
         pixels,
-    })
+    }
+    .inverted_if(s.inverted))
+}
+
+/// The grey of pixel `x` of a row, for any layout `from_samples` takes.
+fn pixel_grey(row: &[u8], x: usize, s: &Samples) -> u8 {
+    let sample = |c: usize| -> u16 {
+        let index = x * s.channels + c;
+        match s.bits {
+            16 => u16::from_be_bytes([row[index * 2], row[index * 2 + 1]]),
+            8 => u16::from(row[index]),
+            bits => {
+                let bit = index * bits;
+                (u16::from(row[bit / 8]) >> (8 - bits - bit % 8)) & ((1 << bits) - 1)
+            }
+        }
+    };
+    // A sample scaled to 0..=255.
+    let full = |c: usize| -> u8 {
+        match s.bits {
+            16 => (sample(c) >> 8) as u8,
+            8 => sample(c) as u8,
+            bits => (u32::from(sample(c)) * 255 / ((1 << bits) - 1)) as u8,
+        }
+    };
+    match &s.model {
+        Model::Gray | Model::Ycc => full(0),
+        Model::Rgb => luma(full(0), full(1), full(2)),
+        Model::Cmyk => {
+            let k = 255 - u32::from(full(3));
+            let ink = |c: usize| ((255 - u32::from(full(c))) * k / 255) as u8;
+            luma(ink(0), ink(1), ink(2))
+        }
+        Model::Palette(greys) => greys.get(usize::from(sample(0))).copied().unwrap_or(255),
+    }
 }
 
 /// Grey pixels from CCITT group 4 (T.6) data, as fax machines and 1-bit

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use lopdf::{Dictionary, Object, Stream};
 
-use super::pdf::{Pdf, inflate, unpredict};
-use super::raster::{self, Coded, Gray, Samples, Unreadable};
+use super::filters::{self, Filter};
+use super::pdf::Pdf;
+use super::raster::{self, Coded, Gray, Model, Samples, Unreadable};
 
 /// The most bytes a scanner file may have: a department's stack of 2,000
 /// pages at 600 dpi in colour is well under it.
@@ -17,7 +18,12 @@ const MAX_FILE_BYTES: u64 = 4 << 30;
 
 /// A page as its file holds it.
 pub(crate) enum Encoded {
-    Coded(Vec<u8>, Coded),
+    Coded {
+        bytes: Vec<u8>,
+        coded: Coded,
+        /// Whether the PDF decodes it the other way round (`/Decode [1 0]`).
+        inverted: bool,
+    },
     Samples(Vec<u8>, Samples),
     G4 {
         data: Vec<u8>,
@@ -33,19 +39,18 @@ impl Encoded {
     /// The page's grey pixels.
     pub(crate) fn decode(self) -> Result<Gray, Unreadable> {
         match self {
-            Encoded::Coded(bytes, coded) => raster::decode(&bytes, coded),
+            Encoded::Coded {
+                bytes,
+                coded,
+                inverted,
+            } => raster::decode(&bytes, coded).map(|g| g.inverted_if(inverted)),
             Encoded::Samples(data, samples) => raster::from_samples(&data, samples),
             Encoded::G4 {
                 data,
                 width,
                 height,
                 inverted,
-            } => raster::from_g4(&data, width, height).map(|mut g| {
-                if inverted {
-                    g.pixels.iter_mut().for_each(|p| *p = 255 - *p);
-                }
-                g
-            }),
+            } => raster::from_g4(&data, width, height).map(|g| g.inverted_if(inverted)),
             Encoded::Decoded(gray) => Ok(gray),
             Encoded::Unreadable(why) => Err(why),
         }
@@ -153,7 +158,11 @@ pub(crate) fn pages(path: &Path, each: &mut dyn FnMut(RawPage)) -> Result<(), Un
         let bytes = std::fs::read(path).map_err(cannot)?;
         each(RawPage {
             page: 1,
-            encoded: Encoded::Coded(bytes, kind),
+            encoded: Encoded::Coded {
+                bytes,
+                coded: kind,
+                inverted: false,
+            },
         });
         Ok(())
     };
@@ -270,140 +279,159 @@ fn encoded_image(pdf: &mut Pdf<PdfFile>, stream: &Stream) -> Encoded {
     let (width, height) = (width as usize, height as usize);
     let image_mask = matches!(dict.get(b"ImageMask").and_then(|o| o.as_bool()), Ok(true));
     let bits = int(b"BitsPerComponent").unwrap_or(if image_mask { 1 } else { 8 });
-    let filters: Vec<Vec<u8>> = match pdf.get(dict, b"Filter") {
-        Some(Object::Name(n)) => vec![n],
-        Some(Object::Array(a)) => a
-            .iter()
-            .filter_map(|o| o.as_name().ok().map(<[u8]>::to_vec))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let filter = pdf.get(dict, b"Filter");
     let parms = match pdf.get(dict, b"DecodeParms") {
-        Some(Object::Array(a)) => a.last().and_then(|o| pdf.resolve(o).ok()),
+        Some(Object::Array(a)) => Some(Object::Array(
+            a.iter()
+                .map(|o| pdf.resolve(o).unwrap_or(Object::Null))
+                .collect(),
+        )),
         other => other,
     };
-    let params = |key: &[u8]| parms.as_ref()?.as_dict().ok()?.get(key).ok()?.as_i64().ok();
+    let chain = filters::chain(filter.as_ref(), parms.as_ref());
     let inverted = matches!(
         dict.get(b"Decode").and_then(|d| d.as_array()),
         Ok(a) if a.first().and_then(|o| o.as_float().ok()) == Some(1.0)
     );
-    let colours = colours_of(pdf, dict);
-    let filter_names: Vec<&[u8]> = filters.iter().map(Vec::as_slice).collect();
-    let content = |pdf: &mut Pdf<PdfFile>| pdf.content(stream, MAX_PAGE_BYTES);
-    match filter_names.as_slice() {
-        [b"DCTDecode"] | [b"DCT"] => match content(pdf) {
-            Ok(data) => Encoded::Coded(data, Coded::Jpeg),
-            Err(why) => Encoded::Unreadable(why),
+    let model = model_of(pdf, dict);
+    let samples = model.map(|(model, channels)| Samples {
+        width,
+        height,
+        model,
+        channels,
+        bits: usize::try_from(bits).unwrap_or(0),
+        inverted: inverted ^ image_mask,
+    });
+    // Plain samples are never more than the page's pixels (and a PNG
+    // predictor's byte a row); what an image codec reads is compressed.
+    let limit = match (chain.last(), &samples) {
+        (Some((f, _)), _) if f.is_image() => MAX_PAGE_BYTES,
+        (_, Some(samples)) => (samples.len() + height) as u64,
+        (_, None) => 0,
+    };
+    let raw = match pdf.content(stream, MAX_PAGE_BYTES) {
+        Ok(raw) => raw,
+        Err(why) => return Encoded::Unreadable(why),
+    };
+    let out = match filters::unfilter(raw, &chain, limit) {
+        Ok(out) => out,
+        Err(why) => return Encoded::Unreadable(why),
+    };
+    match out.codec {
+        // The JPEG decoder already undoes an Adobe CMYK JPEG's inversion,
+        // which PDF writers restate with `/Decode [1 0 1 0 1 0 1 0]`: only a
+        // grey JPEG's `/Decode` is followed.
+        Some((Filter::Dct, _)) => Encoded::Coded {
+            bytes: out.data,
+            coded: Coded::Jpeg,
+            inverted: inverted && samples.is_some_and(|s| s.model == Model::Gray),
         },
-        [b"CCITTFaxDecode"] | [b"CCF"] => {
-            if params(b"K").unwrap_or(0) >= 0 {
+        Some((Filter::Ccitt, parms)) => {
+            if parms.int(b"K").unwrap_or(0) >= 0 {
                 return Encoded::Unreadable(
                     "这种黑白（传真 G3）压缩还读不了；请把扫描仪设为 G4 压缩或灰度".into(),
                 );
             }
             // An image mask paints its 1 bits: black is 1 unless decoded the other way.
-            let black_is_1 = params(b"BlackIs1").unwrap_or(0) == 1;
-            match content(pdf) {
-                Ok(data) => Encoded::G4 {
-                    data,
-                    width,
-                    height,
-                    inverted: inverted ^ black_is_1 ^ image_mask,
-                },
-                Err(why) => Encoded::Unreadable(why),
-            }
-        }
-        [] | [b"FlateDecode"] | [b"Fl"] => {
-            let Some(colours) = colours else {
-                return Encoded::Unreadable(
-                    "这一页图像的颜色方式读不了；请把扫描仪设为黑白、灰度或彩色".into(),
-                );
-            };
-            if bits != 1 && bits != 8 {
-                return Encoded::Unreadable(format!(
-                    "这一页图像每个颜色 {bits} 位，读不了；请把扫描仪设为黑白、灰度或彩色"
-                ));
-            }
-            let samples = Samples {
+            let black_is_1 = parms.flag(b"BlackIs1").unwrap_or(false);
+            Encoded::G4 {
+                data: out.data,
                 width,
                 height,
-                colours,
-                bits: bits as usize,
-                inverted: inverted ^ image_mask,
-            };
-            let predictor = params(b"Predictor").unwrap_or(1);
-            if predictor > 1 && predictor < 10 {
-                return Encoded::Unreadable(
-                    "这一页图像的压缩方式（TIFF 预测的 Flate）还读不了".into(),
-                );
-            }
-            let raw = match content(pdf) {
-                Ok(raw) => raw,
-                Err(why) => return Encoded::Unreadable(why),
-            };
-            if filter_names.is_empty() {
-                return Encoded::Samples(raw, samples);
-            }
-            // PNG predictors put a filter byte before each row.
-            let row = (width * colours * bits as usize).div_ceil(8);
-            let pixel = (colours * bits as usize / 8).max(1);
-            let need = samples.len() + if predictor >= 10 { height } else { 0 };
-            let data = inflate(&raw, need as u64).and_then(|data| {
-                if predictor >= 10 {
-                    unpredict(&data, row / pixel, pixel)
-                } else {
-                    Some(data)
-                }
-            });
-            match data {
-                Some(data) => Encoded::Samples(data, samples),
-                None => Encoded::Unreadable("这一页图像的压缩数据已损坏".into()),
+                inverted: inverted ^ black_is_1 ^ image_mask,
             }
         }
-        other => Encoded::Unreadable(format!(
+        Some((codec, _)) => Encoded::Unreadable(format!(
             "这一页图像的压缩方式（{}）还读不了；请把扫描仪设为 JPEG 或 G4",
-            other
-                .iter()
-                .map(|n| String::from_utf8_lossy(n).into_owned())
-                .collect::<Vec<_>>()
-                .join("、")
+            codec.shown()
         )),
+        None => match samples {
+            Some(samples) => Encoded::Samples(out.data, samples),
+            None => Encoded::Unreadable(
+                "这一页图像的颜色方式读不了；请把扫描仪设为黑白、灰度或彩色".into(),
+            ),
+        },
     }
 }
 
-/// Colour components of an image: 1 for grey and masks, 3 for RGB.
-fn colours_of(pdf: &mut Pdf<PdfFile>, dict: &Dictionary) -> Option<usize> {
+/// What an image's samples mean, and how many there are per pixel.
+fn model_of(pdf: &mut Pdf<PdfFile>, dict: &Dictionary) -> Option<(Model, usize)> {
     if matches!(dict.get(b"ImageMask").and_then(|o| o.as_bool()), Ok(true)) {
-        return Some(1);
+        return Some((Model::Gray, 1));
     }
     let space = pdf.get(dict, b"ColorSpace")?;
-    let name = match &space {
-        Object::Name(n) => n.as_slice(),
+    colour_space(pdf, &space, true)
+}
+
+/// A colour space's model; `indexed` allows a palette (not inside one).
+fn colour_space(pdf: &mut Pdf<PdfFile>, space: &Object, indexed: bool) -> Option<(Model, usize)> {
+    let plain = |model: Model| {
+        let n = model.needs();
+        Some((model, n))
+    };
+    match space {
+        Object::Name(n) => match n.as_slice() {
+            b"DeviceGray" | b"CalGray" | b"G" => plain(Model::Gray),
+            b"DeviceRGB" | b"CalRGB" | b"RGB" => plain(Model::Rgb),
+            b"DeviceCMYK" | b"CMYK" => plain(Model::Cmyk),
+            _ => None,
+        },
         Object::Array(a) => {
             let first = a.first()?.as_name().ok()?;
-            if first == b"ICCBased" {
-                let profile = pdf.resolve(a.get(1)?).ok()?;
-                let n = profile
-                    .as_stream()
-                    .ok()?
-                    .dict
-                    .get(b"N")
-                    .ok()?
-                    .as_i64()
-                    .ok()?;
-                return match n {
-                    1 => Some(1),
-                    3 => Some(3),
-                    _ => None,
-                };
+            match first {
+                b"ICCBased" => {
+                    let profile = pdf.resolve(a.get(1)?).ok()?;
+                    let n = pdf
+                        .get(&profile.as_stream().ok()?.dict, b"N")?
+                        .as_i64()
+                        .ok()?;
+                    match n {
+                        1 => plain(Model::Gray),
+                        3 => plain(Model::Rgb),
+                        4 => plain(Model::Cmyk),
+                        _ => None,
+                    }
+                }
+                b"Indexed" | b"I" if indexed => {
+                    let base = pdf.resolve(a.get(1)?).ok()?;
+                    let (base, n) = colour_space(pdf, &base, false)?;
+                    let highest = pdf.resolve(a.get(2)?).ok()?.as_i64().ok()?;
+                    let entries = usize::try_from(highest).ok()?.checked_add(1)?.min(256);
+                    let table = match pdf.resolve(a.get(3)?).ok()? {
+                        Object::String(bytes, _) => bytes,
+                        Object::Stream(s) => {
+                            let raw = pdf.content(&s, 1 << 16).ok()?;
+                            let chain = filters::chain(
+                                pdf.get(&s.dict, b"Filter").as_ref(),
+                                pdf.get(&s.dict, b"DecodeParms").as_ref(),
+                            );
+                            filters::unfilter(raw, &chain, 1 << 12).ok()?.data
+                        }
+                        _ => return None,
+                    };
+                    let greys = (0..entries)
+                        .map(|i| {
+                            let entry = table.get(i * n..(i + 1) * n)?;
+                            let samples = Samples {
+                                width: 1,
+                                height: 1,
+                                model: base.clone(),
+                                channels: n,
+                                bits: 8,
+                                inverted: false,
+                            };
+                            raster::from_samples(entry, samples)
+                                .ok()
+                                .map(|g| g.pixels[0])
+                        })
+                        .map(|g| g.unwrap_or(255))
+                        .collect();
+                    Some((Model::Palette(greys), 1))
+                }
+                b"CalGray" | b"CalRGB" => colour_space(pdf, &Object::Name(first.to_vec()), indexed),
+                _ => None,
             }
-            first
         }
-        _ => return None,
-    };
-    match name {
-        b"DeviceGray" | b"CalGray" | b"G" => Some(1),
-        b"DeviceRGB" | b"CalRGB" | b"RGB" => Some(3),
         _ => None,
     }
 }
@@ -445,44 +473,81 @@ fn tiff_pages<R: std::io::Read + std::io::Seek>(
 fn tiff_page<R: std::io::Read + std::io::Seek>(
     decoder: &mut tiff::decoder::Decoder<R>,
 ) -> Result<Gray, Unreadable> {
-    let (w, h) = decoder
-        .dimensions()
-        .map_err(|e| format!("这一页读不出来（{e}）"))?;
+    let (w, h) = decoder.dimensions().map_err(tiff_fault)?;
     raster::check_size(u64::from(w), u64::from(h))?;
-    let colour = decoder
-        .colortype()
-        .map_err(|e| format!("这一页读不出来（{e}）"))?;
-    let (colours, bits) = match colour {
-        tiff::ColorType::Gray(b) => (1, b),
-        tiff::ColorType::RGB(b) => (3, b),
+    let colour = decoder.colortype().map_err(tiff_fault)?;
+    let (model, channels, bits) = match colour {
+        tiff::ColorType::Gray(b) => (Model::Gray, 1, b),
+        tiff::ColorType::GrayA(b) => (Model::Gray, 2, b),
+        tiff::ColorType::RGB(b) => (Model::Rgb, 3, b),
+        tiff::ColorType::RGBA(b) => (Model::Rgb, 4, b),
+        tiff::ColorType::CMYK(b) => (Model::Cmyk, 4, b),
+        tiff::ColorType::CMYKA(b) => (Model::Cmyk, 5, b),
+        tiff::ColorType::YCbCr(b) => (Model::Ycc, 3, b),
+        tiff::ColorType::Palette(b) => (Model::Palette(tiff_palette(decoder, b)?), 1, b),
         _ => {
             return Err("这一页的颜色方式读不了；请把扫描仪设为黑白、灰度或彩色".into());
         }
     };
-    let data = match decoder.read_image() {
-        Ok(tiff::decoder::DecodingResult::U8(data)) => data,
+    let (data, bits) = match decoder.read_image() {
+        Ok(tiff::decoder::DecodingResult::U8(data)) => (data, bits),
+        // Sixteen bits a sample: the high byte is all a page needs.
+        Ok(tiff::decoder::DecodingResult::U16(data)) => {
+            (data.into_iter().map(|v| (v >> 8) as u8).collect(), 8)
+        }
         Ok(_) => {
-            return Err("这一页每个像素超过 8 位，请把扫描仪设为普通的灰度或彩色".into());
+            return Err("这一页每个像素的位数读不了，请把扫描仪设为普通的灰度或彩色".into());
         }
         Err(tiff::TiffError::LimitsExceeded) => {
             return Err("页面图像太大，为防止电脑卡死，没有读取这一页".into());
         }
-        Err(e) => return Err(format!("这一页读不出来（{e}）")),
+        Err(e) => return Err(tiff_fault(e)),
     };
-    // The TIFF reader hands black-and-white pages over as written, WhiteIsZero included.
-    let white_is_zero = decoder
-        .get_tag_u32(tiff::tags::Tag::PhotometricInterpretation)
-        .is_ok_and(|p| p == 0);
     raster::from_samples(
         &data,
         Samples {
             width: w as usize,
             height: h as usize,
-            colours,
+            model,
+            channels,
             bits: usize::from(bits),
-            inverted: white_is_zero,
+            // The TIFF reader turns WhiteIsZero pages round itself.
+            inverted: false,
         },
     )
+}
+
+/// Why a TIFF page could not be read: a kind of TIFF the reader does not
+/// know (a fax machine's G3, a palette of colours) is said to be one, with
+/// what to set the scanner to.
+fn tiff_fault(e: tiff::TiffError) -> Unreadable {
+    match e {
+        tiff::TiffError::UnsupportedError(what) => format!(
+            "这一页的 TIFF 格式还读不了（{what}）；请把扫描仪设为黑白（G4 压缩）、灰度或彩色"
+        ),
+        e => format!("这一页读不出来，文件可能已损坏（{e}）"),
+    }
+}
+
+/// The grey of each entry of a TIFF page's colour map (red, green and blue
+/// tables one after the other, 16 bits a value).
+fn tiff_palette<R: std::io::Read + std::io::Seek>(
+    decoder: &mut tiff::decoder::Decoder<R>,
+    bits: u8,
+) -> Result<Vec<u8>, Unreadable> {
+    let map = decoder
+        .get_tag_u16_vec(tiff::tags::Tag::ColorMap)
+        .map_err(|_| "这一页是调色板图像，却没有调色板，文件可能已损坏".to_string())?;
+    let entries = 1usize << bits.min(8);
+    if map.len() < 3 * entries {
+        return Err("这一页的调色板不完整，文件可能已损坏".into());
+    }
+    Ok((0..entries)
+        .map(|i| {
+            let at = |t: usize| (map[t * entries + i] >> 8) as u8;
+            raster::luma(at(0), at(1), at(2))
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -533,7 +598,7 @@ mod tests {
                 let predicted = match filter {
                     1 => left,
                     2 => previous[i],
-                    _ => crate::scan::pdf::paeth(left, previous[i], up_left),
+                    _ => crate::scan::filters::paeth(left, previous[i], up_left),
                 };
                 filtered.push(row[i].wrapping_sub(predicted));
             }
@@ -558,5 +623,118 @@ mod tests {
         );
         let page = pages_of(&pdf).remove(0);
         assert!(page.is_err());
+    }
+
+    #[test]
+    fn palette_cmyk_and_small_samples_come_out_grey() {
+        // An indexed image (2 bits a pixel, an RGB palette of four colours
+        // written in hex), packed as img2pdf and Pillow pack palette images.
+        let palette = "<FFFFFF 000000 FF0000 808080>";
+        let pdf = one_image_pdf(
+            &format!(
+                "/Subtype /Image /Width 4 /Height 1 /ColorSpace [/Indexed /DeviceRGB 3 {palette}] /BitsPerComponent 2 /Filter /ASCIIHexDecode"
+            ),
+            b"1B>",
+        );
+        // 0x1B = 00 01 10 11: white, black, red, grey.
+        let page = pages_of(&pdf).remove(0).unwrap();
+        assert_eq!(page.pixels, vec![255, 0, 76, 128]);
+
+        // CMYK through LZW then ASCII85 (a PostScript-era chain).
+        let cmyk = [0u8, 0, 0, 0, 0, 0, 0, 255, 0, 255, 255, 0];
+        let lzw = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+            .encode(&cmyk)
+            .unwrap();
+        let pdf = one_image_pdf(
+            "/Subtype /Image /Width 3 /Height 1 /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Filter [/ASCII85Decode /LZWDecode]",
+            &ascii85(&lzw),
+        );
+        let page = pages_of(&pdf).remove(0).unwrap();
+        // White paper, full black, and magenta plus yellow (red).
+        assert_eq!(page.pixels, vec![255, 0, 76]);
+
+        // 4-bit grey, run-length coded, decoded the other way round.
+        let pdf = one_image_pdf(
+            "/Subtype /Image /Width 3 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 4 /Decode [1 0] /Filter /RunLengthDecode",
+            &[3, 0x0F, 0x70, 0xFF, 0x00, 128],
+        );
+        let page = pages_of(&pdf).remove(0).unwrap();
+        assert_eq!(page.pixels, vec![255, 0, 136, 0, 0, 255]);
+    }
+
+    #[test]
+    fn a_jpeg_2000_page_is_named_not_guessed() {
+        let pdf = one_image_pdf(
+            "/Subtype /Image /Width 4 /Height 4 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /JPXDecode",
+            b"\0\0\0\x0cjP  ",
+        );
+        let Err(why) = pages_of(&pdf).remove(0) else {
+            panic!("a JPEG 2000 page decoded");
+        };
+        assert_eq!(
+            why,
+            "这一页图像的压缩方式（JPEG 2000）还读不了；请把扫描仪设为 JPEG 或 G4"
+        );
+    }
+
+    #[test]
+    fn tiff_pages_in_cmyk_and_sixteen_bits_come_out_grey() {
+        use tiff::encoder::{TiffEncoder, colortype};
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        let mut tiff = TiffEncoder::new(&mut bytes).unwrap();
+        tiff.write_image::<colortype::CMYK8>(2, 1, &[0, 0, 0, 0, 0, 0, 0, 255])
+            .unwrap();
+        tiff.write_image::<colortype::Gray16>(2, 1, &[0xFFFF, 0x8000])
+            .unwrap();
+        let pages = pages_of(bytes.get_ref());
+        assert_eq!(pages[0].as_ref().unwrap().pixels, vec![255, 0]);
+        assert_eq!(pages[1].as_ref().unwrap().pixels, vec![255, 128]);
+    }
+
+    #[test]
+    fn a_white_is_zero_tiff_page_is_not_turned_round_twice() {
+        // A fax machine's convention: 1-bit, 1 is black. Eight pixels, the first black.
+        let entries: [(u16, u16, u32); 9] = [
+            (256, 3, 8),
+            (257, 3, 1),
+            (258, 3, 1),
+            (259, 3, 1),
+            (262, 3, 0),
+            (273, 4, 122),
+            (277, 3, 1),
+            (278, 3, 1),
+            (279, 4, 1),
+        ];
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        tiff.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            tiff.extend_from_slice(&tag.to_le_bytes());
+            tiff.extend_from_slice(&kind.to_le_bytes());
+            tiff.extend_from_slice(&1u32.to_le_bytes());
+            tiff.extend_from_slice(&value.to_le_bytes());
+        }
+        tiff.extend_from_slice(&[0; 4]);
+        assert_eq!(tiff.len(), 122);
+        tiff.push(0b1000_0000);
+        let page = pages_of(&tiff).remove(0).unwrap();
+        assert_eq!(page.pixels, [0, 255, 255, 255, 255, 255, 255, 255]);
+    }
+
+    /// Base-85 text of `data`, as PDF's ASCII85Decode reads it.
+    fn ascii85(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in data.chunks(4) {
+            let mut group = [0u8; 4];
+            group[..chunk.len()].copy_from_slice(chunk);
+            let mut value = u32::from_be_bytes(group);
+            let mut digits = [0u8; 5];
+            for d in digits.iter_mut().rev() {
+                *d = (value % 85) as u8 + b'!';
+                value /= 85;
+            }
+            out.extend_from_slice(&digits[..chunk.len() + 1]);
+        }
+        out.extend_from_slice(b"~>");
+        out
     }
 }
