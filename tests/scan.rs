@@ -232,6 +232,9 @@ fn typeset_all(
 enum Stored {
     Jpeg(Vec<u8>),
     G4(Vec<u8>),
+    /// JBIG2 as a copier's "high compression" writes it, here one generic
+    /// region coded MMR (the G4 bytes, black 1).
+    Jbig2(Vec<u8>),
 }
 
 /// A PDF as a scanner writes it: each page one image filling an A4 page.
@@ -266,6 +269,11 @@ fn scanner_pdf(pages: &[(Page, Stored)]) -> Vec<u8> {
                 "DCTDecode",
                 d,
                 "/ColorSpace /DeviceGray /BitsPerComponent 8".to_string(),
+            ),
+            Stored::Jbig2(d) => (
+                "JBIG2Decode",
+                d,
+                "/ColorSpace /DeviceGray /BitsPerComponent 1".to_string(),
             ),
             Stored::G4(d) => (
                 "CCITTFaxDecode",
@@ -304,6 +312,22 @@ fn scanner_pdf(pages: &[(Page, Stored)]) -> Vec<u8> {
     )
     .unwrap();
     out
+}
+
+/// An embedded JBIG2 stream (T.88 annex D.3): the page information, and
+/// one immediate lossless generic region of the whole page coded MMR.
+fn jbig2_page(width: u32, height: u32, mmr: &[u8]) -> Vec<u8> {
+    let segment = |number: u32, kind: u8, data: &[u8]| {
+        let mut out = number.to_be_bytes().to_vec();
+        out.extend_from_slice(&[kind, 0, 1]);
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(data);
+        out
+    };
+    let size = [width.to_be_bytes(), height.to_be_bytes()].concat();
+    let page = [size.as_slice(), &[0; 8], &[0, 0, 0]].concat();
+    let region = [size.as_slice(), &[0; 8], &[0, 1], mmr].concat();
+    [segment(0, 48, &page), segment(1, 39, &region)].concat()
 }
 
 /// A multi-page grey TIFF.
@@ -391,16 +415,22 @@ fn a_degraded_stack_says_which_forms_came_back_filled_blank_or_not_at_all() {
         }),
     );
     std::fs::write(dir.path().join("扫描1.pdf"), pdf1).unwrap();
-    // Scanner 2: black and white, G4, 200 dpi: ZF0001-03 again (a second
-    // scan of the same paper) and the village's form at 300 dpi turned round.
+    // Scanner 2: black and white, 200 dpi in G4: ZF0001-03 again (a second
+    // scan of the same paper), and the village's form at 300 dpi turned
+    // round in JBIG2.
     let g4_pages: Vec<(Page, Stored)> = [
         at200[2].scribbled(200.0).one_bit(),
         at300[0].one_bit().turned_round(),
     ]
     .into_iter()
-    .map(|p| {
+    .enumerate()
+    .map(|(i, p)| {
         let g4 = p.g4();
-        (p, Stored::G4(g4))
+        let stored = match i {
+            0 => Stored::G4(g4),
+            _ => Stored::Jbig2(jbig2_page(p.w as u32, p.h as u32, &g4)),
+        };
+        (p, stored)
     })
     .collect();
     std::fs::write(dir.path().join("扫描2.pdf"), scanner_pdf(&g4_pages)).unwrap();

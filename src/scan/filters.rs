@@ -9,6 +9,8 @@ use std::io::Read;
 
 use lopdf::{Dictionary, Object};
 
+use super::raster::{Fax, FaxCoding};
+
 /// Why a stream could not be undone: in words for the clerk.
 type Why = String;
 
@@ -94,6 +96,21 @@ impl Parms {
     }
 
     /// An integer parameter (written directly, as every writer does).
+    /// Parameters given as name and number, as a TIFF's tags translate.
+    pub(crate) fn of(pairs: &[(&str, i64)]) -> Parms {
+        Parms {
+            dict: pairs
+                .iter()
+                .map(|&(k, v)| (k.as_bytes().to_vec(), Object::Integer(v)))
+                .collect(),
+        }
+    }
+
+    /// A parameter as written (a reference left unresolved).
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&Object> {
+        self.dict.get(key).ok()
+    }
+
     pub(crate) fn int(&self, key: &[u8]) -> Option<i64> {
         self.dict.get(key).ok()?.as_i64().ok()
     }
@@ -163,6 +180,25 @@ pub(crate) fn unfilter(
         };
     }
     Ok(Unfiltered { data, codec: None })
+}
+
+/// How a `CCITTFaxDecode` stream of an image `width` by `height` pixels
+/// is coded: `/K` below 0 is group 4, 0 group 3 one-dimensional, above 0
+/// group 3 two-dimensional. The image's own size is taken over `/Columns`
+/// and `/Rows` (which must agree with it).
+pub(crate) fn fax_of(parms: &Parms, width: usize, height: usize) -> Fax {
+    let k = parms.int(b"K").unwrap_or(0);
+    Fax {
+        width,
+        rows: height,
+        coding: match k {
+            ..0 => FaxCoding::G4,
+            0 => FaxCoding::G3OneD,
+            k => FaxCoding::G3TwoD(u32::try_from(k).unwrap_or(u32::MAX)),
+        },
+        end_of_line: parms.flag(b"EndOfLine").unwrap_or(false),
+        byte_aligned: parms.flag(b"EncodedByteAlign").unwrap_or(false),
+    }
 }
 
 /// Flate data inflated, no further than `limit` bytes.
@@ -419,14 +455,6 @@ fn tiff_unpredict(mut data: Vec<u8>, row: usize, colours: usize, bits: usize) ->
 mod tests {
     use super::*;
 
-    fn parms(pairs: &[(&str, i64)]) -> Parms {
-        let mut d = Dictionary::new();
-        for (k, v) in pairs {
-            d.set(k.as_bytes().to_vec(), Object::Integer(*v));
-        }
-        Parms::new(Some(d))
-    }
-
     fn bytes_through(chain: &[(Filter, Parms)], data: &[u8]) -> Vec<u8> {
         let out = unfilter(data.to_vec(), chain, 1 << 20).unwrap();
         assert!(out.codec.is_none());
@@ -474,13 +502,13 @@ mod tests {
         let encoded = weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
             .encode(&differenced)
             .unwrap();
-        let chain = [(Filter::Lzw, parms(&[("Predictor", 2), ("Columns", 4)]))];
+        let chain = [(Filter::Lzw, Parms::of(&[("Predictor", 2), ("Columns", 4)]))];
         assert_eq!(bytes_through(&chain, &encoded), rows.concat());
         // Without early change, as some writers say with /EarlyChange 0.
         let late = weezl::encode::Encoder::new(weezl::BitOrder::Msb, 8)
             .encode(&rows.concat())
             .unwrap();
-        let chain = [(Filter::Lzw, parms(&[("EarlyChange", 0)]))];
+        let chain = [(Filter::Lzw, Parms::of(&[("EarlyChange", 0)]))];
         assert_eq!(bytes_through(&chain, &late), rows.concat());
     }
 

@@ -9,11 +9,13 @@
 pub(crate) mod archive;
 pub(crate) mod filters;
 pub(crate) mod identify;
+pub(crate) mod jbig2;
 pub mod job;
 pub(crate) mod pdf;
 pub(crate) mod raster;
 pub(crate) mod report;
 pub(crate) mod source;
+pub(crate) mod strips;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

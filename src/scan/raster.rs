@@ -1,5 +1,5 @@
 //! A scanned page as grey pixels, decoded from what scanners write (JPEG,
-//! PNG, raw or Flate-compressed samples, CCITT G4 fax), always within fixed
+//! PNG, raw or filtered samples, CCITT G3 and G4 fax), always within fixed
 //! limits: an image claiming more pixels than a 600 dpi A3 scan is refused
 //! before anything is allocated for it.
 
@@ -77,19 +77,24 @@ pub(crate) fn check_size(width: u64, height: u64) -> Result<(), Unreadable> {
     Ok(())
 }
 
-/// The image formats read through the `image` crate.
+/// The image formats of whole coded images.
 #[derive(Clone, Copy)]
 pub(crate) enum Coded {
     Jpeg,
-    Png,
+    /// JPEG 2000, read by `hayro-jpeg2000`.
+    Jpx,
+    /// A JPEG or PNG file as a phone or camera saves it: turned upright as
+    /// its EXIF orientation says (a page image in a PDF never is).
+    Photo(image::ImageFormat),
 }
 
-/// Decodes a JPEG or PNG file or stream into grey.
+/// Decodes a JPEG, PNG or JPEG 2000 file or stream into grey.
 pub(crate) fn decode(bytes: &[u8], coded: Coded) -> Result<Gray, Unreadable> {
     use image::ImageDecoder;
-    let format = match coded {
-        Coded::Jpeg => image::ImageFormat::Jpeg,
-        Coded::Png => image::ImageFormat::Png,
+    let (format, upright) = match coded {
+        Coded::Jpeg => (image::ImageFormat::Jpeg, false),
+        Coded::Jpx => return from_jpx(bytes),
+        Coded::Photo(format) => (format, true),
     };
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = image::Limits::default();
@@ -98,16 +103,24 @@ pub(crate) fn decode(bytes: &[u8], coded: Coded) -> Result<Gray, Unreadable> {
     // The decoded image in colour, and its grey copy.
     limits.max_alloc = Some(MAX_PIXELS * 4);
     reader.limits(limits);
-    let decoder = reader
+    let mut decoder = reader
         .into_decoder()
         .map_err(|e| format!("图像读不出来（{e}）"))?;
     let (w, h) = decoder.dimensions();
     check_size(u64::from(w), u64::from(h))?;
+    let orientation = match upright {
+        true => decoder.orientation().ok(),
+        false => None,
+    };
     let image = image::DynamicImage::from_decoder(decoder).map_err(|e| match e {
         image::ImageError::Limits(_) => "页面图像太大，为防止电脑卡死，没有读取这一页".to_string(),
         e => format!("图像读不出来（{e}）"),
     })?;
-    let gray = image.into_luma8();
+    let mut gray = image::DynamicImage::ImageLuma8(image.into_luma8());
+    if let Some(orientation) = orientation {
+        gray.apply_orientation(orientation);
+    }
+    let gray = gray.into_luma8();
     Ok(Gray {
         width: gray.width() as usize,
         height: gray.height() as usize,
@@ -244,28 +257,198 @@ fn pixel_grey(row: &[u8], x: usize, s: &Samples) -> u8 {
     }
 }
 
-/// Grey pixels from CCITT group 4 (T.6) data, as fax machines and 1-bit
-/// scanners write it. `black_is_1` is the PDF parameter; the pixels are
-/// black and white either way.
-pub(crate) fn from_g4(data: &[u8], width: usize, height: usize) -> Result<Gray, Unreadable> {
-    check_size(width as u64, height as u64)?;
-    let (Ok(w16), Ok(h16)) = (u16::try_from(width), u16::try_from(height)) else {
+/// How a CCITT fax image is coded (PDF `CCITTFaxDecode` parameters, or a
+/// TIFF's fax compression and its options).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fax {
+    pub(crate) width: usize,
+    /// Rows of this piece (a whole PDF image, or one TIFF strip).
+    pub(crate) rows: usize,
+    pub(crate) coding: FaxCoding,
+    /// Whether each row starts with an end-of-line code.
+    pub(crate) end_of_line: bool,
+    /// Whether each row (or its end-of-line code) starts on a byte.
+    pub(crate) byte_aligned: bool,
+}
+
+/// The three codings of fax machines and 1-bit scanners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaxCoding {
+    /// Group 3, one-dimensional (modified Huffman).
+    G3OneD,
+    /// Group 3, two-dimensional, with `k` the rows between 1-D rows.
+    G3TwoD(u32),
+    /// Group 4 (T.6).
+    G4,
+}
+
+/// Collects decoded fax runs as grey pixels: white 255, black 0; never
+/// more than the rows and columns it was made for, whatever the data says.
+struct FaxRows<'a> {
+    pixels: &'a mut Vec<u8>,
+    width: usize,
+    end: usize,
+    row_start: usize,
+}
+
+impl hayro_ccitt::Decoder for FaxRows<'_> {
+    fn push_pixels(&mut self, white: bool, count: u32) {
+        let room = (self.row_start + self.width)
+            .min(self.end)
+            .saturating_sub(self.pixels.len());
+        let n = (count as usize).min(room);
+        self.pixels
+            .resize(self.pixels.len() + n, if white { 255 } else { 0 });
+    }
+
+    fn next_line(&mut self) {
+        let row_end = (self.row_start + self.width).min(self.end);
+        if self.pixels.len() < row_end {
+            self.pixels.resize(row_end, 255);
+        }
+        self.row_start = row_end;
+    }
+}
+
+/// Decodes CCITT fax data onto the end of `pixels` (`fax.rows` rows of
+/// `fax.width`): white runs 255, black runs 0. Rows the data does not
+/// reach are an error; a page cut short is not read as a blank one.
+pub(crate) fn fax_rows(data: &[u8], fax: &Fax, pixels: &mut Vec<u8>) -> Result<(), Unreadable> {
+    let (Ok(columns), Ok(rows)) = (u32::try_from(fax.width), u32::try_from(fax.rows)) else {
         return Err("页面图像太大".into());
     };
-    let mut pixels = Vec::with_capacity(width * height);
-    let done = fax::decoder::decode_g4(data.iter().copied(), w16, Some(h16), |line| {
-        pixels.extend(fax::decoder::pels(line, w16).map(|c| match c {
-            fax::Color::Black => 0u8,
-            fax::Color::White => 255,
-        }));
-    });
-    if done.is_none() || pixels.len() < width * height {
+    let start = pixels.len();
+    let end = start + fax.width * fax.rows;
+    pixels.reserve(fax.width * fax.rows);
+    let settings = hayro_ccitt::DecodeSettings {
+        columns,
+        rows,
+        end_of_block: true,
+        end_of_line: fax.end_of_line,
+        // Fill bits before an end-of-line code are skipped with it (they
+        // make the code end on a byte, not start on one).
+        rows_are_byte_aligned: fax.byte_aligned && !fax.end_of_line,
+        encoding: match fax.coding {
+            FaxCoding::G3OneD => hayro_ccitt::EncodingMode::Group3_1D,
+            FaxCoding::G3TwoD(k) => hayro_ccitt::EncodingMode::Group3_2D { k },
+            FaxCoding::G4 => hayro_ccitt::EncodingMode::Group4,
+        },
+        invert_black: false,
+    };
+    let mut sink = FaxRows {
+        pixels,
+        width: fax.width,
+        end,
+        row_start: start,
+    };
+    // An error past the last row is no matter; rows missing are counted below.
+    let _ = hayro_ccitt::decode(
+        data,
+        &mut sink,
+        &mut hayro_ccitt::DecoderContext::new(settings),
+    );
+    // A few rows short at the foot (a writer's last row unterminated) is
+    // paper margin; more is a damaged page.
+    let short = end.saturating_sub(pixels.len()) / fax.width.max(1);
+    if short > 8 {
+        pixels.truncate(start);
         return Err("黑白（传真）压缩的页面图像读不出来，文件可能已损坏".into());
     }
-    pixels.truncate(width * height);
+    pixels.resize(end, 255);
+    Ok(())
+}
+
+/// Grey pixels of a whole fax-coded page.
+pub(crate) fn from_fax(data: &[u8], fax: &Fax) -> Result<Gray, Unreadable> {
+    check_size(fax.width as u64, fax.rows as u64)?;
+    let mut pixels = Vec::new();
+    fax_rows(data, fax, &mut pixels)?;
     Ok(Gray {
-        width,
-        height,
+        width: fax.width,
+        height: fax.rows,
         pixels,
     })
+}
+
+/// The most tiles a JPEG 2000 page may be cut into (a scanner's are few).
+const MAX_JPX_TILES: u64 = 4096;
+
+/// The most bytes a JPEG 2000 page may take while it is decoded (the
+/// decoder keeps each colour of each pixel as a 4-byte number).
+const MAX_JPX_BYTES: u64 = 256 << 20;
+
+/// What a JPEG 2000 codestream's SIZ marker claims: size, colours and
+/// tiles, read before anything is decoded.
+fn jpx_claims(data: &[u8]) -> Result<(u64, u64, u64, u64), Unreadable> {
+    let damaged = || "这一页图像（JPEG 2000）已损坏，读不出来".to_string();
+    let at = memchr::memmem::find(data, &[0xFF, 0x4F, 0xFF, 0x51]).ok_or_else(damaged)?;
+    let siz = data.get(at + 4..at + 4 + 38).ok_or_else(damaged)?;
+    let u32_at = |i: usize| {
+        u64::from(u32::from_be_bytes([
+            siz[i],
+            siz[i + 1],
+            siz[i + 2],
+            siz[i + 3],
+        ]))
+    };
+    let (width, height) = (u32_at(4), u32_at(8));
+    let (x0, y0) = (u32_at(12), u32_at(16));
+    let (tile_w, tile_h) = (u32_at(20), u32_at(24));
+    let (tile_x0, tile_y0) = (u32_at(28), u32_at(32));
+    let components = u64::from(u16::from_be_bytes([siz[36], siz[37]]));
+    if x0 >= width || y0 >= height || tile_w == 0 || tile_h == 0 {
+        return Err(damaged());
+    }
+    let tiles = (width - tile_x0.min(width)).div_ceil(tile_w)
+        * (height - tile_y0.min(height)).div_ceil(tile_h);
+    Ok((width - x0, height - y0, components, tiles))
+}
+
+/// Grey pixels from a JPEG 2000 image (a JP2 file or a bare codestream,
+/// as PDF `JPXDecode` holds it). A fine scan is decoded at a lower
+/// resolution (JPEG 2000 keeps them all), near the resolution pages are
+/// read at; what the codestream claims is checked first.
+fn from_jpx(data: &[u8]) -> Result<Gray, Unreadable> {
+    let (width, height, components, tiles) = jpx_claims(data)?;
+    check_size(width, height)?;
+    if components == 0 || components > 5 || tiles > MAX_JPX_TILES {
+        return Err("这一页图像（JPEG 2000）的颜色或分块太多，为防止电脑卡死，没有读取；请把扫描仪设为 JPEG".into());
+    }
+    let fault = |e: hayro_jpeg2000::DecodeError| format!("这一页图像（JPEG 2000）读不出来（{e}）");
+    // Each halving of both sides is one resolution level fewer.
+    let mut target = (width, height);
+    // A 600 dpi scan is read at 300 dpi.
+    while target.0 * target.1 * components * 5 > MAX_JPX_BYTES || target.0.max(target.1) > 4800 {
+        target = (target.0.div_ceil(2), target.1.div_ceil(2));
+    }
+    let settings = hayro_jpeg2000::DecodeSettings {
+        resolve_palette_indices: true,
+        strict: false,
+        target_resolution: Some((target.0 as u32, target.1 as u32)),
+    };
+    let image = hayro_jpeg2000::Image::new(data, &settings).map_err(fault)?;
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let channels = usize::from(image.color_space().num_channels()) + usize::from(image.has_alpha());
+    if (w * h * channels) as u64 * 5 > MAX_JPX_BYTES {
+        return Err("页面图像太大，为防止电脑卡死，没有读取这一页".into());
+    }
+    let model = match image.color_space() {
+        hayro_jpeg2000::ColorSpace::Gray => Model::Gray,
+        hayro_jpeg2000::ColorSpace::CMYK => Model::Cmyk,
+        space if space.num_channels() == 1 => Model::Gray,
+        space if space.num_channels() == 4 => Model::Cmyk,
+        _ => Model::Rgb,
+    };
+    let samples = image.decode().map_err(fault)?;
+    from_samples(
+        &samples,
+        Samples {
+            width: w,
+            height: h,
+            model,
+            channels,
+            bits: 8,
+            inverted: false,
+        },
+    )
 }

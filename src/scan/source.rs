@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use lopdf::{Dictionary, Object, Stream};
 
 use super::filters::{self, Filter};
+use super::jbig2;
 use super::pdf::Pdf;
 use super::raster::{self, Coded, Gray, Model, Samples, Unreadable};
+use super::strips;
 
 /// The most bytes a scanner file may have: a department's stack of 2,000
 /// pages at 600 dpi in colour is well under it.
@@ -25,10 +27,14 @@ pub(crate) enum Encoded {
         inverted: bool,
     },
     Samples(Vec<u8>, Samples),
-    G4 {
+    Fax {
         data: Vec<u8>,
-        width: usize,
-        height: usize,
+        fax: raster::Fax,
+        inverted: bool,
+    },
+    Jbig2 {
+        data: Vec<u8>,
+        globals: Option<Vec<u8>>,
         inverted: bool,
     },
     Decoded(Gray),
@@ -45,12 +51,16 @@ impl Encoded {
                 inverted,
             } => raster::decode(&bytes, coded).map(|g| g.inverted_if(inverted)),
             Encoded::Samples(data, samples) => raster::from_samples(&data, samples),
-            Encoded::G4 {
+            Encoded::Fax {
                 data,
-                width,
-                height,
+                fax,
                 inverted,
-            } => raster::from_g4(&data, width, height).map(|g| g.inverted_if(inverted)),
+            } => raster::from_fax(&data, &fax).map(|g| g.inverted_if(inverted)),
+            Encoded::Jbig2 {
+                data,
+                globals,
+                inverted,
+            } => jbig2::decode(&data, globals.as_deref()).map(|g| g.inverted_if(inverted)),
             Encoded::Decoded(gray) => Ok(gray),
             Encoded::Unreadable(why) => Err(why),
         }
@@ -169,8 +179,8 @@ pub(crate) fn pages(path: &Path, each: &mut dyn FnMut(RawPage)) -> Result<(), Un
     match kind {
         Some(Kind::Pdf) => pdf_pages(file, each),
         Some(Kind::Tiff) => tiff_pages(std::io::BufReader::new(file), each),
-        Some(Kind::Jpeg) => whole(Coded::Jpeg, each),
-        Some(Kind::Png) => whole(Coded::Png, each),
+        Some(Kind::Jpeg) => whole(Coded::Photo(image::ImageFormat::Jpeg), each),
+        Some(Kind::Png) => whole(Coded::Photo(image::ImageFormat::Png), each),
         None => {
             Err("不是扫描件：只认得 PDF、TIFF、JPEG、PNG 文件（扫描仪和手机拍照存成的格式）".into())
         }
@@ -300,7 +310,9 @@ fn encoded_image(pdf: &mut Pdf<PdfFile>, stream: &Stream) -> Encoded {
         model,
         channels,
         bits: usize::try_from(bits).unwrap_or(0),
-        inverted: inverted ^ image_mask,
+        // An image mask paints where its samples are 0 (`/Decode [0 1]`,
+        // the default): in the page's ink, black on a scan.
+        inverted,
     });
     // Plain samples are never more than the page's pixels (and a PNG
     // predictor's byte a row); what an image codec reads is compressed.
@@ -327,18 +339,41 @@ fn encoded_image(pdf: &mut Pdf<PdfFile>, stream: &Stream) -> Encoded {
             inverted: inverted && samples.is_some_and(|s| s.model == Model::Gray),
         },
         Some((Filter::Ccitt, parms)) => {
-            if parms.int(b"K").unwrap_or(0) >= 0 {
-                return Encoded::Unreadable(
-                    "这种黑白（传真 G3）压缩还读不了；请把扫描仪设为 G4 压缩或灰度".into(),
-                );
-            }
-            // An image mask paints its 1 bits: black is 1 unless decoded the other way.
+            // Black runs come out 0 unless `/BlackIs1`; an image mask paints
+            // its 0 samples (unless decoded the other way).
             let black_is_1 = parms.flag(b"BlackIs1").unwrap_or(false);
-            Encoded::G4 {
+            Encoded::Fax {
                 data: out.data,
-                width,
-                height,
-                inverted: inverted ^ black_is_1 ^ image_mask,
+                fax: filters::fax_of(&parms, width, height),
+                inverted: inverted ^ black_is_1,
+            }
+        }
+        Some((Filter::Jpx, _)) => Encoded::Coded {
+            bytes: out.data,
+            coded: Coded::Jpx,
+            inverted: inverted && samples.is_some_and(|s| s.model == Model::Gray),
+        },
+        Some((Filter::Jbig2, parms)) => {
+            let globals = match parms.get(b"JBIG2Globals").map(|g| pdf.resolve(g)) {
+                Some(Ok(Object::Stream(globals))) => {
+                    match pdf.content(&globals, MAX_PAGE_BYTES).and_then(|raw| {
+                        let chain = filters::chain(
+                            pdf.get(&globals.dict, b"Filter").as_ref(),
+                            pdf.get(&globals.dict, b"DecodeParms").as_ref(),
+                        );
+                        // Shared symbols and tables: small.
+                        filters::unfilter(raw, &chain, 16 << 20)
+                    }) {
+                        Ok(out) => Some(out.data),
+                        Err(why) => return Encoded::Unreadable(why),
+                    }
+                }
+                _ => None,
+            };
+            Encoded::Jbig2 {
+                data: out.data,
+                globals,
+                inverted,
             }
         }
         Some((codec, _)) => Encoded::Unreadable(format!(
@@ -473,6 +508,9 @@ fn tiff_pages<R: std::io::Read + std::io::Seek>(
 fn tiff_page<R: std::io::Read + std::io::Seek>(
     decoder: &mut tiff::decoder::Decoder<R>,
 ) -> Result<Gray, Unreadable> {
+    if strips::is_ours(decoder) {
+        return strips::page(decoder);
+    }
     let (w, h) = decoder.dimensions().map_err(tiff_fault)?;
     raster::check_size(u64::from(w), u64::from(h))?;
     let colour = decoder.colortype().map_err(tiff_fault)?;
@@ -484,7 +522,6 @@ fn tiff_page<R: std::io::Read + std::io::Seek>(
         tiff::ColorType::CMYK(b) => (Model::Cmyk, 4, b),
         tiff::ColorType::CMYKA(b) => (Model::Cmyk, 5, b),
         tiff::ColorType::YCbCr(b) => (Model::Ycc, 3, b),
-        tiff::ColorType::Palette(b) => (Model::Palette(tiff_palette(decoder, b)?), 1, b),
         _ => {
             return Err("这一页的颜色方式读不了；请把扫描仪设为黑白、灰度或彩色".into());
         }
@@ -518,8 +555,7 @@ fn tiff_page<R: std::io::Read + std::io::Seek>(
 }
 
 /// Why a TIFF page could not be read: a kind of TIFF the reader does not
-/// know (a fax machine's G3, a palette of colours) is said to be one, with
-/// what to set the scanner to.
+/// know is said to be one, with what to set the scanner to.
 fn tiff_fault(e: tiff::TiffError) -> Unreadable {
     match e {
         tiff::TiffError::UnsupportedError(what) => format!(
@@ -527,27 +563,6 @@ fn tiff_fault(e: tiff::TiffError) -> Unreadable {
         ),
         e => format!("这一页读不出来，文件可能已损坏（{e}）"),
     }
-}
-
-/// The grey of each entry of a TIFF page's colour map (red, green and blue
-/// tables one after the other, 16 bits a value).
-fn tiff_palette<R: std::io::Read + std::io::Seek>(
-    decoder: &mut tiff::decoder::Decoder<R>,
-    bits: u8,
-) -> Result<Vec<u8>, Unreadable> {
-    let map = decoder
-        .get_tag_u16_vec(tiff::tags::Tag::ColorMap)
-        .map_err(|_| "这一页是调色板图像，却没有调色板，文件可能已损坏".to_string())?;
-    let entries = 1usize << bits.min(8);
-    if map.len() < 3 * entries {
-        return Err("这一页的调色板不完整，文件可能已损坏".into());
-    }
-    Ok((0..entries)
-        .map(|i| {
-            let at = |t: usize| (map[t * entries + i] >> 8) as u8;
-            raster::luma(at(0), at(1), at(2))
-        })
-        .collect())
 }
 
 #[cfg(test)]
@@ -663,18 +678,144 @@ mod tests {
     }
 
     #[test]
-    fn a_jpeg_2000_page_is_named_not_guessed() {
-        let pdf = one_image_pdf(
-            "/Subtype /Image /Width 4 /Height 4 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /JPXDecode",
-            b"\0\0\0\x0cjP  ",
-        );
-        let Err(why) = pages_of(&pdf).remove(0) else {
-            panic!("a JPEG 2000 page decoded");
+    fn g3_fax_page_images_come_out_as_drawn() {
+        use crate::scan::strips::tests::{G3, drawing, g3};
+        let rows = drawing();
+        let expected = crate::scan::strips::tests::greys(&rows);
+        let one_d = G3 {
+            eol: false,
+            two_d: false,
+            fill: false,
+            byte_rows: false,
         };
-        assert_eq!(
-            why,
-            "这一页图像的压缩方式（JPEG 2000）还读不了；请把扫描仪设为 JPEG 或 G4"
+        let cases = [
+            ("/K 0", one_d),
+            (
+                "/K 0 /EncodedByteAlign true",
+                G3 {
+                    byte_rows: true,
+                    ..one_d
+                },
+            ),
+            (
+                "/K 0 /EndOfLine true /EncodedByteAlign true",
+                G3 {
+                    eol: true,
+                    fill: true,
+                    ..one_d
+                },
+            ),
+            (
+                "/K 4 /EndOfLine true",
+                G3 {
+                    eol: true,
+                    two_d: true,
+                    ..one_d
+                },
+            ),
+        ];
+        for (parms, how) in cases {
+            let pdf = one_image_pdf(
+                &format!(
+                    "/Subtype /Image /Width 150 /Height 12 /ColorSpace /DeviceGray /BitsPerComponent 1 \
+                     /Filter /CCITTFaxDecode /DecodeParms << /Columns 150 /Rows 12 {parms} >>"
+                ),
+                &g3(&rows, how),
+            );
+            let page = pages_of(&pdf)
+                .remove(0)
+                .unwrap_or_else(|e| panic!("{parms}: {e}"));
+            assert!(page.pixels == expected, "{parms}: pixels differ");
+        }
+    }
+
+    #[test]
+    fn a_jbig2_page_image_comes_out_black_on_white() {
+        let rows = crate::scan::strips::tests::drawing();
+        let mmr = crate::scan::jbig2::tests::mmr(&rows);
+        let stream = crate::scan::jbig2::tests::embedded(150, 12, &mmr);
+        let pdf = one_image_pdf(
+            "/Subtype /Image /Width 150 /Height 12 /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode",
+            &stream,
         );
+        let page = pages_of(&pdf).remove(0).unwrap();
+        let expected = crate::scan::strips::tests::greys(&rows);
+        assert!(page.pixels == expected);
+    }
+
+    #[test]
+    fn a_phone_photo_is_turned_as_its_exif_orientation_says() {
+        use image::ImageEncoder;
+        // 3 × 2 stored, black top-left; orientation 6: shown turned a
+        // quarter clockwise, so 2 × 3 with black top-right.
+        let stored = [0u8, 255, 255, 255, 255, 255];
+        let exif = [
+            b"MM\0*\0\0\0\x08\0\x01".as_slice(),
+            &[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0],
+            &[0, 0, 0, 0],
+        ]
+        .concat();
+        let mut jpeg = Vec::new();
+        let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100);
+        encoder.set_exif_metadata(exif).unwrap();
+        encoder
+            .write_image(&stored, 3, 2, image::ExtendedColorType::L8)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("手机拍的.jpg");
+        std::fs::write(&path, &jpeg).unwrap();
+        let mut out = Vec::new();
+        pages(&path, &mut |raw| out.push(raw.encoded.decode())).unwrap();
+        let page = out.remove(0).unwrap();
+        assert_eq!((page.width, page.height), (2, 3));
+        assert!(
+            page.pixels[1] < 64 && page.pixels[0] > 192,
+            "{:?}",
+            page.pixels
+        );
+    }
+
+    #[test]
+    fn an_image_mask_paints_its_zero_samples_black() {
+        // 8 × 2, one bit a pixel: the first row's left half painted.
+        let data = [0x0F, 0xFF];
+        for (decode, painted_first) in [("", true), ("/Decode [1 0]", false)] {
+            let pdf = one_image_pdf(
+                &format!("/Subtype /Image /Width 8 /Height 2 /ImageMask true {decode}"),
+                &data,
+            );
+            let page = pages_of(&pdf).remove(0).unwrap();
+            let first_row_left = page.pixels[0];
+            assert_eq!(first_row_left == 0, painted_first, "{decode}");
+            assert_eq!(page.pixels[8] == 0, !painted_first, "{decode}");
+        }
+    }
+
+    #[test]
+    fn jpeg_2000_page_images_are_read_and_their_claims_checked_first() {
+        // 48 × 40 grey, lossless, written by Pillow (OpenJPEG).
+        let jp2 = include_bytes!("../../tests/fixtures/drawing-lossless.jp2");
+        let dict = "/Subtype /Image /Width 48 /Height 40 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /JPXDecode";
+        let page = pages_of(&one_image_pdf(dict, jp2)).remove(0).unwrap();
+        let expected: Vec<u8> = (0..40)
+            .flat_map(|y| {
+                (0..48).map(move |x| {
+                    let black = (x * 7 + y * 13) % 23 < 5 || (y == 3 && (10..40).contains(&x));
+                    if black { 0 } else { 255 }
+                })
+            })
+            .collect();
+        assert_eq!((page.width, page.height), (48, 40));
+        assert!(page.pixels == expected);
+        // The same codestream claiming 100,000 pixels a side.
+        let mut giant = jp2.to_vec();
+        let siz = memchr::memmem::find(&giant, &[0xFF, 0x4F, 0xFF, 0x51]).unwrap();
+        giant[siz + 8..siz + 12].copy_from_slice(&100_000u32.to_be_bytes());
+        giant[siz + 12..siz + 16].copy_from_slice(&100_000u32.to_be_bytes());
+        let Err(why) = pages_of(&one_image_pdf(dict, &giant)).remove(0) else {
+            panic!("a giant JPEG 2000 page decoded");
+        };
+        assert!(why.contains("100000 × 100000"), "{why}");
     }
 
     #[test]
