@@ -45,6 +45,17 @@ impl Page {
         Page { px, ..*self }
     }
 
+    /// Turned a quarter anticlockwise: a page laid sideways on the glass,
+    /// or a photo taken with the phone held sideways (no EXIF turn).
+    fn sideways(&self) -> Page {
+        let (w, h) = (self.h, self.w);
+        let px = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| self.px[x * self.w + (self.w - 1 - y)])
+            .collect();
+        Page { w, h, px }
+    }
+
     fn turned_round(&self) -> Page {
         let mut px = self.px.clone();
         px.reverse();
@@ -95,8 +106,41 @@ impl Page {
         Page { px, ..*self }
     }
 
+    /// Black and white by error diffusion (Floyd–Steinberg), as a scanner's
+    /// black-and-white "photo" mode and most image tools' 1-bit conversion
+    /// make it: grey edges become dots.
+    fn dithered(&self) -> Page {
+        let mut error: Vec<f64> = self.px.iter().map(|&p| f64::from(p)).collect();
+        let mut px = vec![0u8; self.px.len()];
+        for y in 0..self.h {
+            for x in 0..self.w {
+                let i = y * self.w + x;
+                let out = if error[i] < 128.0 { 0.0 } else { 255.0 };
+                px[i] = out as u8;
+                let e = error[i] - out;
+                let mut spread = |dx: isize, dy: usize, share: f64| {
+                    let nx = x as isize + dx;
+                    if nx >= 0 && (nx as usize) < self.w && y + dy < self.h {
+                        error[(y + dy) * self.w + nx as usize] += e * share;
+                    }
+                };
+                spread(1, 0, 7.0 / 16.0);
+                spread(-1, 1, 3.0 / 16.0);
+                spread(0, 1, 5.0 / 16.0);
+                spread(1, 1, 1.0 / 16.0);
+            }
+        }
+        Page { px, ..*self }
+    }
+
     /// Handwriting: a few pen strokes in the 家庭住址 and 家庭收入 cells.
     fn scribbled(&self, dpi: f64) -> Page {
+        self.written(dpi, 3)
+    }
+
+    /// Handwriting with a pen `pen` pixels wide (1 at 150 dpi is a fine
+    /// ballpoint's 0.17 mm).
+    fn written(&self, dpi: f64, pen: usize) -> Page {
         let mm = dpi / 25.4;
         let mut px = self.px.clone();
         let mut stroke = |x0: f64, y0: f64, x1: f64, y1: f64| {
@@ -104,8 +148,8 @@ impl Page {
             for i in 0..=steps {
                 let t = i as f64 / steps as f64;
                 let (x, y) = ((x0 + (x1 - x0) * t) * mm, (y0 + (y1 - y0) * t) * mm);
-                for dy in 0..3 {
-                    for dx in 0..3 {
+                for dy in 0..pen {
+                    for dx in 0..pen {
                         let (x, y) = (x as usize + dx, y as usize + dy);
                         if x < self.w && y < self.h {
                             px[y * self.w + x] = 40;
@@ -446,8 +490,9 @@ fn a_degraded_stack_says_which_forms_came_back_filled_blank_or_not_at_all() {
         ]),
     )
     .unwrap();
-    // A phone photo saved as PNG: the problem list of ZF0002 at 300 dpi.
-    std::fs::write(dir.path().join("照片.png"), at300[1].png()).unwrap();
+    // A phone photo saved as PNG, taken sideways: the problem list of
+    // ZF0002 at 300 dpi.
+    std::fs::write(dir.path().join("照片.png"), at300[1].sideways().png()).unwrap();
     // A file that is not a scan.
     std::fs::write(dir.path().join("说明.pdf"), b"not a pdf at all").unwrap();
 
@@ -1101,11 +1146,12 @@ fn identified_shares_on_a_degraded_stack() {
             .enumerate()
             .map(|(i, page)| {
                 let angle = ((i * 7) % 11) as f64 - 5.0;
-                // Every other form written on, before the skew.
-                let written = if i % 2 == 0 {
-                    page.scribbled(dpi)
-                } else {
-                    page.clone()
+                // Every other form written on before the skew, every
+                // other one of those with a fine pen.
+                let written = match i % 4 {
+                    0 => page.scribbled(dpi),
+                    2 => page.written(dpi, 1),
+                    _ => page.clone(),
                 };
                 let mut page = written.rotated(angle);
                 if i % 3 == 0 {
@@ -1119,6 +1165,12 @@ fn identified_shares_on_a_degraded_stack() {
                 }
                 if i % 6 == 4 {
                     page = page.blurred();
+                }
+                // A seventh in black and white by dithering, as G4.
+                if i % 7 == 3 {
+                    let page = page.dithered();
+                    let g4 = page.g4();
+                    return (page, Stored::G4(g4));
                 }
                 let jpeg = page.jpeg(45);
                 (page, Stored::Jpeg(jpeg))

@@ -43,10 +43,11 @@ pub(crate) const ANSWER_CELLS: [(f64, f64, f64, f64); 8] = [
     (54.5, 163.5, 185.5, 180.0),
 ];
 
-/// Inked square millimetres that make a household form filled: a written
-/// word or two. Speckle from a scanner's glass makes none (a millimetre is
-/// inked when a fifth of it is dark).
-pub(crate) const FILLED_MM2: usize = 12;
+/// Square millimetres of ink in the answer cells that make a household
+/// form filled: about one pen stroke (a written digit is 2 mm² of ink, a
+/// name 20 or more). Blank forms measure 0 however speckled, blurred or
+/// dithered their scan: specks and JPEG noise are not strokes.
+pub(crate) const FILLED_MM2: f64 = 1.0;
 
 /// What a page turned out to be.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +70,8 @@ pub(crate) struct Working {
     pub(crate) gray: Gray,
     /// Pixels darker than this are ink.
     pub(crate) ink: u8,
+    /// Whether this is the smoothed copy of a page (see `smoothed`).
+    smoothed: bool,
 }
 
 impl Working {
@@ -80,6 +83,14 @@ impl Working {
             .min(page.width.min(page.height))
             .max(1);
         let gray = page.shrink(k);
+        // The forms are upright A4: a page wider than high lay sideways on
+        // the glass (or the phone was held sideways). Turned a quarter it
+        // is upright or upside down, and both are read.
+        let gray = if gray.width > gray.height {
+            gray.quarter_turned()
+        } else {
+            gray
+        };
         // Paper is what most of the page is; ink is anything well darker.
         let mut histogram = [0usize; 256];
         for &p in &gray.pixels {
@@ -95,7 +106,47 @@ impl Working {
             })
             .unwrap_or(255) as u8;
         let ink = paper.saturating_sub(80).clamp(40, 160);
-        Working { gray, ink }
+        Working {
+            gray,
+            ink,
+            smoothed: false,
+        }
+    }
+
+    /// A copy with each pixel the mean of the nine around it: a 1-bit
+    /// scanner's dithering (grey edges turned into dots) made grey again,
+    /// JPEG's blocks and ringing evened out.
+    fn smoothed(&self) -> Working {
+        let (width, height) = (self.gray.width, self.gray.height);
+        // The first and last pixel of the three around `i`, within `0..n`.
+        let window = |i: usize, n: usize| (i.saturating_sub(1), (i + 1).min(n - 1));
+        let mut across = vec![0u16; width * height];
+        for y in 0..height {
+            let row = &self.gray.pixels[y * width..][..width];
+            for x in 0..width {
+                let (a, b) = window(x, width);
+                across[y * width + x] = row[a..=b].iter().map(|&p| u16::from(p)).sum();
+            }
+        }
+        let mut pixels = Vec::with_capacity(width * height);
+        for y in 0..height {
+            let (a, b) = window(y, height);
+            pixels.extend((0..width).map(|x| {
+                let (l, r) = window(x, width);
+                let sum: u32 = (a..=b).map(|yy| u32::from(across[yy * width + x])).sum();
+                let n = ((b - a + 1) * (r - l + 1)) as u32;
+                ((sum + n / 2) / n) as u8
+            }));
+        }
+        Working {
+            gray: Gray {
+                width,
+                height,
+                pixels,
+            },
+            ink: self.ink,
+            smoothed: true,
+        }
     }
 
     /// The grey level at a point (pixel centres at half-integers), blended
@@ -114,14 +165,6 @@ impl Working {
         let top = p(0, 0) * (1.0 - fx) + p(1, 0) * fx;
         let bottom = p(0, 1) * (1.0 - fx) + p(1, 1) * fx;
         (top * (1.0 - fy) + bottom * fy) as u8
-    }
-
-    fn dark(&self, x: f64, y: f64) -> bool {
-        if x < 0.0 || y < 0.0 {
-            return false;
-        }
-        let (x, y) = (x as usize, y as usize);
-        x < self.gray.width && y < self.gray.height && self.gray.get(x, y) < self.ink
     }
 
     /// A copy with isolated dark specks removed where the code is looked
@@ -149,6 +192,7 @@ impl Working {
         Working {
             gray,
             ink: self.ink,
+            smoothed: self.smoothed,
         }
     }
 
@@ -732,34 +776,63 @@ fn finders_on_paper(modules: usize) -> [(f64, f64); 3] {
     ]
 }
 
-/// Square millimetres of the answer cells holding ink.
-fn inked_mm2(w: &Working, page: &Affine) -> usize {
-    let mut inked = 0;
+/// Square millimetres of ink in the answer cells: every pixel there that
+/// is dark and touches at least two dark pixels (a pen stroke, however
+/// thin, is a line of such pixels; a speck of dust or a dot of JPEG noise
+/// is not).
+fn inked_mm2(w: &Working, page: &Affine) -> f64 {
+    let px_per_mm = {
+        let (a, b) = (page.map((0.0, 0.0)), page.map((1.0, 0.0)));
+        (b.0 - a.0).hypot(b.1 - a.1)
+    };
+    if px_per_mm.is_nan() || px_per_mm <= 0.5 {
+        return 0.0;
+    }
+    let step = 1.0 / px_per_mm;
+    let stroke = |x: usize, y: usize| {
+        if x == 0 || y == 0 || x + 1 >= w.gray.width || y + 1 >= w.gray.height {
+            return false;
+        }
+        if w.gray.get(x, y) >= w.ink {
+            return false;
+        }
+        let mut around = 0;
+        for dy in 0..3 {
+            for dx in 0..3 {
+                if (dx, dy) != (1, 1) && w.gray.get(x + dx - 1, y + dy - 1) < w.ink {
+                    around += 1;
+                }
+            }
+        }
+        around >= 2
+    };
+    let mut inked = 0usize;
     for &(x0, y0, x1, y1) in &ANSWER_CELLS {
         let mut y = y0;
-        while y + 1.0 <= y1 {
+        while y < y1 {
             let mut x = x0;
-            while x + 1.0 <= x1 {
-                // 16 points of the square millimetre; a fifth dark is ink.
-                let mut dark = 0;
-                for j in 0..4 {
-                    for i in 0..4 {
-                        let p =
-                            page.map((x + 0.125 + 0.25 * i as f64, y + 0.125 + 0.25 * j as f64));
-                        dark += usize::from(w.dark(p.0, p.1));
-                    }
+            while x < x1 {
+                let (px, py) = page.map((x, y));
+                if px >= 0.0 && py >= 0.0 && stroke(px as usize, py as usize) {
+                    inked += 1;
                 }
-                inked += usize::from(dark >= 4);
-                x += 1.0;
+                x += step;
             }
-            y += 1.0;
+            y += step;
         }
     }
-    inked
+    inked as f64 * step * step
 }
 
 /// Reads one page.
 pub(crate) fn identify(w: &Working) -> Outcome {
+    read(w, w)
+}
+
+/// Reads a page from `w`, its handwriting from `inked` (the page as
+/// scanned when `w` is its smoothed copy: smoothing greys a fine pen's
+/// dithered strokes).
+fn read(w: &Working, inked: &Working) -> Outcome {
     // Dust on the glass breaks a small code's finder rings at 150 dpi: a
     // page whose code was not read (and that is not blank) is looked at
     // again without its specks.
@@ -780,6 +853,11 @@ pub(crate) fn identify(w: &Working) -> Outcome {
     };
     let found = match found {
         Ok(found) => found,
+        // A code not read (a 1-bit scan that dithered its edges, say) is
+        // looked for once more on the page smoothed.
+        Err(Missing::None | Missing::Damaged) if !w.smoothed => {
+            return read(&w.smoothed(), inked);
+        }
         Err(missing) => {
             return Outcome::Unreadable(
                 match missing {
@@ -805,7 +883,7 @@ pub(crate) fn identify(w: &Working) -> Outcome {
                     }
                 ));
             };
-            Some(inked_mm2(w, &geometry) >= FILLED_MM2)
+            Some(inked_mm2(inked, &geometry) >= FILLED_MM2)
         }
         _ => None,
     };

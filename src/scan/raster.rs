@@ -32,6 +32,20 @@ impl Gray {
         self
     }
 
+    /// The page turned a quarter clockwise.
+    pub(crate) fn quarter_turned(&self) -> Gray {
+        let (width, height) = (self.height, self.width);
+        let mut pixels = Vec::with_capacity(self.pixels.len());
+        for y in 0..height {
+            pixels.extend((0..width).map(|x| self.pixels[(self.height - 1 - x) * self.width + y]));
+        }
+        Gray {
+            width,
+            height,
+            pixels,
+        }
+    }
+
     /// The same page at 1/`k` of the size, each pixel the mean of a k × k block.
     pub(crate) fn shrink(&self, k: usize) -> Gray {
         if k <= 1 {
@@ -451,4 +465,22 @@ fn from_jpx(data: &[u8]) -> Result<Gray, Unreadable> {
             inverted: false,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quarter_turn_is_clockwise() {
+        // 3 × 2: 1 2 3 / 4 5 6  →  2 × 3: 4 1 / 5 2 / 6 3.
+        let page = Gray {
+            width: 3,
+            height: 2,
+            pixels: vec![1, 2, 3, 4, 5, 6],
+        };
+        let turned = page.quarter_turned();
+        assert_eq!((turned.width, turned.height), (2, 3));
+        assert_eq!(turned.pixels, vec![4, 1, 5, 2, 6, 3]);
+    }
 }
