@@ -106,6 +106,18 @@ impl Page {
         Page { px, ..*self }
     }
 
+    /// On tinted paper: everything a fifth darker.
+    fn tinted(&self) -> Page {
+        Page {
+            px: self
+                .px
+                .iter()
+                .map(|&p| (u16::from(p) * 4 / 5) as u8)
+                .collect(),
+            ..*self
+        }
+    }
+
     /// Black and white by error diffusion (Floyd–Steinberg), as a scanner's
     /// black-and-white "photo" mode and most image tools' 1-bit conversion
     /// make it: grey edges become dots.
@@ -1166,8 +1178,11 @@ fn identified_shares_on_a_degraded_stack() {
                 if i % 6 == 4 {
                     page = page.blurred();
                 }
-                // A seventh in black and white by dithering, as G4.
+                // A seventh in black and white by dithering, as G4; half
+                // of those (blank forms) on tinted paper, recycled or
+                // yellowed, whose dots cover the whole page.
                 if i % 7 == 3 {
+                    let page = if i % 14 == 3 { page.tinted() } else { page };
                     let page = page.dithered();
                     let g4 = page.g4();
                     return (page, Stored::G4(g4));

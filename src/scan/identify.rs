@@ -74,6 +74,25 @@ pub(crate) struct Working {
     smoothed: bool,
 }
 
+/// The level below which a pixel is ink: paper is what most of the page
+/// is, ink anything well darker.
+fn ink_level(gray: &Gray) -> u8 {
+    let mut histogram = [0usize; 256];
+    for &p in &gray.pixels {
+        histogram[usize::from(p)] += 1;
+    }
+    let half = gray.pixels.len() / 2;
+    let mut seen = 0;
+    let paper = histogram
+        .iter()
+        .position(|&n| {
+            seen += n;
+            seen > half
+        })
+        .unwrap_or(255) as u8;
+    paper.saturating_sub(80).clamp(40, 160)
+}
+
 impl Working {
     pub(crate) fn new(page: &Gray) -> Working {
         let long = page.width.max(page.height) as f64;
@@ -91,26 +110,26 @@ impl Working {
         } else {
             gray
         };
-        // Paper is what most of the page is; ink is anything well darker.
-        let mut histogram = [0usize; 256];
-        for &p in &gray.pixels {
-            histogram[usize::from(p)] += 1;
-        }
-        let half = gray.pixels.len() / 2;
-        let mut seen = 0;
-        let paper = histogram
-            .iter()
-            .position(|&n| {
-                seen += n;
-                seen > half
-            })
-            .unwrap_or(255) as u8;
-        let ink = paper.saturating_sub(80).clamp(40, 160);
+        let ink = ink_level(&gray);
         Working {
             gray,
             ink,
             smoothed: false,
         }
+    }
+
+    /// The page to measure handwriting on: the page itself, or, when a
+    /// 1-bit scan dithered tinted paper into dots all over (more than a
+    /// sixth of the page dark; a printed form is a twentieth), the page
+    /// smoothed, with ink judged against the grey the dots make.
+    fn for_ink(&self) -> Option<Working> {
+        let dark = self.gray.pixels.iter().filter(|&&p| p < self.ink).count();
+        if dark * 6 <= self.gray.pixels.len() {
+            return None;
+        }
+        let mut smoothed = self.smoothed();
+        smoothed.ink = ink_level(&smoothed.gray);
+        Some(smoothed)
     }
 
     /// A copy with each pixel the mean of the nine around it: a 1-bit
@@ -883,7 +902,8 @@ fn read(w: &Working, inked: &Working) -> Outcome {
                     }
                 ));
             };
-            Some(inked_mm2(inked, &geometry) >= FILLED_MM2)
+            let dotted = inked.for_ink();
+            Some(inked_mm2(dotted.as_ref().unwrap_or(inked), &geometry) >= FILLED_MM2)
         }
         _ => None,
     };
