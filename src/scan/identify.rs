@@ -889,10 +889,13 @@ fn read(w: &Working, inked: &Working) -> Outcome {
         Ok(found) => found,
         // A code not read (a 1-bit scan that dithered its edges, say) is
         // looked for once more on the page smoothed.
-        Err(Missing::None | Missing::Damaged) if !w.smoothed => {
-            return read(&w.smoothed(), inked);
-        }
         Err(missing) => {
+            if matches!(missing, Missing::None | Missing::Damaged) && !w.smoothed {
+                let again = read(&w.smoothed(), inked);
+                if !matches!(again, Outcome::Unreadable(_)) {
+                    return again;
+                }
+            }
             return Outcome::Unreadable(
                 match missing {
                     Missing::None => "找不到表上方的二维码（不是本程序印的表，或二维码被遮住、撕掉）",
