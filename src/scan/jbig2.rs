@@ -10,7 +10,7 @@
 //! symbols — and a symbol put in place of a look-alike changes what a page
 //! says (the copiers that did so printed wrong digits).
 
-use super::raster::{self, Gray, MAX_PIXELS, Unreadable};
+use super::raster::{self, BoundedRows, Gray, MAX_PIXELS, Unreadable};
 
 /// Segment types (T.88 §7.3).
 const PAGE_INFORMATION: u8 = 48;
@@ -139,26 +139,7 @@ fn check(segments: &[Segment<'_>]) -> Result<(), Unreadable> {
     Ok(())
 }
 
-/// Collects decoded pixels: black 0, white 255, within the page's size.
-struct Rows {
-    pixels: Vec<u8>,
-    width: usize,
-    row_start: usize,
-    end: usize,
-}
-
-impl Rows {
-    fn push(&mut self, black: bool, count: usize) {
-        let room = (self.row_start + self.width)
-            .min(self.end)
-            .saturating_sub(self.pixels.len());
-        let n = count.min(room);
-        self.pixels
-            .resize(self.pixels.len() + n, if black { 0 } else { 255 });
-    }
-}
-
-impl hayro_jbig2::Decoder for Rows {
+impl hayro_jbig2::Decoder for BoundedRows<'_> {
     fn push_pixel(&mut self, black: bool) {
         self.push(black, 1);
     }
@@ -168,9 +149,7 @@ impl hayro_jbig2::Decoder for Rows {
     }
 
     fn next_line(&mut self) {
-        let row_end = (self.row_start + self.width).min(self.end);
-        self.pixels.resize(row_end.max(self.pixels.len()), 255);
-        self.row_start = row_end;
+        self.end_row();
     }
 }
 
@@ -187,18 +166,13 @@ pub(crate) fn decode(data: &[u8], globals: Option<&[u8]>) -> Result<Gray, Unread
     let (width, height) = (image.width() as usize, image.height() as usize);
     raster::check_size(width as u64, height as u64)?;
     debug_assert!((width * height) as u64 <= MAX_PIXELS);
-    let mut rows = Rows {
-        pixels: Vec::with_capacity(width * height),
-        width,
-        row_start: 0,
-        end: width * height,
-    };
-    image.decode(&mut rows).map_err(|_| damaged())?;
-    let mut pixels = rows.pixels;
+    let mut pixels = Vec::new();
+    image
+        .decode(&mut BoundedRows::new(&mut pixels, width, height))
+        .map_err(|_| damaged())?;
     if pixels.len() < width * height {
         return Err(damaged());
     }
-    pixels.truncate(width * height);
     Ok(Gray {
         width,
         height,

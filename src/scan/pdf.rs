@@ -518,9 +518,10 @@ impl<R: Read + Seek> Pdf<R> {
         Err(damaged())
     }
 
-    /// A stream's data with its byte filters undone (Flate with PNG
-    /// predictors, as tables and object streams have), within `limit` bytes.
-    fn decoded(&mut self, stream: &Stream, limit: u64) -> Result<Vec<u8>, Why> {
+    /// A stream's data with its byte filters undone (tables, object
+    /// streams, palettes, JBIG2's shared segments), within `limit` bytes;
+    /// a stream ending in an image codec is refused.
+    pub(crate) fn decoded(&mut self, stream: &Stream, limit: u64) -> Result<Vec<u8>, Why> {
         let raw = self.content(stream, limit)?;
         let filter = self.get(&stream.dict, b"Filter");
         let parms = self.get(&stream.dict, b"DecodeParms");

@@ -296,31 +296,54 @@ pub(crate) enum FaxCoding {
     G4,
 }
 
-/// Collects decoded fax runs as grey pixels: white 255, black 0; never
-/// more than the rows and columns it was made for, whatever the data says.
-struct FaxRows<'a> {
+/// Collects a bi-level decoder's runs as grey pixels (black 0, white 255)
+/// onto the end of a page: never more than the rows and columns it was
+/// made for, whatever the data says; a row cut short is filled white.
+pub(crate) struct BoundedRows<'a> {
     pixels: &'a mut Vec<u8>,
     width: usize,
-    end: usize,
     row_start: usize,
+    end: usize,
 }
 
-impl hayro_ccitt::Decoder for FaxRows<'_> {
-    fn push_pixels(&mut self, white: bool, count: u32) {
+impl<'a> BoundedRows<'a> {
+    /// Room for `rows` rows of `width` after what `pixels` holds.
+    pub(crate) fn new(pixels: &'a mut Vec<u8>, width: usize, rows: usize) -> BoundedRows<'a> {
+        let start = pixels.len();
+        pixels.reserve(width * rows);
+        BoundedRows {
+            pixels,
+            width,
+            row_start: start,
+            end: start + width * rows,
+        }
+    }
+
+    pub(crate) fn push(&mut self, black: bool, count: usize) {
         let room = (self.row_start + self.width)
             .min(self.end)
             .saturating_sub(self.pixels.len());
-        let n = (count as usize).min(room);
+        let n = count.min(room);
         self.pixels
-            .resize(self.pixels.len() + n, if white { 255 } else { 0 });
+            .resize(self.pixels.len() + n, if black { 0 } else { 255 });
     }
 
-    fn next_line(&mut self) {
+    pub(crate) fn end_row(&mut self) {
         let row_end = (self.row_start + self.width).min(self.end);
         if self.pixels.len() < row_end {
             self.pixels.resize(row_end, 255);
         }
         self.row_start = row_end;
+    }
+}
+
+impl hayro_ccitt::Decoder for BoundedRows<'_> {
+    fn push_pixels(&mut self, white: bool, count: u32) {
+        self.push(!white, count as usize);
+    }
+
+    fn next_line(&mut self) {
+        self.end_row();
     }
 }
 
@@ -333,7 +356,6 @@ pub(crate) fn fax_rows(data: &[u8], fax: &Fax, pixels: &mut Vec<u8>) -> Result<(
     };
     let start = pixels.len();
     let end = start + fax.width * fax.rows;
-    pixels.reserve(fax.width * fax.rows);
     let settings = hayro_ccitt::DecodeSettings {
         columns,
         rows,
@@ -349,12 +371,7 @@ pub(crate) fn fax_rows(data: &[u8], fax: &Fax, pixels: &mut Vec<u8>) -> Result<(
         },
         invert_black: false,
     };
-    let mut sink = FaxRows {
-        pixels,
-        width: fax.width,
-        end,
-        row_start: start,
-    };
+    let mut sink = BoundedRows::new(pixels, fax.width, fax.rows);
     // An error past the last row is no matter; rows missing are counted below.
     let _ = hayro_ccitt::decode(
         data,

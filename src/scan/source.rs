@@ -355,19 +355,11 @@ fn encoded_image(pdf: &mut Pdf<PdfFile>, stream: &Stream) -> Encoded {
         },
         Some((Filter::Jbig2, parms)) => {
             let globals = match parms.get(b"JBIG2Globals").map(|g| pdf.resolve(g)) {
-                Some(Ok(Object::Stream(globals))) => {
-                    match pdf.content(&globals, MAX_PAGE_BYTES).and_then(|raw| {
-                        let chain = filters::chain(
-                            pdf.get(&globals.dict, b"Filter").as_ref(),
-                            pdf.get(&globals.dict, b"DecodeParms").as_ref(),
-                        );
-                        // Shared symbols and tables: small.
-                        filters::unfilter(raw, &chain, 16 << 20)
-                    }) {
-                        Ok(out) => Some(out.data),
-                        Err(why) => return Encoded::Unreadable(why),
-                    }
-                }
+                // Shared symbols and tables: small.
+                Some(Ok(Object::Stream(globals))) => match pdf.decoded(&globals, 16 << 20) {
+                    Ok(data) => Some(data),
+                    Err(why) => return Encoded::Unreadable(why),
+                },
                 _ => None,
             };
             Encoded::Jbig2 {
@@ -434,14 +426,7 @@ fn colour_space(pdf: &mut Pdf<PdfFile>, space: &Object, indexed: bool) -> Option
                     let entries = usize::try_from(highest).ok()?.checked_add(1)?.min(256);
                     let table = match pdf.resolve(a.get(3)?).ok()? {
                         Object::String(bytes, _) => bytes,
-                        Object::Stream(s) => {
-                            let raw = pdf.content(&s, 1 << 16).ok()?;
-                            let chain = filters::chain(
-                                pdf.get(&s.dict, b"Filter").as_ref(),
-                                pdf.get(&s.dict, b"DecodeParms").as_ref(),
-                            );
-                            filters::unfilter(raw, &chain, 1 << 12).ok()?.data
-                        }
+                        Object::Stream(s) => pdf.decoded(&s, 1 << 16).ok()?,
                         _ => return None,
                     };
                     let greys = (0..entries)
